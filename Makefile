@@ -1,0 +1,116 @@
+# AFI: reference server, conformance runner, their tests and the two README commands.
+#
+#   make            build build/reference-server and build/conformance
+#   make demo       build, run the whole suite against the reference server, write reports/latest/
+#   make check      everything tested: unit tests (plain and ASan+UBSan), harness, suite
+#   make asan       sanitizer builds under build/asan/
+#   make bench      benchmarks (reports/bench.md); never part of check
+#
+# Each program's main() lives in its main.c; every other .c of the directory is a
+# module that the Criterion tests in <dir>/tests/ link against.
+
+CC      ?= cc
+PKGS    := libmicrohttpd libcjson libjwt libcurl
+CSTD    := -std=c17 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
+WARN    := -Wall -Wextra -Werror
+OPT     ?= -O2 -g
+CFLAGS_ALL = $(CSTD) $(WARN) $(OPT) -MMD -MP
+PYTHON  := /usr/bin/python3
+BUILD   := build
+
+ifeq ($(SANITIZE),1)
+BUILD   := build/asan
+OPT     := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+LDSAN   := -fsanitize=address,undefined
+endif
+
+# pkg-config is asked only when building, so `make deps` works before the -dev packages exist.
+pc_cflags = $(shell pkg-config --cflags $(1) 2>/dev/null)
+pc_libs   = $(shell pkg-config --libs $(1) 2>/dev/null)
+
+REF_CFLAGS  = $(call pc_cflags,libmicrohttpd libcjson libjwt)
+REF_LIBS    = $(call pc_libs,libmicrohttpd libcjson libjwt) -lpthread -lm
+CONF_CFLAGS = $(call pc_cflags,libcurl libcjson libjwt)
+CONF_LIBS   = $(call pc_libs,libcurl libcjson libjwt) -lpthread -lm
+TEST_LIBS   = $(call pc_libs,criterion)
+
+REF_SRC     := $(wildcard reference/*.c)
+REF_MODS    := $(filter-out reference/main.c,$(REF_SRC))
+REF_TESTS   := $(wildcard reference/tests/*.c)
+CONF_SRC    := $(wildcard conformance/*.c)
+CONF_MODS   := $(filter-out conformance/main.c,$(CONF_SRC))
+CONF_TESTS  := $(wildcard conformance/tests/*.c)
+
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+
+.PHONY: all deps deps-bench demo check unit unit-asan harness suite asan bench matrix clean help
+all: $(BUILD)/reference-server $(BUILD)/conformance
+
+help:
+	@sed -n '3,9p' Makefile | sed 's/^# \{0,1\}//'
+
+deps:
+	@scripts/deps.sh build test
+
+deps-bench:
+	@scripts/deps.sh build test bench
+
+$(BUILD)/obj/reference/%.o: reference/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(REF_CFLAGS) -Ireference -c $< -o $@
+
+$(BUILD)/obj/conformance/%.o: conformance/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(CONF_CFLAGS) -Iconformance -c $< -o $@
+
+$(BUILD)/reference-server: $(call obj,$(REF_SRC))
+	$(CC) $(LDSAN) $^ -o $@ $(REF_LIBS)
+
+$(BUILD)/conformance: $(call obj,$(CONF_SRC))
+	$(CC) $(LDSAN) $^ -o $@ $(CONF_LIBS)
+
+$(BUILD)/reference-tests: $(call obj,$(REF_MODS) $(REF_TESTS))
+	$(CC) $(LDSAN) $^ -o $@ $(REF_LIBS) $(TEST_LIBS)
+
+$(BUILD)/conformance-tests: $(call obj,$(CONF_MODS) $(CONF_TESTS))
+	$(CC) $(LDSAN) $^ -o $@ $(CONF_LIBS) $(TEST_LIBS)
+
+asan:
+	$(MAKE) SANITIZE=1 all build/asan/reference-tests build/asan/conformance-tests
+
+# Unit tests, plain build: Criterion prints its own synthesis line.
+unit: $(BUILD)/reference-tests $(BUILD)/conformance-tests
+	$(BUILD)/reference-tests --jobs 2
+	$(BUILD)/conformance-tests --jobs 2
+
+# The same tests under AddressSanitizer and UndefinedBehaviorSanitizer.
+unit-asan:
+	$(MAKE) SANITIZE=1 build/asan/reference-tests build/asan/conformance-tests
+	ASAN_OPTIONS=detect_leaks=1 build/asan/reference-tests --jobs 2
+	ASAN_OPTIONS=detect_leaks=1 build/asan/conformance-tests --jobs 2
+
+# The whole suite against the reference server (reports under reports/latest/).
+suite: all
+	scripts/run-suite.sh
+
+harness: all
+	$(PYTHON) -m pytest harness -q
+
+demo: deps
+	$(MAKE) all
+	scripts/run-suite.sh
+
+check: deps
+	$(MAKE) all
+	$(MAKE) unit
+	$(MAKE) unit-asan
+	scripts/run-suite.sh
+	$(MAKE) harness
+
+bench: deps-bench all
+	scripts/bench.sh
+
+clean:
+	rm -rf build
+
+-include $(shell find build -name '*.d' 2>/dev/null)
