@@ -47,7 +47,7 @@ obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 all: $(BUILD)/reference-server $(BUILD)/conformance
 
 help:
-	@sed -n '3,9p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,8p' Makefile | sed 's/^# \{0,1\}//'
 
 deps:
 	@scripts/deps.sh build test
