@@ -1,0 +1,236 @@
+/* report_doc.c: defensive reading of a JSON report tree (docs/reports.md),
+ * shared by every renderer and the matrix. */
+#include "report.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *report_doc_str(const cJSON *obj, const char *key, const char *dflt)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+    return cJSON_IsString(v) && v->valuestring ? v->valuestring : dflt;
+}
+
+double report_doc_num(const cJSON *obj, const char *key, double dflt)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+    return cJSON_IsNumber(v) ? v->valuedouble : dflt;
+}
+
+const cJSON *report_doc_arr(const cJSON *obj, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+    return cJSON_IsArray(v) ? v : NULL;
+}
+
+const cJSON *report_doc_obj(const cJSON *obj, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+    return cJSON_IsObject(v) ? v : NULL;
+}
+
+static const char *const status_names[REPORT_NSTATUS] = {
+    [REPORT_PASSED] = "passed", [REPORT_FAILED] = "failed",
+    [REPORT_WARNED] = "warned", [REPORT_SKIPPED] = "skipped",
+    [REPORT_XFAIL] = "xfail",   [REPORT_XPASS] = "xpass",
+    [REPORT_UNKNOWN] = "unknown",
+};
+
+enum report_status report_status_of(const char *s)
+{
+    for (int i = 0; s && i < REPORT_UNKNOWN; i++)
+        if (strcmp(s, status_names[i]) == 0)
+            return (enum report_status)i;
+    return REPORT_UNKNOWN;
+}
+
+const char *report_status_name(enum report_status st)
+{
+    return st >= 0 && st < REPORT_NSTATUS ? status_names[st] : "unknown";
+}
+
+int report_status_fails(enum report_status st)
+{
+    return st == REPORT_FAILED || st == REPORT_XPASS || st == REPORT_UNKNOWN;
+}
+
+void report_counts_add(struct report_counts *c, enum report_status st)
+{
+    c->total++;
+    c->n[st >= 0 && st < REPORT_NSTATUS ? st : REPORT_UNKNOWN]++;
+}
+
+void report_doc_count(const cJSON *doc, struct report_counts *c)
+{
+    const cJSON *suite, *cs;
+
+    memset(c, 0, sizeof *c);
+    cJSON_ArrayForEach(suite, report_doc_arr(doc, "suites"))
+        cJSON_ArrayForEach(cs, report_doc_arr(suite, "cases"))
+            report_counts_add(c, report_status_of(report_doc_str(cs, "status", NULL)));
+}
+
+int report_doc_failed(const cJSON *doc)
+{
+    struct report_counts c;
+
+    report_doc_count(doc, &c);
+    return c.n[REPORT_FAILED] + c.n[REPORT_XPASS] + c.n[REPORT_UNKNOWN] > 0;
+}
+
+struct report_area *report_doc_areas(const cJSON *doc, size_t *n)
+{
+    const cJSON *suites = report_doc_arr(doc, "suites"), *suite, *cs;
+    int nsuites = cJSON_GetArraySize(suites);
+    struct report_area *areas;
+    size_t count = 0;
+
+    *n = 0;
+    if (nsuites <= 0)
+        return NULL;
+    areas = calloc((size_t)nsuites, sizeof *areas);
+    if (!areas)
+        return NULL;
+    cJSON_ArrayForEach(suite, suites) {
+        const char *name = report_doc_str(suite, "area", report_doc_str(suite, "suite", "?"));
+        size_t i;
+
+        for (i = 0; i < count && strcmp(areas[i].name, name) != 0; i++)
+            ;
+        if (i == count)
+            areas[count++].name = name;
+        cJSON_ArrayForEach(cs, report_doc_arr(suite, "cases"))
+            report_counts_add(&areas[i].counts,
+                              report_status_of(report_doc_str(cs, "status", NULL)));
+    }
+    *n = count;
+    return areas;
+}
+
+void report_req_area(const char *req_id, char *out, size_t outlen)
+{
+    size_t i = 0;
+
+    if (!outlen)
+        return;
+    for (; req_id && req_id[i] && req_id[i] != '-' && i + 1 < outlen; i++)
+        out[i] = req_id[i];
+    out[i] = '\0';
+}
+
+int report_case_fails_req(const cJSON *c, const char *req_id)
+{
+    enum report_status st = report_status_of(report_doc_str(c, "status", NULL));
+    const cJSON *f, *r;
+    int named = 0;
+
+    if (st == REPORT_PASSED || st == REPORT_SKIPPED || !req_id)
+        return 0;
+    cJSON_ArrayForEach(f, report_doc_arr(c, "failures")) {
+        const char *fr = report_doc_str(f, "requirement", NULL);
+
+        if (fr) {
+            named = 1;
+            if (strcmp(fr, req_id) == 0)
+                return 1;
+        }
+    }
+    if (named)
+        return 0;
+    cJSON_ArrayForEach(r, report_doc_arr(c, "requirements"))
+        if (cJSON_IsString(r) && strcmp(r->valuestring, req_id) == 0)
+            return 1;
+    return 0;
+}
+
+int report_doc_check(const cJSON *doc, char *err, size_t errlen)
+{
+    const cJSON *fmt = cJSON_GetObjectItemCaseSensitive(doc, "format");
+    const cJSON *ver = cJSON_GetObjectItemCaseSensitive(doc, "version");
+
+    if (!cJSON_IsObject(doc)) {
+        snprintf(err, errlen, "not an AFI conformance report: the document is not a JSON object");
+        return -1;
+    }
+    if (!cJSON_IsString(fmt) || strcmp(fmt->valuestring, "afi-conformance-report") != 0) {
+        if (cJSON_IsString(fmt))
+            snprintf(err, errlen, "not an AFI conformance report: \"format\" is \"%.60s\", "
+                     "expected \"afi-conformance-report\"", fmt->valuestring);
+        else
+            snprintf(err, errlen, "not an AFI conformance report: \"format\" is %s, "
+                     "expected \"afi-conformance-report\"", fmt ? "not a string" : "missing");
+        return -1;
+    }
+    if (!cJSON_IsNumber(ver) || ver->valuedouble != 1) {
+        if (cJSON_IsNumber(ver))
+            snprintf(err, errlen, "report format version %g is not supported (this "
+                     "tool reads version 1)", ver->valuedouble);
+        else
+            snprintf(err, errlen, "\"version\" is missing or not a number (expected 1)");
+        return -1;
+    }
+    if (!report_doc_arr(doc, "suites") || !report_doc_arr(doc, "requirements")) {
+        snprintf(err, errlen, "\"%s\" is missing or not an array",
+                 report_doc_arr(doc, "suites") ? "requirements" : "suites");
+        return -1;
+    }
+    return 0;
+}
+
+cJSON *report_doc_load(const char *path, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "rb");
+    char *text = NULL, why[256];
+    size_t len = 0, cap = 0, got;
+    cJSON *doc = NULL;
+
+    if (!f) {
+        snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+        return NULL;
+    }
+    do {
+        if (cap - len < 4096) {
+            char *p = realloc(text, cap ? cap * 2 : 65536);
+
+            if (!p) {
+                snprintf(err, errlen, "%s: out of memory reading it", path);
+                goto out;
+            }
+            text = p;
+            cap = cap ? cap * 2 : 65536;
+        }
+        got = fread(text + len, 1, cap - len - 1, f);
+        len += got;
+    } while (got > 0);
+    if (ferror(f)) {
+        snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+        goto out;
+    }
+    text[len] = '\0';
+    doc = cJSON_ParseWithLength(text, len);
+    if (!doc) {
+        const char *at = cJSON_GetErrorPtr();
+        long off = at && at >= text && at <= text + len ? (long)(at - text) : -1;
+
+        if (len == 0)
+            snprintf(err, errlen, "%s: not JSON: the file is empty", path);
+        else
+            snprintf(err, errlen, "%s: not JSON: syntax error near byte %ld", path, off);
+        goto out;
+    }
+    if (report_doc_check(doc, why, sizeof why) < 0) {
+        snprintf(err, errlen, "%s: %s", path, why);
+        cJSON_Delete(doc);
+        doc = NULL;
+    }
+out:
+    free(text);
+    fclose(f);
+    return doc;
+}
