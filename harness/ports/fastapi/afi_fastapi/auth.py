@@ -1,0 +1,159 @@
+"""Credentials, token verification and the auth gate (AUTH-1..AUTH-6, ENV-7); the only PyJWT user.
+
+PyJWT checks the signature and pins the algorithm; every claim rule is checked here
+by hand, because PyJWT's own claim checks differ from AUTH-2 (it truncates exp to
+whole seconds, accepts numeric strings, and has no role or sub-length rule).
+"""
+import math
+import os
+import time
+from dataclasses import dataclass
+from typing import Optional
+
+import jwt
+
+from .envelope import AfiError
+from .faults import fault
+
+ROLES = ("USER", "READER", "WRITER", "ADMIN", "SUPERADMIN")   # AUTH-3, lowest first
+LEVELS = ("public", "viewer") + ROLES                          # CTX-3: strictness order
+MAX_TOKEN_BYTES = 8192
+COOKIE = "afi_viewer"
+
+
+@dataclass(frozen=True)
+class Viewer:
+    sub: str
+    role: str
+    jti: Optional[str]
+
+
+def _invalid(why: str) -> AfiError:
+    return AfiError("invalid_token", f"the credential is not valid: {why}")
+
+
+def presented_token(headers) -> Optional[str]:
+    """AUTH-1: the presented token, None when anonymous; malformed forms raise invalid_token."""
+    auth = headers.getlist("authorization")
+    cookie = _cookie(headers.getlist("cookie"))
+    if fault("cookie_ignored"):
+        cookie = None
+    if fault("cookie_wins") and cookie:
+        return cookie
+    if len(auth) > 1:
+        raise _invalid("more than one Authorization header")
+    if auth:  # the header wins over the cookie
+        scheme, _, token = auth[0].strip().partition(" ")
+        if scheme.lower() != "bearer":
+            raise _invalid("the Authorization scheme is not Bearer")
+        token = token.strip()
+        if not token:
+            raise _invalid("Bearer without a token")
+        return token
+    if cookie is not None and not cookie:
+        raise _invalid(f"empty {COOKIE} cookie")
+    return cookie
+
+
+def _cookie(values) -> Optional[str]:
+    for header in values:
+        for part in header.split(";"):
+            name, eq, value = part.partition("=")
+            if eq and name.strip() == COOKIE:
+                return value.strip().strip('"')
+    return None
+
+
+def _numeric_date(claims, name) -> bool:
+    value = claims[name]
+    return (isinstance(value, (int, float)) and not isinstance(value, bool)
+            and math.isfinite(value))
+
+
+async def verify(token: str, secret: str, store) -> Viewer:
+    """AUTH-2/AUTH-4: a Viewer, or invalid_token, token_expired, token_revoked in that order."""
+    if len(token.encode("utf-8")) > MAX_TOKEN_BYTES:
+        raise _invalid("token too long")
+    algorithms = ["HS256"]
+    if fault("accept_hs512"):
+        algorithms = ["HS256", "HS384", "HS512"]
+    try:
+        if fault("accept_alg_none") and jwt.get_unverified_header(token).get("alg") == "none":
+            claims = jwt.decode(token, options={"verify_signature": False})
+        else:
+            claims = jwt.decode(token, secret, algorithms=algorithms,
+                                options={"verify_exp": False, "verify_nbf": False,
+                                         "verify_iat": False, "verify_aud": False,
+                                         "verify_iss": False})
+    except Exception as exc:  # any PyJWT or decoding failure is just a bad token
+        raise _invalid(type(exc).__name__) from None
+
+    now = time.time()
+    sub = claims.get("sub")
+    if not isinstance(sub, str) or not sub or len(sub) > 128:
+        raise _invalid("sub must be a string of 1 to 128 characters")
+    if "exp" not in claims or not _numeric_date(claims, "exp"):
+        raise _invalid("exp must be a NumericDate")
+    for name in ("nbf", "iat"):
+        if name in claims and not _numeric_date(claims, name):
+            raise _invalid(f"{name} must be a NumericDate")
+    if "nbf" in claims and now < claims["nbf"] and not fault("nbf_ignored"):
+        raise _invalid("not valid yet (nbf)")
+    jti = claims.get("jti")
+    if "jti" in claims and (not isinstance(jti, str) or not jti):
+        raise _invalid("jti must be a non-empty string")
+    role = claims.get("role", "USER")
+    if "role" in claims and (not isinstance(role, str) or role not in ROLES):
+        raise _invalid("unknown role")
+    issuer, audience = os.environ.get("AFI_ISSUER"), os.environ.get("AFI_AUDIENCE")
+    if issuer and claims.get("iss") != issuer:
+        raise _invalid("wrong issuer")
+    if audience:
+        aud = claims.get("aud")
+        if not (aud == audience or (isinstance(aud, list) and audience in aud)):
+            raise _invalid("wrong audience")
+
+    leeway = 120 if fault("expired_leeway") else 0
+    if now >= claims["exp"] + leeway:  # no leeway: expired once now >= exp
+        raise AfiError("token_expired", "the token has expired")
+    if jti is not None and await store.is_revoked(jti):
+        raise AfiError("token_revoked", "the token was revoked by logout")
+    if fault("revoke_sub") and await store.is_revoked("sub:" + sub):
+        raise AfiError("token_revoked", "the token was revoked by logout")
+    return Viewer(sub=sub, role=role, jti=jti)
+
+
+def role_at_least(role: str, needed: str) -> bool:
+    """AUTH-3: the role hierarchy."""
+    rank, need = ROLES.index(role), ROLES.index(needed)
+    if fault("role_off_by_one"):
+        need -= 1
+    return rank >= need
+
+
+def strictest(levels) -> str:
+    """CTX-3: a bundle needs its strictest member's level."""
+    return max(levels, key=LEVELS.index)
+
+
+async def authorize(headers, level: str, secret: str, store) -> Optional[Viewer]:
+    """AUTH-4/AUTH-5: the Viewer (None for anonymous on public) or 401/403.
+
+    A credential that is presented is verified even for public functions: the
+    target fails closed and never treats a bad credential as anonymous.
+    """
+    token = presented_token(headers)
+    viewer = None
+    if token is not None:
+        try:
+            viewer = await verify(token, secret, store)
+        except AfiError:
+            if not fault("invalid_token_anonymous"):
+                raise
+    if level == "public":
+        return viewer
+    if viewer is None:
+        raise AfiError("unauthenticated", "this needs a token")
+    if level != "viewer" and not role_at_least(viewer.role, level):
+        raise AfiError("forbidden", f"this needs the role {level} or higher")
+    return viewer

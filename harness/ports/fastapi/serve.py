@@ -1,0 +1,83 @@
+#!/usr/bin/python3
+"""Starts the AFI FastAPI port: serve.py --port N [--bind 127.0.0.1] [--workers N] [--fast].
+
+Needs AFI_SECRET (>= 32 bytes) in the environment; exits 2 with a message otherwise.
+Prints "listening on http://HOST:PORT/afi" once the socket is bound (--port 0 picks one).
+--workers N > 1 runs N processes, each with its OWN in-memory store: data, counters and
+revocations are not shared between them, so use it for the echo benchmark only.
+"""
+import argparse
+import os
+import socket
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(prog="serve.py", description="AFI v1 target on FastAPI/uvicorn")
+    p.add_argument("--port", type=int, required=True, help="TCP port (0: any free port)")
+    p.add_argument("--bind", default="127.0.0.1", help="address to listen on")
+    p.add_argument("--workers", type=int, default=None,
+                   help="worker processes (each has its own store: benchmark only)")
+    p.add_argument("--fast", action="store_true",
+                   help="uvloop + httptools and 2 workers unless --workers says otherwise")
+    return p.parse_args(argv)
+
+
+def check_environment() -> str:
+    """Section 1: refuse to start without a secret of at least 32 bytes; None when fine."""
+    secret = os.environ.get("AFI_SECRET")
+    if secret is None:
+        return "AFI_SECRET is not set; it must hold the shared secret (at least 32 bytes)"
+    if len(secret.encode("utf-8")) < 32:
+        return f"AFI_SECRET is {len(secret.encode('utf-8'))} bytes; it must be at least 32"
+    sys.path.insert(0, HERE)
+    from afi_fastapi.faults import FAULT, KNOWN
+    if FAULT is not None and FAULT not in KNOWN:
+        return f"AFI_FAULT={FAULT} is not a known fault (see FAULTS.md)"
+    return None
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv if argv is not None else sys.argv[1:])
+    problem = check_environment()
+    if problem:
+        print(f"serve.py: {problem}", file=sys.stderr)
+        return 2
+    workers = args.workers or (2 if args.fast else 1)
+
+    import uvicorn
+    from uvicorn.supervisors import Multiprocess
+    from afi_fastapi.transport import AfiH11Protocol, AfiHttpToolsProtocol
+
+    family = socket.AF_INET6 if ":" in args.bind else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((args.bind, args.port))
+    except OSError as exc:
+        print(f"serve.py: cannot listen on {args.bind}:{args.port}: {exc}", file=sys.stderr)
+        return 1
+    sock.listen(1024)
+    sock.set_inheritable(True)
+    host, port = sock.getsockname()[:2]
+
+    config = uvicorn.Config(
+        "afi_fastapi.router:app", workers=workers,
+        loop="uvloop" if args.fast else "asyncio",
+        http=AfiHttpToolsProtocol if args.fast else AfiH11Protocol,
+        lifespan="off", access_log=False, log_level="warning", server_header=False,
+    )
+    shown = f"[{host}]" if family == socket.AF_INET6 else host
+    print(f"listening on http://{shown}:{port}/afi", flush=True)
+    server = uvicorn.Server(config)
+    if workers > 1:
+        Multiprocess(config, target=server.run, sockets=[sock]).run()
+    else:
+        server.run(sockets=[sock])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
