@@ -1,0 +1,74 @@
+/* fixture.h: loading and validating fixture suites (docs/fixtures.md). */
+#ifndef AFI_CONFORMANCE_FIXTURE_H
+#define AFI_CONFORMANCE_FIXTURE_H
+
+#include <stddef.h>
+#include <cjson/cJSON.h>
+
+#include "spec.h"
+
+/* All pointers below borrow from the suite's parsed document (fx_suite.root). */
+struct fx_step {
+    const char *name;       /* "step N" when the fixture gives none */
+    const cJSON *request;   /* validated request object */
+    const cJSON *expect;    /* validated expectations */
+    const cJSON *capture;   /* NULL or the capture object */
+    int repeat, concurrency;
+};
+
+struct fx_suite;
+
+struct fx_case {
+    const char *id, *title;
+    const cJSON *requirements; /* array of id strings, at least one */
+    const cJSON *tags;         /* NULL or array of strings */
+    const char *first_req;
+    int full;                  /* level "full" */
+    int should;                /* grade should (explicit or from the spec) */
+    int robustness;            /* tagged "robustness" */
+    struct fx_step *steps;
+    int nsteps;
+    struct fx_suite *suite;
+};
+
+struct fx_suite {
+    char *file;
+    const char *name, *area, *title;
+    cJSON *root;
+    const cJSON *identities; /* object, possibly empty */
+    struct fx_case *cases;
+    int ncases;
+};
+
+/* Every problem found: "FILE: JSONPATH: expected ...". */
+struct fx_errors {
+    char **v;
+    size_t n;
+};
+
+struct fx_set {
+    struct fx_suite **suites;
+    int nsuites;
+    struct fx_case **cases; /* all cases, suites in load order, file order within */
+    int ncases;
+};
+
+/* Loads and validates one suite file into set (case ids and suite names must
+ * stay unique across the set; requirement ids are checked against spec unless
+ * spec is NULL). Returns 0, or -1 with the problems appended to errs (the
+ * suite is then not added). */
+int fixture_load_file(struct fx_set *set, const char *path, const struct spec *spec,
+                      struct fx_errors *errs);
+
+/* Loads every suite of a directory (*.json except profile-schema.json and
+ * *.schema.json), sorted by file name. Returns 0 or -1 (problems in errs). */
+int fixture_load_dir(struct fx_set *set, const char *dir, const struct spec *spec,
+                     struct fx_errors *errs);
+
+/* Resolves same_sub_as: the identity name whose sub `name` uses (itself when none). */
+const char *fixture_sub_owner(const struct fx_suite *suite, const char *name);
+
+void fixture_set_free(struct fx_set *set); /* frees the contents, not set */
+void fixture_errors_free(struct fx_errors *errs);
+
+#endif

@@ -1,0 +1,591 @@
+/* jsonx.c: strict JSON parser and printer that keep number tokens exact (see jsonx.h). */
+#include "jsonx.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define JSONX_MAX_DEPTH 4096
+
+struct jparser {
+    const unsigned char *s;
+    size_t len, pos;
+    char *err;
+    size_t errlen;
+    int failed;
+};
+
+static void jp_fail(struct jparser *p, const char *fmt, ...)
+{
+    if (p->failed)
+        return;
+    p->failed = 1;
+    if (!p->err || !p->errlen)
+        return;
+    char msg[200];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    snprintf(p->err, p->errlen, "%s at byte %zu", msg, p->pos);
+}
+
+static void jp_ws(struct jparser *p)
+{
+    while (p->pos < p->len) {
+        unsigned char c = p->s[p->pos];
+        if (c != ' ' && c != '\t' && c != '\n' && c != '\r')
+            break;
+        p->pos++;
+    }
+}
+
+/* Length of the valid UTF-8 sequence at s (1..4), or 0 when invalid. */
+static size_t utf8_seq(const unsigned char *s, size_t avail)
+{
+    unsigned char c = s[0];
+    size_t n;
+    unsigned cp;
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xC2 && c <= 0xDF) { n = 2; cp = c & 0x1F; }
+    else if (c >= 0xE0 && c <= 0xEF) { n = 3; cp = c & 0x0F; }
+    else if (c >= 0xF0 && c <= 0xF4) { n = 4; cp = c & 0x07; }
+    else return 0;
+    if (avail < n)
+        return 0;
+    for (size_t i = 1; i < n; i++) {
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s[i] & 0x3F);
+    }
+    if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+        (cp >= 0xD800 && cp <= 0xDFFF))
+        return 0;
+    return n;
+}
+
+static void put_utf8(char *out, size_t *o, unsigned cp)
+{
+    if (cp < 0x80) {
+        out[(*o)++] = (char)cp;
+    } else if (cp < 0x800) {
+        out[(*o)++] = (char)(0xC0 | (cp >> 6));
+        out[(*o)++] = (char)(0x80 | (cp & 0x3F));
+    } else if (cp < 0x10000) {
+        out[(*o)++] = (char)(0xE0 | (cp >> 12));
+        out[(*o)++] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        out[(*o)++] = (char)(0x80 | (cp & 0x3F));
+    } else {
+        out[(*o)++] = (char)(0xF0 | (cp >> 18));
+        out[(*o)++] = (char)(0x80 | ((cp >> 12) & 0x3F));
+        out[(*o)++] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        out[(*o)++] = (char)(0x80 | (cp & 0x3F));
+    }
+}
+
+static int hex4(const unsigned char *s, unsigned *v)
+{
+    *v = 0;
+    for (int i = 0; i < 4; i++) {
+        unsigned char c = s[i];
+        unsigned d;
+        if (c >= '0' && c <= '9') d = c - '0';
+        else if (c >= 'a' && c <= 'f') d = c - 'a' + 10;
+        else if (c >= 'A' && c <= 'F') d = c - 'A' + 10;
+        else return -1;
+        *v = *v * 16 + d;
+    }
+    return 0;
+}
+
+/* Parses a string at p->pos (on the opening quote); returns a malloc'd UTF-8
+ * copy. A lone surrogate escape decodes to U+FFFD (it is valid JSON grammar). */
+static char *jp_string(struct jparser *p)
+{
+    size_t start = ++p->pos, end = start;
+    while (end < p->len && p->s[end] != '"') {
+        if (p->s[end] == '\\')
+            end++;
+        end++;
+    }
+    if (end >= p->len) {
+        jp_fail(p, "unterminated string");
+        return NULL;
+    }
+    char *out = malloc(end - start + 1);
+    if (!out) {
+        jp_fail(p, "out of memory");
+        return NULL;
+    }
+    size_t o = 0;
+    while (p->pos < end) {
+        unsigned char c = p->s[p->pos];
+        if (c < 0x20) {
+            jp_fail(p, "raw control character in a string");
+            goto bad;
+        }
+        if (c == '\\') {
+            unsigned char e = p->s[p->pos + 1];
+            p->pos += 2;
+            switch (e) {
+            case '"': out[o++] = '"'; break;
+            case '\\': out[o++] = '\\'; break;
+            case '/': out[o++] = '/'; break;
+            case 'b': out[o++] = '\b'; break;
+            case 'f': out[o++] = '\f'; break;
+            case 'n': out[o++] = '\n'; break;
+            case 'r': out[o++] = '\r'; break;
+            case 't': out[o++] = '\t'; break;
+            case 'u': {
+                unsigned cp, lo;
+                if (p->pos + 4 > end || hex4(p->s + p->pos, &cp)) {
+                    jp_fail(p, "bad \\u escape");
+                    goto bad;
+                }
+                p->pos += 4;
+                if (cp >= 0xD800 && cp <= 0xDBFF && p->pos + 6 <= end && p->s[p->pos] == '\\' &&
+                    p->s[p->pos + 1] == 'u' && !hex4(p->s + p->pos + 2, &lo) && lo >= 0xDC00 &&
+                    lo <= 0xDFFF) {
+                    cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+                    p->pos += 6;
+                } else if (cp >= 0xD800 && cp <= 0xDFFF) {
+                    cp = 0xFFFD;
+                }
+                put_utf8(out, &o, cp);
+                break;
+            }
+            default:
+                p->pos -= 2;
+                jp_fail(p, "bad escape in a string");
+                goto bad;
+            }
+            continue;
+        }
+        size_t n = utf8_seq(p->s + p->pos, end - p->pos);
+        if (!n) {
+            jp_fail(p, "invalid UTF-8");
+            goto bad;
+        }
+        memcpy(out + o, p->s + p->pos, n);
+        o += n;
+        p->pos += n;
+    }
+    out[o] = '\0';
+    p->pos = end + 1;
+    return out;
+bad:
+    free(out);
+    return NULL;
+}
+
+static cJSON *jp_number(struct jparser *p)
+{
+    size_t st = p->pos;
+    const unsigned char *s = p->s;
+    if (p->pos < p->len && s[p->pos] == '-')
+        p->pos++;
+    if (p->pos >= p->len || s[p->pos] < '0' || s[p->pos] > '9') {
+        jp_fail(p, "invalid number");
+        return NULL;
+    }
+    if (s[p->pos] == '0') {
+        p->pos++;
+        if (p->pos < p->len && s[p->pos] >= '0' && s[p->pos] <= '9') {
+            jp_fail(p, "leading zero in a number");
+            return NULL;
+        }
+    } else {
+        while (p->pos < p->len && s[p->pos] >= '0' && s[p->pos] <= '9')
+            p->pos++;
+    }
+    if (p->pos < p->len && s[p->pos] == '.') {
+        p->pos++;
+        size_t d = p->pos;
+        while (p->pos < p->len && s[p->pos] >= '0' && s[p->pos] <= '9')
+            p->pos++;
+        if (d == p->pos) {
+            jp_fail(p, "digit expected after the decimal point");
+            return NULL;
+        }
+    }
+    if (p->pos < p->len && (s[p->pos] == 'e' || s[p->pos] == 'E')) {
+        p->pos++;
+        if (p->pos < p->len && (s[p->pos] == '+' || s[p->pos] == '-'))
+            p->pos++;
+        size_t d = p->pos;
+        while (p->pos < p->len && s[p->pos] >= '0' && s[p->pos] <= '9')
+            p->pos++;
+        if (d == p->pos) {
+            jp_fail(p, "digit expected in the exponent");
+            return NULL;
+        }
+    }
+    size_t n = p->pos - st;
+    char *text = malloc(n + 1);
+    if (!text) {
+        jp_fail(p, "out of memory");
+        return NULL;
+    }
+    memcpy(text, s + st, n);
+    text[n] = '\0';
+    errno = 0;
+    double v = strtod(text, NULL);
+    if (errno == ERANGE && isinf(v)) {
+        free(text);
+        jp_fail(p, "number outside the double range");
+        return NULL;
+    }
+    cJSON *item = cJSON_CreateNumber(v);
+    if (!item) {
+        free(text);
+        jp_fail(p, "out of memory");
+        return NULL;
+    }
+    item->valuestring = text;
+    return item;
+}
+
+static int lit(struct jparser *p, const char *w)
+{
+    size_t n = strlen(w);
+    if (p->len - p->pos >= n && !memcmp(p->s + p->pos, w, n)) {
+        p->pos += n;
+        return 1;
+    }
+    return 0;
+}
+
+static cJSON *jp_value(struct jparser *p, int depth)
+{
+    if (depth > JSONX_MAX_DEPTH) {
+        jp_fail(p, "nesting deeper than %d", JSONX_MAX_DEPTH);
+        return NULL;
+    }
+    jp_ws(p);
+    if (p->pos >= p->len) {
+        jp_fail(p, "value expected");
+        return NULL;
+    }
+    unsigned char c = p->s[p->pos];
+    if (c == '{') {
+        cJSON *obj = cJSON_CreateObject();
+        cJSON *last = NULL;
+        p->pos++;
+        jp_ws(p);
+        if (p->pos < p->len && p->s[p->pos] == '}') {
+            p->pos++;
+            return obj;
+        }
+        for (;;) {
+            jp_ws(p);
+            if (p->pos >= p->len || p->s[p->pos] != '"') {
+                jp_fail(p, "object key expected");
+                break;
+            }
+            char *key = jp_string(p);
+            if (!key)
+                break;
+            if (cJSON_GetObjectItemCaseSensitive(obj, key)) {
+                jp_fail(p, "duplicate key \"%.60s\"", key);
+                free(key);
+                break;
+            }
+            jp_ws(p);
+            if (p->pos >= p->len || p->s[p->pos] != ':') {
+                free(key);
+                jp_fail(p, "':' expected");
+                break;
+            }
+            p->pos++;
+            cJSON *v = jp_value(p, depth + 1);
+            if (!v) {
+                free(key);
+                break;
+            }
+            v->string = key;
+            if (last) {
+                last->next = v;
+                v->prev = last;
+                obj->child->prev = v;
+            } else {
+                obj->child = v;
+                v->prev = v;
+            }
+            last = v;
+            jp_ws(p);
+            if (p->pos < p->len && p->s[p->pos] == ',') {
+                p->pos++;
+                continue;
+            }
+            if (p->pos < p->len && p->s[p->pos] == '}') {
+                p->pos++;
+                return obj;
+            }
+            jp_fail(p, "',' or '}' expected");
+            break;
+        }
+        cJSON_Delete(obj);
+        return NULL;
+    }
+    if (c == '[') {
+        cJSON *arr = cJSON_CreateArray();
+        cJSON *last = NULL;
+        p->pos++;
+        jp_ws(p);
+        if (p->pos < p->len && p->s[p->pos] == ']') {
+            p->pos++;
+            return arr;
+        }
+        for (;;) {
+            cJSON *v = jp_value(p, depth + 1);
+            if (!v)
+                break;
+            if (last) {
+                last->next = v;
+                v->prev = last;
+                arr->child->prev = v;
+            } else {
+                arr->child = v;
+                v->prev = v;
+            }
+            last = v;
+            jp_ws(p);
+            if (p->pos < p->len && p->s[p->pos] == ',') {
+                p->pos++;
+                continue;
+            }
+            if (p->pos < p->len && p->s[p->pos] == ']') {
+                p->pos++;
+                return arr;
+            }
+            jp_fail(p, "',' or ']' expected");
+            break;
+        }
+        cJSON_Delete(arr);
+        return NULL;
+    }
+    if (c == '"') {
+        char *s = jp_string(p);
+        if (!s)
+            return NULL;
+        cJSON *item = cJSON_CreateString("");
+        free(item->valuestring);
+        item->valuestring = s;
+        return item;
+    }
+    if (c == '-' || (c >= '0' && c <= '9'))
+        return jp_number(p);
+    if (lit(p, "true"))
+        return cJSON_CreateTrue();
+    if (lit(p, "false"))
+        return cJSON_CreateFalse();
+    if (lit(p, "null"))
+        return cJSON_CreateNull();
+    jp_fail(p, "unexpected character");
+    return NULL;
+}
+
+cJSON *jsonx_parse(const char *buf, size_t len, char *err, size_t errlen)
+{
+    struct jparser p = {(const unsigned char *)buf, len, 0, err, errlen, 0};
+    if (len >= 3 && !memcmp(buf, "\xEF\xBB\xBF", 3)) {
+        jp_fail(&p, "byte-order mark");
+        return NULL;
+    }
+    cJSON *v = jp_value(&p, 0);
+    if (!v)
+        return NULL;
+    jp_ws(&p);
+    if (p.pos != len) {
+        jp_fail(&p, "trailing bytes after the value");
+        cJSON_Delete(v);
+        return NULL;
+    }
+    return v;
+}
+
+cJSON *jsonx_number(const char *token)
+{
+    cJSON *n = cJSON_CreateNumber(strtod(token, NULL));
+    if (n)
+        n->valuestring = strdup(token);
+    return n;
+}
+
+int jsonx_is_integer(const cJSON *item)
+{
+    if (!cJSON_IsNumber(item))
+        return 0;
+    if (item->valuestring)
+        return strpbrk(item->valuestring, ".eE") == NULL;
+    return isfinite(item->valuedouble) && item->valuedouble == floor(item->valuedouble);
+}
+
+const char *jsonx_number_text(const cJSON *item, char *buf)
+{
+    if (item->valuestring)
+        return item->valuestring;
+    double d = item->valuedouble;
+    if (d == floor(d) && fabs(d) < 1e17)
+        snprintf(buf, 32, "%.0f", d);
+    else
+        snprintf(buf, 32, "%.17g", d);
+    return buf;
+}
+
+struct sbuf {
+    char *s;
+    size_t n, cap;
+};
+
+static void sb_put(struct sbuf *b, const char *s, size_t n)
+{
+    if (b->n + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 64;
+        while (cap < b->n + n + 1)
+            cap *= 2;
+        char *ns = realloc(b->s, cap);
+        if (!ns)
+            abort();
+        b->s = ns;
+        b->cap = cap;
+    }
+    memcpy(b->s + b->n, s, n);
+    b->n += n;
+    b->s[b->n] = '\0';
+}
+
+static void sb_str(struct sbuf *b, const char *s)
+{
+    sb_put(b, "\"", 1);
+    for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
+        char esc[8];
+        if (*c == '"' || *c == '\\') {
+            esc[0] = '\\';
+            esc[1] = (char)*c;
+            sb_put(b, esc, 2);
+        } else if (*c < 0x20) {
+            snprintf(esc, sizeof esc, "\\u%04x", *c);
+            sb_put(b, esc, 6);
+        } else {
+            sb_put(b, (const char *)c, 1);
+        }
+    }
+    sb_put(b, "\"", 1);
+}
+
+static void sb_json(struct sbuf *b, const cJSON *it)
+{
+    char nb[32];
+    if (cJSON_IsNull(it)) sb_put(b, "null", 4);
+    else if (cJSON_IsTrue(it)) sb_put(b, "true", 4);
+    else if (cJSON_IsFalse(it)) sb_put(b, "false", 5);
+    else if (cJSON_IsNumber(it)) {
+        const char *t = jsonx_number_text(it, nb);
+        sb_put(b, t, strlen(t));
+    } else if (cJSON_IsString(it)) sb_str(b, it->valuestring);
+    else if (cJSON_IsArray(it)) {
+        sb_put(b, "[", 1);
+        for (const cJSON *c = it->child; c; c = c->next) {
+            sb_json(b, c);
+            if (c->next)
+                sb_put(b, ",", 1);
+        }
+        sb_put(b, "]", 1);
+    } else if (cJSON_IsObject(it)) {
+        sb_put(b, "{", 1);
+        for (const cJSON *c = it->child; c; c = c->next) {
+            sb_str(b, c->string ? c->string : "");
+            sb_put(b, ":", 1);
+            sb_json(b, c);
+            if (c->next)
+                sb_put(b, ",", 1);
+        }
+        sb_put(b, "}", 1);
+    } else if (cJSON_IsRaw(it) && it->valuestring) {
+        sb_put(b, it->valuestring, strlen(it->valuestring));
+    } else {
+        sb_put(b, "null", 4);
+    }
+}
+
+char *jsonx_print(const cJSON *item)
+{
+    if (!item)
+        return strdup("(absent)");
+    struct sbuf b = {0};
+    sb_json(&b, item);
+    return b.s;
+}
+
+char *jsonx_print_short(const cJSON *item, size_t max)
+{
+    char *s = jsonx_print(item);
+    size_t n = strlen(s);
+    if (n <= max)
+        return s;
+    while (max > 0 && ((unsigned char)s[max] & 0xC0) == 0x80)
+        max--;
+    char *r = malloc(max + 4);
+    memcpy(r, s, max);
+    memcpy(r + max, "\xE2\x80\xA6", 4);
+    free(s);
+    return r;
+}
+
+static const char *int_digits(const cJSON *n, char *buf)
+{
+    const char *t = jsonx_number_text(n, buf);
+    if (!strcmp(t, "-0"))
+        return "0";
+    return t;
+}
+
+int jsonx_equal(const cJSON *a, const cJSON *b)
+{
+    if (!a || !b)
+        return a == b;
+    if (cJSON_IsNumber(a) && cJSON_IsNumber(b)) {
+        int ia = jsonx_is_integer(a), ib = jsonx_is_integer(b);
+        if (ia != ib)
+            return 0;
+        if (ia) {
+            char b1[32], b2[32];
+            return !strcmp(int_digits(a, b1), int_digits(b, b2));
+        }
+        return a->valuedouble == b->valuedouble;
+    }
+    if ((a->type & 0xFF) != (b->type & 0xFF))
+        return 0;
+    if (cJSON_IsString(a))
+        return !strcmp(a->valuestring, b->valuestring);
+    if (cJSON_IsArray(a)) {
+        const cJSON *x = a->child, *y = b->child;
+        for (; x && y; x = x->next, y = y->next)
+            if (!jsonx_equal(x, y))
+                return 0;
+        return !x && !y;
+    }
+    if (cJSON_IsObject(a)) {
+        if (cJSON_GetArraySize(a) != cJSON_GetArraySize(b))
+            return 0;
+        for (const cJSON *x = a->child; x; x = x->next)
+            if (!jsonx_equal(x, cJSON_GetObjectItemCaseSensitive(b, x->string)))
+                return 0;
+        return 1;
+    }
+    return 1;
+}
+
+size_t jsonx_utf8_len(const char *s)
+{
+    size_t n = 0;
+    for (; *s; s++)
+        if (((unsigned char)*s & 0xC0) != 0x80)
+            n++;
+    return n;
+}

@@ -1,0 +1,80 @@
+/* spec.c: reads the requirement headings of docs/protocol.md (see spec.h). */
+#include "spec.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DOT " \xC2\xB7 "
+
+struct spec *spec_load(const char *path, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(err, errlen, "%s: cannot read the protocol document (use --spec PATH)", path);
+        return NULL;
+    }
+    struct spec *s = calloc(1, sizeof *s);
+    size_t cap = 0;
+    char *line = NULL;
+    size_t lcap = 0;
+    ssize_t len;
+    while ((len = getline(&line, &lcap, f)) > 0) {
+        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+            line[--len] = '\0';
+        if (strncmp(line, "#### ", 5))
+            continue;
+        char *id = line + 5, *d1 = strstr(id, DOT);
+        if (!d1)
+            continue;
+        char *grade = d1 + strlen(DOT), *d2 = strstr(grade, DOT);
+        if (!d2)
+            continue;
+        *d1 = *d2 = '\0';
+        int should;
+        if (!strcmp(grade, "MUST"))
+            should = 0;
+        else if (!strcmp(grade, "SHOULD"))
+            should = 1;
+        else
+            continue;
+        if (s->n == cap) {
+            cap = cap ? cap * 2 : 64;
+            s->reqs = realloc(s->reqs, cap * sizeof *s->reqs);
+        }
+        s->reqs[s->n].id = strdup(id);
+        s->reqs[s->n].should = should;
+        s->reqs[s->n].rule = strdup(d2 + strlen(DOT));
+        s->n++;
+    }
+    free(line);
+    fclose(f);
+    if (!s->n) {
+        snprintf(err, errlen, "%s: no requirement heading (#### ID \xC2\xB7 GRADE \xC2\xB7 rule) found", path);
+        spec_free(s);
+        return NULL;
+    }
+    return s;
+}
+
+const struct spec_req *spec_find(const struct spec *spec, const char *id)
+{
+    if (!spec)
+        return NULL;
+    for (size_t i = 0; i < spec->n; i++)
+        if (!strcmp(spec->reqs[i].id, id))
+            return &spec->reqs[i];
+    return NULL;
+}
+
+void spec_free(struct spec *spec)
+{
+    if (!spec)
+        return;
+    for (size_t i = 0; i < spec->n; i++) {
+        free(spec->reqs[i].id);
+        free(spec->reqs[i].rule);
+    }
+    free(spec->reqs);
+    free(spec);
+}
