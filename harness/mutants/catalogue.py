@@ -1,0 +1,921 @@
+"""The protocol mutants the mutating proxy can serve, one per function.
+
+Each mutant breaks exactly one requirement of docs/protocol.md the way an adapter author
+could plausibly get it wrong, and leaves every other answer as the upstream gave it. A
+mutant is `fn(ctx, req) -> Resp`: ctx.forward(req) asks the upstream, ctx.secret is the
+shared AFI secret (for mutants that re-sign tokens the way a lax verifier would accept
+them), ctx.state/ctx.lock hold a stateful mutant's memory.
+
+The conformance self-test (harness/test_selftest.py) requires the suite to kill every
+mutant with a failing case that names the mutant's rule.
+"""
+import hashlib
+import json
+import re
+import time
+import urllib.parse
+
+from mutants.wire import (Headers, Req, Resp, envelope, jwt_parts, jwt_sign, jwt_verify,
+                          ok_json)
+
+MUTANTS = {}
+
+
+class Mutant:
+    def __init__(self, name, rule, desc, fn):
+        self.name, self.rule, self.desc, self.fn = name, rule, desc, fn
+
+
+def mutant(rule, desc):
+    def register(fn):
+        if fn.__name__ in MUTANTS:
+            raise ValueError(f"duplicate mutant {fn.__name__}")
+        MUTANTS[fn.__name__] = Mutant(fn.__name__, rule, desc, fn)
+        return fn
+    return register
+
+
+ROLES = ["USER", "READER", "WRITER", "ADMIN", "SUPERADMIN"]
+KEY_RE = re.compile(r"^(personal|shared):[A-Za-z0-9_.-]{1,128}$")
+MIB = 1048576
+KEY_FUNCTIONS = ("kv_get", "kv_set", "kv_delete", "counter_incr")
+DECLARED = {"kv_set": ("key", "value", "if_rev"), "save_draft": ("body",),
+            "counter_incr": ("key", "by"), "kv_delete": ("key",)}
+
+
+def gated_route(req):
+    return req.route.startswith("/call/") or req.route.startswith("/context/")
+
+
+def result_of(resp):
+    """The `result` of a successful call answer, or None."""
+    j = resp.json() if resp.status == 200 else None
+    return j.get("result") if isinstance(j, dict) else None
+
+
+def rewrite_code(resp, old, new, status=None, drop_challenge=False, challenge=None):
+    if resp.code != old:
+        return resp
+    j = resp.json()
+    j["error"]["code"] = new
+    resp.set_json(j)
+    if status is not None:
+        resp.status = status
+        resp.reason = ""
+    if drop_challenge:
+        resp.headers.remove("WWW-Authenticate")
+    if challenge is not None:
+        resp.headers.set("WWW-Authenticate", challenge)
+    return resp
+
+
+def valid_claims(ctx, req, algs=("HS256",)):
+    """The claims of the request's credential when it is signed with the secret, else None."""
+    tok = req.token()
+    if tok and ctx.secret and jwt_verify(tok, ctx.secret, algs):
+        return jwt_parts(tok)[1]
+    return None
+
+
+def resign(ctx, req, claims):
+    req.set_token(jwt_sign(claims, ctx.secret))
+
+
+def unauthorized_token(message):
+    return envelope(401, "invalid_token", message,
+                    headers=[("WWW-Authenticate", 'Bearer error="invalid_token"')])
+
+
+def probe_credential(ctx, req):
+    """Asks the upstream what it makes of req's credential (a side-effect-free whoami)."""
+    probe = Req("POST", "/call/whoami", Headers([("Content-Type", "application/json")]), b"{}")
+    for name in ("Authorization", "Cookie"):
+        for v in req.headers.get_all(name):
+            probe.headers.add(name, v)
+    return ctx.forward(probe)
+
+
+def media_type_ok(value):
+    if value is None:
+        return False
+    parts = [p.strip() for p in value.split(";")]
+    if parts[0].lower() != "application/json":
+        return False
+    for p in parts[1:]:
+        k, _, v = p.partition("=")
+        if k.strip().lower() == "charset" and v.strip().strip('"').lower() != "utf-8":
+            return False
+    return True
+
+
+def inm_matches(inm, tag):
+    if inm is None:
+        return False
+    for t in inm.split(","):
+        t = t.strip()
+        if t == "*" or (t[2:] if t.startswith("W/") else t) == tag:
+            return True
+    return False
+
+
+def not_modified(src, tag=None):
+    h = Headers()
+    for name in ("ETag", "Cache-Control", "Vary"):
+        if src.headers.has(name):
+            h.set(name, src.headers.get(name))
+    if tag is not None:
+        h.set("ETag", tag)
+    return Resp(304, h, b"")
+
+
+def nesting_depth(body):
+    depth = best = 0
+    in_str = esc = False
+    for b in body:
+        if in_str:
+            if esc:
+                esc = False
+            elif b == 0x5C:
+                esc = True
+            elif b == 0x22:
+                in_str = False
+        elif b == 0x22:
+            in_str = True
+        elif b in (0x5B, 0x7B):
+            depth += 1
+            best = max(best, depth)
+        elif b in (0x5D, 0x7D):
+            depth -= 1
+    return best
+
+
+@mutant("-", "control: forwards everything unchanged (must pass the whole suite)")
+def none(ctx, req):
+    return ctx.forward(req)
+
+
+# --- ENV: the error envelope -------------------------------------------------------------
+
+@mutant("ENV-1", "unknown paths get the HTTP library's own 404 text/plain 'Not Found' page")
+def env1_plain_404(ctx, req):
+    resp = ctx.forward(req)
+    if resp.code == "not_found":
+        return Resp(404, Headers([("Content-Type", "text/plain; charset=utf-8")]), b"Not Found")
+    return resp
+
+
+@mutant("ENV-1", "error envelopes carry an extra top-level \"status\" key")
+def env1_extra_key(ctx, req):
+    resp = ctx.forward(req)
+    if resp.status >= 400 and resp.code is not None:
+        j = resp.json()
+        j["status"] = resp.status
+        resp.set_json(j)
+    return resp
+
+
+@mutant("ENV-2", "validation_error is sent with status 400 instead of 422")
+def env2_validation_400(ctx, req):
+    resp = ctx.forward(req)
+    if resp.code == "validation_error":
+        resp.status, resp.reason = 400, ""
+    return resp
+
+
+@mutant("ENV-2", "conflict is sent with status 412 Precondition Failed instead of 409")
+def env2_conflict_412(ctx, req):
+    resp = ctx.forward(req)
+    if resp.code == "conflict":
+        resp.status, resp.reason = 412, ""
+    return resp
+
+
+@mutant("ENV-3", "validation details are listed in discovery order, not sorted by loc")
+def env3_unsorted_details(ctx, req):
+    resp = ctx.forward(req)
+    if resp.code == "validation_error":
+        j = resp.json()
+        d = j["error"]["details"]
+        if isinstance(d, list) and len(d) >= 2:
+            j["error"]["details"] = d[::-1]
+            resp.set_json(j)
+    return resp
+
+
+@mutant("ENV-3", "validation details give loc as a dotted string (\"body.text\") not an array")
+def env3_dotted_loc(ctx, req):
+    resp = ctx.forward(req)
+    if resp.code == "validation_error":
+        j = resp.json()
+        for d in j["error"]["details"] or []:
+            if isinstance(d, dict) and isinstance(d.get("loc"), list):
+                d["loc"] = ".".join(str(x) for x in d["loc"])
+        resp.set_json(j)
+    return resp
+
+
+@mutant("ENV-4", "internal_error details carry the exception text")
+def env4_leak_details(ctx, req):
+    resp = ctx.forward(req)
+    if resp.code == "internal_error":
+        j = resp.json()
+        j["error"]["details"] = {"exception": "RuntimeError",
+                                 "text": "AFI-INTERNAL-DETAIL: the profile's fail() raised"}
+        resp.set_json(j)
+    return resp
+
+
+@mutant("ENV-4", "internal_error message is the exception's own text")
+def env4_leak_message(ctx, req):
+    resp = ctx.forward(req)
+    if resp.code == "internal_error":
+        j = resp.json()
+        j["error"]["message"] = "RuntimeError: AFI-INTERNAL-DETAIL (reference/profile.c:88)"
+        resp.set_json(j)
+    return resp
+
+
+@mutant("ENV-5", "a trailing slash is stripped before routing (/health/ answers /health)")
+def env5_trailing_slash(ctx, req):
+    route, sep, query = req.path.partition("?")
+    if len(route) > 1 and route.endswith("/") and route.rstrip("/"):
+        req.path = route.rstrip("/") + sep + query
+    return ctx.forward(req)
+
+
+@mutant("ENV-5", "/schema.json and /openapi.json are served as aliases of /schema")
+def env5_schema_alias(ctx, req):
+    if req.route in ("/schema.json", "/openapi.json"):
+        req.path = "/schema"
+    return ctx.forward(req)
+
+
+@mutant("ENV-6", "405 answers lack the Allow header")
+def env6_no_allow(ctx, req):
+    resp = ctx.forward(req)
+    if resp.status == 405:
+        resp.headers.remove("Allow")
+    return resp
+
+
+@mutant("ENV-6", "HEAD on a GET route is answered like GET (200, no body) instead of 405")
+def env6_head_is_get(ctx, req):
+    if req.method == "HEAD" and (req.route in ("/health", "/schema") or req.context):
+        req.method = "GET"
+        resp = ctx.forward(req)
+        if resp.status == 200:
+            resp.headers.set("Content-Length", str(len(resp.body)))
+            return resp
+        req.method = "HEAD"
+    return ctx.forward(req)
+
+
+@mutant("ENV-7", "401 answers carry no WWW-Authenticate header")
+def env7_no_challenge(ctx, req):
+    resp = ctx.forward(req)
+    if resp.status == 401:
+        resp.headers.remove("WWW-Authenticate")
+    return resp
+
+
+@mutant("ENV-7", "401 for a presented bad credential says plain `Bearer`, no error=\"invalid_token\"")
+def env7_no_error_param(ctx, req):
+    resp = ctx.forward(req)
+    if resp.status == 401 and resp.code in ("invalid_token", "token_expired", "token_revoked"):
+        resp.headers.set("WWW-Authenticate", "Bearer")
+    return resp
+
+
+# --- CALL: dispatch, body, validation, ordering, success shape, atomicity -----------------
+
+@mutant("CALL-1", "function and context names are matched case-insensitively")
+def call1_case_insensitive(ctx, req):
+    route, sep, query = req.path.partition("?")
+    for prefix in ("/call/", "/context/"):
+        if route.startswith(prefix):
+            req.path = prefix + route[len(prefix):].lower() + sep + query
+    return ctx.forward(req)
+
+
+@mutant("CALL-1", "the path is percent-decoded before routing (/call/%65cho reaches echo)")
+def call1_percent_decoded(ctx, req):
+    route, sep, query = req.path.partition("?")
+    req.path = urllib.parse.unquote(route) + sep + query
+    return ctx.forward(req)
+
+
+@mutant("CALL-1", "an unregistered function answers 404 not_found instead of unknown_function")
+def call1_unknown_not_found(ctx, req):
+    return rewrite_code(ctx.forward(req), "unknown_function", "not_found")
+
+
+@mutant("CALL-2", "a JSON body that is not an object is 400 invalid_json instead of 422")
+def call2_non_object_400(ctx, req):
+    resp = ctx.forward(req)
+    if resp.code == "validation_error":
+        d = resp.json()["error"]["details"]
+        if isinstance(d, list) and len(d) == 1 and d[0].get("loc") == ["body"]:
+            return envelope(400, "invalid_json", "the body must be a JSON object")
+    return resp
+
+
+@mutant("CALL-3", "the Content-Type of a call is not checked (a non-empty body is parsed as JSON)")
+def call3_content_type_ignored(ctx, req):
+    if req.fn and req.body:
+        req.headers.set("Content-Type", "application/json")
+    return ctx.forward(req)
+
+
+@mutant("CALL-3", "size limit off by one: a body of exactly 1 MiB is 413")
+def call3_limit_off_by_one(ctx, req):
+    resp = ctx.forward(req)
+    if req.fn and req.body is not None and len(req.body) >= MIB \
+            and resp.status not in (401, 403, 404, 405):
+        return envelope(413, "payload_too_large", "the body is larger than 1 MiB")
+    return resp
+
+
+@mutant("CALL-3", "a UTF-8 byte-order mark before the JSON body is skipped instead of refused")
+def call3_bom_skipped(ctx, req):
+    if req.fn and req.body and req.body.startswith(b"\xef\xbb\xbf"):
+        req.body = req.body[3:]
+    return ctx.forward(req)
+
+
+@mutant("CALL-3", "integer arguments accept integral numbers written 1.0 or 1e2")
+def call3_float_integers(ctx, req):
+    j = req.json() if req.fn and req.body else None
+    if isinstance(j, dict):
+        changed = False
+        for k in ("a", "b", "by", "ms", "if_rev"):
+            v = j.get(k)
+            if isinstance(v, float) and v.is_integer():
+                j[k] = int(v)
+                changed = True
+        if changed:
+            req.set_json(j)
+    return ctx.forward(req)
+
+
+@mutant("CALL-4", "a body-size limit in front of routing and auth: any body over 1 MiB is 413 first")
+def call4_size_before_auth(ctx, req):
+    if req.body is not None and len(req.body) > MIB:
+        return envelope(413, "payload_too_large", "the body is larger than 1 MiB")
+    return ctx.forward(req)
+
+
+@mutant("CALL-4", "the media type of /call/* is checked before the function lookup and auth")
+def call4_media_before_auth(ctx, req):
+    if req.route.startswith("/call/") and req.body and \
+            not media_type_ok(req.headers.get("Content-Type")):
+        return envelope(415, "unsupported_media_type", "Content-Type must be application/json")
+    return ctx.forward(req)
+
+
+@mutant("CALL-5", "`invalidate` is left out when the function affects nothing")
+def call5_invalidate_omitted(ctx, req):
+    resp = ctx.forward(req)
+    j = resp.json() if resp.status == 200 and req.fn else None
+    if isinstance(j, dict) and j.get("invalidate") == []:
+        del j["invalidate"]
+        resp.set_json(j)
+    return resp
+
+
+@mutant("CALL-5", "`invalidate` lists the affects in declaration order, unsorted")
+def call5_invalidate_unsorted(ctx, req):
+    resp = ctx.forward(req)
+    j = resp.json() if resp.status == 200 and req.fn else None
+    if isinstance(j, dict) and isinstance(j.get("invalidate"), list) and len(j["invalidate"]) > 1:
+        j["invalidate"] = j["invalidate"][::-1]
+        resp.set_json(j)
+    return resp
+
+
+@mutant("CALL-5", "successful calls answer Content-Type: text/plain")
+def call5_text_content_type(ctx, req):
+    resp = ctx.forward(req)
+    if resp.status == 200 and req.fn:
+        resp.headers.set("Content-Type", "text/plain; charset=utf-8")
+    return resp
+
+
+@mutant("CALL-6", "a write rejected with 422 still stores its valid part (validate after write)")
+def call6_write_before_validate(ctx, req):
+    resp = ctx.forward(req)
+    j = req.json() if req.fn in DECLARED else None
+    if resp.code == "validation_error" and isinstance(j, dict):
+        fixed = {k: v for k, v in j.items() if k in DECLARED[req.fn]}
+        if "by" in fixed and isinstance(fixed["by"], int) and not isinstance(fixed["by"], bool):
+            fixed["by"] = min(max(fixed["by"], 1), 1000)
+        if "if_rev" in fixed and (not isinstance(fixed["if_rev"], int)
+                                  or isinstance(fixed["if_rev"], bool)):
+            del fixed["if_rev"]
+        if fixed != j:
+            again = req.copy()
+            again.set_json(fixed)
+            ctx.forward(again)
+    return resp
+
+
+# --- INV: invalidation and read-your-writes ---------------------------------------------
+
+@mutant("INV-1", "`invalidate` names only the affected contexts, never function: entries")
+def inv1_contexts_only(ctx, req):
+    resp = ctx.forward(req)
+    j = resp.json() if resp.status == 200 and req.fn else None
+    if isinstance(j, dict) and isinstance(j.get("invalidate"), list):
+        j["invalidate"] = [e for e in j["invalidate"] if not str(e).startswith("function:")]
+        resp.set_json(j)
+    return resp
+
+
+@mutant("INV-1", "a kv_delete that deleted nothing answers an empty `invalidate`")
+def inv1_noop_empty(ctx, req):
+    resp = ctx.forward(req)
+    r = result_of(resp) if req.fn == "kv_delete" else None
+    if isinstance(r, dict) and r.get("deleted") is False:
+        j = resp.json()
+        j["invalidate"] = []
+        resp.set_json(j)
+    return resp
+
+
+@mutant("INV-2", "bundles are cached per credential and never invalidated by writes")
+def inv2_stale_bundle(ctx, req):
+    if req.method != "GET" or not req.context:
+        return ctx.forward(req)
+    key = (req.route, tuple(req.headers.get_all("Authorization")),
+           tuple(req.headers.get_all("Cookie")))
+    with ctx.lock:
+        cached = ctx.state.get(key)
+    if cached is None:
+        inm = req.headers.get("If-None-Match")
+        req.headers.remove("If-None-Match")
+        resp = ctx.forward(req)
+        if resp.status != 200:
+            return resp
+        with ctx.lock:
+            ctx.state[key] = cached = resp
+        req.headers.set("If-None-Match", inm) if inm is not None else None
+    if inm_matches(req.headers.get("If-None-Match"), cached.headers.get("ETag")):
+        return not_modified(cached)
+    return Resp(cached.status, cached.headers.copy(), cached.body)
+
+
+# --- CTX: bundles ---------------------------------------------------------------------
+
+@mutant("CTX-1", "an unknown context answers code unknown_function (copied from /call)")
+def ctx1_unknown_code(ctx, req):
+    return rewrite_code(ctx.forward(req), "unknown_context", "unknown_function")
+
+
+@mutant("CTX-2", "bundles carry an extra \"etag\" key next to context and data")
+def ctx2_extra_key(ctx, req):
+    resp = ctx.forward(req)
+    if req.context and resp.status == 200:
+        j = resp.json()
+        j["etag"] = resp.headers.get("ETag")
+        resp.set_json(j)
+    return resp
+
+
+@mutant("CTX-2", "bundle members are whole call answers {result, invalidate}, not results")
+def ctx2_members_wrapped(ctx, req):
+    resp = ctx.forward(req)
+    if req.context and resp.status == 200:
+        j = resp.json()
+        j["data"] = {k: {"result": v, "invalidate": []} for k, v in j["data"].items()}
+        resp.set_json(j)
+    return resp
+
+
+@mutant("CTX-3", "the user bundle forgets its auth check: anonymous gets an empty viewer's data")
+def ctx3_bundle_ungated(ctx, req):
+    if req.method == "GET" and req.context == "user" and not req.presents_credential():
+        return ok_json({"context": "user", "data": {"get_draft": {"draft": ""},
+                                                    "whoami": {"sub": "", "role": "USER"}}},
+                       headers=[("ETag", '"anonymous"'), ("Cache-Control", "private, no-cache"),
+                                ("Vary", "Authorization, Cookie")])
+    return ctx.forward(req)
+
+
+@mutant("CTX-4", "bundle ETags are weak (W/\"...\")")
+def ctx4_weak_etag(ctx, req):
+    resp = ctx.forward(req)
+    tag = resp.headers.get("ETag") if req.context else None
+    if tag and not tag.startswith("W/"):
+        resp.headers.set("ETag", "W/" + tag)
+    return resp
+
+
+@mutant("CTX-4", "If-None-Match is ignored: never 304")
+def ctx4_inm_ignored(ctx, req):
+    if req.context:
+        req.headers.remove("If-None-Match")
+    return ctx.forward(req)
+
+
+@mutant("CTX-4", "If-None-Match is compared as one exact tag (lists, W/ and * never match)")
+def ctx4_inm_exact_only(ctx, req):
+    inm = req.headers.get("If-None-Match")
+    if req.context and inm is not None and ("," in inm or "W/" in inm or inm.strip() == "*"):
+        req.headers.remove("If-None-Match")
+    return ctx.forward(req)
+
+
+@mutant("CTX-4", "304 answers drop Cache-Control and Vary")
+def ctx4_304_bare(ctx, req):
+    resp = ctx.forward(req)
+    if resp.status == 304:
+        resp.headers.remove("Cache-Control")
+        resp.headers.remove("Vary")
+    return resp
+
+
+@mutant("CTX-4", "the ETag hashes the stored data only, not the viewer: equal drafts share a tag")
+def ctx4_viewerless_etag(ctx, req):
+    if req.method != "GET" or not req.context:
+        return ctx.forward(req)
+    inm = req.headers.get("If-None-Match")
+    req.headers.remove("If-None-Match")
+    resp = ctx.forward(req)
+    if resp.status != 200:
+        return resp
+    data = {k: v for k, v in resp.json()["data"].items() if k != "whoami"}
+    tag = '"' + hashlib.sha256((req.context + json.dumps(data, sort_keys=True)).encode())\
+        .hexdigest()[:32] + '"'
+    resp.headers.set("ETag", tag)
+    if inm_matches(inm, tag):
+        return not_modified(resp, tag)
+    return resp
+
+
+@mutant("CTX-5", "private bundles are sent Cache-Control: public, max-age=60")
+def ctx5_public_cache(ctx, req):
+    resp = ctx.forward(req)
+    if req.context and resp.status in (200, 304) and resp.headers.has("Vary"):
+        resp.headers.set("Cache-Control", "public, max-age=60")
+    return resp
+
+
+@mutant("CTX-5", "private bundles lack Vary: Authorization, Cookie")
+def ctx5_no_vary(ctx, req):
+    resp = ctx.forward(req)
+    if req.context:
+        resp.headers.remove("Vary")
+    return resp
+
+
+# --- HLT, SCH: the public endpoints --------------------------------------------------------
+
+@mutant("HLT-1", "/health sits behind the auth middleware: a bad credential gets 401")
+def hlt1_auth_middleware(ctx, req):
+    if req.route == "/health" and req.method == "GET" and req.presents_credential():
+        verdict = probe_credential(ctx, req)
+        if verdict.status == 401:
+            return verdict
+    return ctx.forward(req)
+
+
+@mutant("HLT-1", "/health answers {\"status\": \"OK\"}")
+def hlt1_status_upper(ctx, req):
+    resp = ctx.forward(req)
+    if req.route == "/health" and resp.status == 200:
+        j = resp.json()
+        j["status"] = "OK"
+        resp.set_json(j)
+    return resp
+
+
+@mutant("SCH-1", "/schema sits behind the auth middleware: a bad credential gets 401")
+def sch1_auth_middleware(ctx, req):
+    if req.route == "/schema" and req.method == "GET" and req.presents_credential():
+        verdict = probe_credential(ctx, req)
+        if verdict.status == 401:
+            return verdict
+    return ctx.forward(req)
+
+
+def schema_mutant(rule, desc):
+    """A mutant that edits the /schema document (edit(doc) changes it in place)."""
+    def wrap(edit):
+        def fn(ctx, req):
+            resp = ctx.forward(req)
+            if req.route == "/schema" and resp.status == 200:
+                doc = resp.json()
+                edit(doc)
+                resp.set_json(doc)
+            return resp
+        fn.__name__ = edit.__name__
+        return mutant(rule, desc)(fn)
+    return wrap
+
+
+@schema_mutant("SCH-2", "the schema says \"openapi\": \"3.0.3\"")
+def sch2_openapi_303(doc):
+    doc["openapi"] = "3.0.3"
+
+
+@schema_mutant("SCH-2", "x-afi-contexts member lists are in registration order, unsorted")
+def sch2_contexts_unsorted(doc):
+    for k, v in doc.get("x-afi-contexts", {}).items():
+        if isinstance(v, list) and len(v) > 1:
+            doc["x-afi-contexts"][k] = v[::-1]
+
+
+@schema_mutant("SCH-3", "paths also documents the built-in routes /health and /schema")
+def sch3_builtin_paths(doc):
+    ok = {"responses": {"200": {"description": "Success"}}}
+    doc.setdefault("paths", {})["/health"] = {"get": dict(ok, operationId="health")}
+    doc["paths"]["/schema"] = {"get": dict(ok, operationId="schema")}
+
+
+@schema_mutant("SCH-3", "the exported result schema of add types sum as a string")
+def sch3_result_schema_lies(doc):
+    op = doc["paths"]["/call/add"]["post"]
+    res = op["responses"]["200"]["content"]["application/json"]["schema"]["properties"]["result"]
+    res["properties"]["sum"] = {"type": "string"}
+
+
+@schema_mutant("SCH-4", "the exported echo schema says maxLength 1024 instead of 1000")
+def sch4_echo_limit(doc):
+    op = doc["paths"]["/call/echo"]["post"]
+    op["requestBody"]["content"]["application/json"]["schema"]["properties"]["text"][
+        "maxLength"] = 1024
+
+
+# --- AUTH: credentials, tokens, roles, levels, logout ------------------------------------
+
+@mutant("AUTH-1", "the Bearer scheme name is matched case-sensitively (`bearer x` is refused)")
+def auth1_scheme_case_sensitive(ctx, req):
+    vals = req.headers.get_all("Authorization")
+    if gated_route(req) and len(vals) == 1:
+        scheme = vals[0].split(" ", 1)[0]
+        if scheme.lower() == "bearer" and scheme != "Bearer":
+            return unauthorized_token("unsupported authorization scheme")
+    return ctx.forward(req)
+
+
+@mutant("AUTH-1", "an Authorization header of another scheme (Basic ...) is ignored: anonymous")
+def auth1_other_scheme_anonymous(ctx, req):
+    vals = req.headers.get_all("Authorization")
+    if len(vals) == 1 and vals[0].split(" ", 1)[0].lower() != "bearer":
+        req.headers.remove("Authorization")
+    return ctx.forward(req)
+
+
+@mutant("AUTH-1", "when both are present the afi_viewer cookie wins over the header")
+def auth1_cookie_wins(ctx, req):
+    if req.headers.has("Authorization") and req.cookie_token() is not None:
+        req.headers.remove("Authorization")
+    return ctx.forward(req)
+
+
+@mutant("AUTH-2", "a validly signed token without exp is accepted (exp optional)")
+def auth2_exp_optional(ctx, req):
+    claims = valid_claims(ctx, req)
+    if claims is not None and "exp" not in claims:
+        claims["exp"] = int(time.time()) + 600
+        resign(ctx, req, claims)
+    return ctx.forward(req)
+
+
+@mutant("AUTH-2", "a fractional exp (NumericDate with a fraction) is refused as invalid_token")
+def auth2_fractional_exp_refused(ctx, req):
+    claims = valid_claims(ctx, req)
+    if gated_route(req) and claims is not None and isinstance(claims.get("exp"), float) \
+            and not claims["exp"].is_integer():
+        return unauthorized_token("exp must be an integer")
+    return ctx.forward(req)
+
+
+@mutant("AUTH-2", "tokens longer than 8192 bytes are decoded and accepted")
+def auth2_no_size_limit(ctx, req):
+    tok = req.token()
+    claims = valid_claims(ctx, req)
+    if claims is not None and len(tok) > 8192:
+        small = {k: v for k, v in claims.items() if len(json.dumps(v)) < 512}
+        resign(ctx, req, small)
+    return ctx.forward(req)
+
+
+@mutant("AUTH-3", "role names are matched case-insensitively (\"admin\" is ADMIN)")
+def auth3_role_case_insensitive(ctx, req):
+    claims = valid_claims(ctx, req)
+    role = claims.get("role") if claims else None
+    if isinstance(role, str) and role not in ROLES and role.upper() in ROLES:
+        claims["role"] = role.upper()
+        resign(ctx, req, claims)
+    return ctx.forward(req)
+
+
+@mutant("AUTH-3", "an unknown role falls back to USER instead of invalid_token")
+def auth3_unknown_role_user(ctx, req):
+    claims = valid_claims(ctx, req)
+    if claims is not None and "role" in claims and claims["role"] not in ROLES:
+        del claims["role"]
+        resign(ctx, req, claims)
+    return ctx.forward(req)
+
+
+@mutant("AUTH-4", "HS384/HS512 tokens signed with the secret are accepted")
+def auth4_hs384_accepted(ctx, req):
+    tok = req.token()
+    if tok and ctx.secret and jwt_verify(tok, ctx.secret, ("HS384", "HS512")):
+        resign(ctx, req, jwt_parts(tok)[1])
+    return ctx.forward(req)
+
+
+@mutant("AUTH-4", "a token with a bad signature is treated as anonymous")
+def auth4_bad_signature_anonymous(ctx, req):
+    tok = req.token()
+    parts = jwt_parts(tok) if tok else None
+    if parts and parts[0].get("alg") == "HS256" and not jwt_verify(tok, ctx.secret or ""):
+        req.headers.remove("Authorization")
+        req.headers.remove("Cookie")
+    return ctx.forward(req)
+
+
+@mutant("AUTH-4", "an expired token is answered invalid_token instead of token_expired")
+def auth4_expired_as_invalid(ctx, req):
+    return rewrite_code(ctx.forward(req), "token_expired", "invalid_token")
+
+
+@mutant("AUTH-5", "a too-low role is answered 401 unauthenticated instead of 403 forbidden")
+def auth5_forbidden_as_401(ctx, req):
+    return rewrite_code(ctx.forward(req), "forbidden", "unauthenticated", status=401,
+                        challenge="Bearer")
+
+
+@mutant("AUTH-5", "anonymous on a gated function is 403 forbidden instead of 401")
+def auth5_anonymous_403(ctx, req):
+    return rewrite_code(ctx.forward(req), "unauthenticated", "forbidden", status=403,
+                        drop_challenge=True)
+
+
+@mutant("AUTH-6", "logout answers {revoked: true} but revokes nothing")
+def auth6_logout_noop(ctx, req):
+    claims = jwt_parts(req.token())[1] if req.token() and jwt_parts(req.token()) else {}
+    if req.fn == "logout" and req.method == "POST" and req.body in (None, b"", b"{}") \
+            and claims.get("jti"):
+        verdict = probe_credential(ctx, req)
+        if verdict.status != 200:
+            return verdict
+        return ok_json({"result": {"revoked": True}, "invalidate": []})
+    return ctx.forward(req)
+
+
+@mutant("AUTH-6", "a revoked token is answered token_expired instead of token_revoked")
+def auth6_revoked_as_expired(ctx, req):
+    return rewrite_code(ctx.forward(req), "token_revoked", "token_expired")
+
+
+# --- SCOPE: keys, isolation, values, revs, atomic counters ------------------------------------
+
+@mutant("SCOPE-1", "keys are normalised (trimmed, scope lower-cased) instead of refused")
+def scope1_key_normalised(ctx, req):
+    j = req.json() if req.fn in KEY_FUNCTIONS and req.body else None
+    if isinstance(j, dict) and isinstance(j.get("key"), str):
+        scope, sep, name = j["key"].strip().partition(":")
+        fixed = scope.lower() + sep + name
+        if fixed != j["key"] and KEY_RE.match(fixed):
+            j["key"] = fixed
+            req.set_json(j)
+    return ctx.forward(req)
+
+
+@mutant("SCOPE-2", "personal: keys are stored in one namespace for every viewer")
+def scope2_personal_global(ctx, req):
+    j = req.json() if req.fn and req.body else None
+    personal = isinstance(j, dict) and (
+        (req.fn in KEY_FUNCTIONS and str(j.get("key", "")).startswith("personal:"))
+        or (req.fn == "kv_list" and j.get("scope") == "personal"))
+    claims = valid_claims(ctx, req) if personal else None
+    if claims is not None:
+        claims["sub"] = "afi-everyone"
+        resign(ctx, req, claims)
+    return ctx.forward(req)
+
+
+@mutant("SCOPE-3", "kv_delete of a shared: key does not check for WRITER")
+def scope3_delete_unchecked(ctx, req):
+    j = req.json() if req.fn == "kv_delete" and req.body else None
+    claims = valid_claims(ctx, req) if isinstance(j, dict) and \
+        str(j.get("key", "")).startswith("shared:") else None
+    if claims is not None and ROLES.index(claims.get("role", "USER")
+                                          if claims.get("role") in ROLES else "USER") < 2:
+        claims["role"] = "WRITER"
+        resign(ctx, req, claims)
+    return ctx.forward(req)
+
+
+def kv_get_mutant(rule, desc):
+    """A mutant that edits the value kv_get reads back (edit(value) returns the new one)."""
+    def wrap(edit):
+        def fn(ctx, req):
+            resp = ctx.forward(req)
+            r = result_of(resp) if req.fn == "kv_get" else None
+            if isinstance(r, dict) and "value" in r:
+                j = resp.json()
+                j["result"]["value"] = edit(r["value"])
+                resp.set_json(j)
+            return resp
+        fn.__name__ = edit.__name__
+        return mutant(rule, desc)(fn)
+    return wrap
+
+
+def map_leaves(value, leaf):
+    if isinstance(value, list):
+        return [map_leaves(v, leaf) for v in value]
+    if isinstance(value, dict):
+        return {k: map_leaves(v, leaf) for k, v in value.items()}
+    return leaf(value)
+
+
+@kv_get_mutant("SCOPE-4", "stored strings lose non-ASCII characters (read back as '?')")
+def scope4_ascii_only(value):
+    return map_leaves(value, lambda v: v.encode("ascii", "replace").decode("ascii")
+                      if isinstance(v, str) else v)
+
+
+@kv_get_mutant("SCOPE-4", "integers beyond 2^31 are stored as doubles and read back as 1.0e..")
+def scope4_big_int_float(value):
+    return map_leaves(value, lambda v: float(v) if isinstance(v, int)
+                      and not isinstance(v, bool) and abs(v) > 2**31 else v)
+
+
+@mutant("SCOPE-5", "kv_set writes first and checks if_rev after: a 409 still writes")
+def scope5_conflict_still_writes(ctx, req):
+    resp = ctx.forward(req)
+    j = req.json() if req.fn == "kv_set" else None
+    if resp.code == "conflict" and isinstance(j, dict) and "if_rev" in j:
+        again = req.copy()
+        del j["if_rev"]
+        again.set_json(j)
+        ctx.forward(again)
+    return resp
+
+
+@mutant("SCOPE-6", "counter_incr is a non-atomic read (kv_get), add, write (kv_set)")
+def scope6_read_modify_write(ctx, req):
+    j = req.json() if req.fn == "counter_incr" and req.body else None
+    if not (isinstance(j, dict) and isinstance(j.get("key"), str) and set(j) <= {"key", "by"}):
+        return ctx.forward(req)
+    by = j.get("by", 1)
+    if not isinstance(by, int) or isinstance(by, bool) or not 1 <= by <= 1000:
+        return ctx.forward(req)
+    get = req.copy()
+    get.path = "/call/kv_get"
+    get.set_json({"key": j["key"]})
+    got = ctx.forward(get)
+    cur = result_of(got)
+    if not isinstance(cur, dict) or not (cur["value"] is None or (
+            isinstance(cur["value"], int) and not isinstance(cur["value"], bool))):
+        return ctx.forward(req)
+    new = (cur["value"] or 0) + by
+    time.sleep(0.003)
+    put = req.copy()
+    put.path = "/call/kv_set"
+    put.set_json({"key": j["key"], "value": new})
+    wrote = ctx.forward(put)
+    if wrote.status != 200:
+        return wrote
+    return ok_json({"result": {"key": j["key"], "value": new},
+                    "invalidate": ["function:kv_get", "function:kv_list"]})
+
+
+# --- PROF, ROB: the profile's functions; robustness ------------------------------------------
+
+@mutant("PROF-1", "add computes in 32-bit integers and wraps around")
+def prof1_add_int32_wrap(ctx, req):
+    resp = ctx.forward(req)
+    r = result_of(resp) if req.fn == "add" else None
+    if isinstance(r, dict) and isinstance(r.get("sum"), int):
+        j = resp.json()
+        j["result"]["sum"] = (r["sum"] + 2**31) % 2**32 - 2**31
+        resp.set_json(j)
+    return resp
+
+
+@mutant("PROF-1", "echo trims surrounding whitespace from the message")
+def prof1_echo_trimmed(ctx, req):
+    resp = ctx.forward(req)
+    r = result_of(resp) if req.fn == "echo" else None
+    if isinstance(r, dict) and isinstance(r.get("message"), str):
+        j = resp.json()
+        j["result"]["message"] = r["message"].strip()
+        resp.set_json(j)
+    return resp
+
+
+@mutant("ROB-1", "a recursive JSON parser: nesting past 10000 levels is a 500, not a 4xx")
+def rob1_deep_nesting_500(ctx, req):
+    resp = ctx.forward(req)
+    if req.body and len(req.body) > 20000 and 400 <= resp.status < 500 \
+            and resp.status not in (401, 403, 404, 405, 413, 415) \
+            and nesting_depth(req.body) > 10000:
+        return envelope(500, "internal_error", "internal error")
+    return resp
+
