@@ -1,0 +1,563 @@
+"""Black-box tests of build/conformance's command line (docs/fixtures.md, README.md):
+exit codes, --help, fixture errors, unreachable and spawned targets, selection, shards,
+expected failures, the failure printout and its curl reproducer, coverage, list,
+schema-diff and matrix."""
+import fnmatch
+import json
+import os
+import re
+import shutil
+import subprocess
+import threading
+
+import pytest
+
+from conftest import (CLOSING_RE, FIXTURES, HARNESS_DATA, ROOT, FakeTarget, closing_line,
+                      conformance, fixture_case_ids, free_port, health_case, json_answer,
+                      output_of, profile_schema_document, report_case_ids, requirement_ids,
+                      write_suite)
+
+BROKEN = os.path.join(HARNESS_DATA, "broken")
+VALID = os.path.join(HARNESS_DATA, "valid", "harness-ok.json")
+
+
+def executed(report):
+    return {i for i, s in report_case_ids(report).items() if s != "skipped"}
+
+
+def json_report(tmp_path, name, *args, secret=None):
+    path = os.path.join(str(tmp_path), name + ".json")
+    cp = conformance(*args, "--report", f"json:{path}", secret=secret)
+    report = None
+    if os.path.exists(path):
+        with open(path, encoding="utf-8") as f:
+            report = json.load(f)
+    return cp, report
+
+
+# --- --help -------------------------------------------------------------------------------
+
+HELP_WORDS = {
+    None: ["run", "list", "validate", "schema-diff", "coverage", "matrix"],
+    "run": ["--target", "--suite", "--level", "--only", "--skip", "--expected-failures", "--jobs",
+            "--timeout-ms", "--secret", "--report", "--shard", "--spawn", "--name", "-v", "-q",
+            "json", "junit", "md", "tap", "html", "AFI_SECRET"],
+    "list": ["list"],
+    "validate": ["validate", "FILE"],
+    "schema-diff": ["--target"],
+    "coverage": ["coverage"],
+    "matrix": ["--html", "REPORT"],
+}
+
+
+@pytest.mark.parametrize("sub", list(HELP_WORDS), ids=lambda s: s or "top")
+def test_help_names_the_options_and_exits_0(sub):
+    argv = ([sub] if sub else []) + ["--help"]
+    cp = conformance(*argv)
+    assert cp.returncode == 0, output_of(cp)
+    text = cp.stdout
+    assert text.strip(), f"`conformance {' '.join(argv)}` printed nothing on stdout"
+    missing = [w for w in HELP_WORDS[sub] if w not in text]
+    assert not missing, f"--help of {sub or 'conformance'} does not mention {missing}:\n{text}"
+
+
+# --- usage errors: exit 2 -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("argv,needle", [
+    ([], None),
+    (["frobnicate"], "frobnicate"),
+    (["run"], "--target"),
+    (["run", "--target", "http://127.0.0.1:9/afi", "--level", "bogus"], "bogus"),
+    (["run", "--target", "http://127.0.0.1:9/afi", "--shard", "4/3"], "4/3"),
+    (["run", "--target", "http://127.0.0.1:9/afi", "--shard", "0/3"], "0/3"),
+    (["run", "--target", "http://127.0.0.1:9/afi", "--shard", "x"], "--shard"),
+    (["run", "--target", "http://127.0.0.1:9/afi", "--jobs", "0"], "--jobs"),
+    (["run", "--target", "http://127.0.0.1:9/afi", "--timeout-ms", "abc"], "--timeout-ms"),
+    (["run", "--target", "http://127.0.0.1:9/afi", "--report", "pdf:x.pdf"], "pdf"),
+    (["run", "--target", "http://127.0.0.1:9/afi", "--report", "json"], "--report"),
+    (["run", "--target", "http://127.0.0.1:9/afi", "--frobnicate"], "--frobnicate"),
+    (["run", "--target", "http://127.0.0.1:9/afi", "--suite", "/nonexistent/x.json"],
+     "/nonexistent/x.json"),
+    (["run", "--target", "http://127.0.0.1:9/afi", "--expected-failures", "/nonexistent/xf"],
+     "/nonexistent/xf"),
+    (["list", "--frobnicate"], "--frobnicate"),
+    (["validate", "/nonexistent/x.json"], "/nonexistent/x.json"),
+    (["schema-diff"], "--target"),
+    (["matrix"], None),
+], ids=lambda v: " ".join(v) if isinstance(v, list) else str(v))
+def test_usage_errors_exit_2_with_a_message(argv, needle):
+    cp = conformance(*argv, secret="s" * 40)
+    assert cp.returncode == 2, f"exit {cp.returncode}:\n{output_of(cp)}"
+    assert cp.stderr.strip(), "a usage error must say something on stderr"
+    if needle:
+        assert needle in cp.stderr, f"the message does not name {needle!r}:\n{cp.stderr}"
+
+
+def test_run_without_any_secret_is_a_usage_error(reference):
+    cp = conformance("run", "--target", reference.base)
+    assert cp.returncode == 2, output_of(cp)
+    assert "AFI_SECRET" in cp.stderr or "--secret" in cp.stderr, cp.stderr
+
+
+# --- exit 0 and the closing line ---------------------------------------------------------------
+
+
+def test_whole_suite_passes_against_the_reference_server(reference_run):
+    cp = reference_run.cp
+    assert cp.returncode == 0, output_of(cp)[-4000:]
+    report = reference_run.need_report()
+    m = CLOSING_RE.match(closing_line(cp.stdout))
+    assert m, f"closing line is not 'N passed, M failed': {closing_line(cp.stdout)!r}"
+    s = report["summary"]
+    assert int(m.group(1)) == s["passed"] and int(m.group(2)) == s["failed"] == 0
+    assert (m.group(3) is not None) == (s["skipped"] > 0)
+    if m.group(3):
+        assert int(m.group(3)) == s["skipped"]
+    assert s["passed"] > 0
+
+
+def test_default_run_covers_every_core_fixture_case(reference_run):
+    report = reference_run.need_report()
+    ran = executed(report)
+    core = set()
+    for path in sorted(os.listdir(FIXTURES)):
+        if path.endswith(".json") and path != "profile-schema.json" \
+                and not path.endswith(".schema.json"):
+            with open(os.path.join(FIXTURES, path), encoding="utf-8") as f:
+                core |= {c["id"] for c in json.load(f)["cases"] if c.get("level") == "core"}
+    assert core, "no core fixture case found"
+    assert core <= ran, f"core cases not run: {sorted(core - ran)[:20]}"
+
+
+def test_name_labels_the_report(reference_run):
+    assert reference_run.need_report()["implementation"] == "reference"
+
+
+# --- exit 1 and the failure printout ----------------------------------------------------------
+
+
+def test_failing_case_exits_1_with_the_closing_counts(failing_run):
+    cp = failing_run.cp
+    assert cp.returncode == 1, output_of(cp)
+    line = closing_line(cp.stdout)
+    m = CLOSING_RE.match(line)
+    assert m, f"closing line is not 'N passed, M failed': {line!r}"
+    # alpha.pass, beta.pass pass; alpha.fail, beta.fail-role fail; alpha.should only warns
+    assert (int(m.group(1)), int(m.group(2))) == (2, 2), line
+    assert m.group(3) is None, line
+
+
+def _failure_block(stdout, case_id):
+    """The lines of stdout from the first mention of case_id to the next blank-line gap."""
+    lines = stdout.splitlines()
+    start = next((i for i, ln in enumerate(lines) if case_id in ln), None)
+    assert start is not None, f"{case_id} is not named in the output:\n{stdout}"
+    return lines[start:start + 40]
+
+
+def _curl_line(block):
+    for ln in block:
+        i = ln.find("curl ")
+        if i >= 0:
+            return ln[i:].strip()
+    raise AssertionError("no curl line in:\n" + "\n".join(block))
+
+
+def test_failure_output_names_case_requirement_rule_step_request_diff(failing_run):
+    out = failing_run.cp.stdout
+    block = "\n".join(_failure_block(out, "beta.fail-role"))
+    rule = dict((i, r) for i, _, r in requirement_ids())["CTX-2"]
+    assert "CTX-2" in block and rule in block, block
+    assert "GET the user bundle as alice" in block or "step 1" in block.lower(), block
+    assert "GET" in block and "/context/user" in block, block
+    assert '$.data.whoami.role: expected "ADMIN", got "USER"' in block, block
+
+
+def test_failure_curl_line_reproduces_the_answer(failing_run):
+    block = _failure_block(failing_run.cp.stdout, "beta.fail-role")
+    curl = _curl_line(block)
+    cp = subprocess.run(["bash", "-c", curl], capture_output=True, text=True, timeout=30)
+    assert cp.returncode == 0, (curl, cp.stderr)
+    assert re.search(r'"role"\s*:\s*"USER"', cp.stdout), (curl, cp.stdout)
+    assert "200" in cp.stdout.splitlines()[0], cp.stdout  # -i: the status line comes first
+
+
+def test_failure_against_a_wrong_target(wrong_target, tmp_path):
+    """A stdlib server that answers every call with 400 bad_request: a valid envelope, the
+    wrong code. The printout shows the diff, and its curl line reproduces the answer."""
+    case = {"id": "wt.bad-json", "title": "a truncated body is invalid_json",
+            "requirements": ["CALL-3"], "level": "core", "tags": [],
+            "steps": [{"name": "POST a truncated body",
+                       "request": {"method": "POST", "path": "/call/echo",
+                                   "headers": {"Content-Type": "application/json"},
+                                   "body": "{\"text\": 'it''s"},
+                       "expect": {"status": 400, "body": {"error": {"code": "invalid_json"}}}}]}
+    suite = write_suite(tmp_path, "wrong", [case], area="CALL")
+    cp = conformance("run", "--target", wrong_target.base, "--suite", suite, secret="w" * 40)
+    assert cp.returncode == 1, output_of(cp)
+    block = _failure_block(cp.stdout, "wt.bad-json")
+    text = "\n".join(block)
+    rule = dict((i, r) for i, _, r in requirement_ids())["CALL-3"]
+    assert "CALL-3" in text and rule in text, text
+    assert "POST" in text and "/call/echo" in text, text
+    assert '$.error.code: expected "invalid_json", got "bad_request"' in text, text
+    curl = _curl_line(block)
+    rep = subprocess.run(["bash", "-c", curl], capture_output=True, text=True, timeout=30)
+    assert "400" in rep.stdout.splitlines()[0] and "bad_request" in rep.stdout, (curl, rep)
+    assert CLOSING_RE.match(closing_line(cp.stdout)).groups()[:2] == ("0", "1")
+
+
+def test_secret_option_is_used_to_mint_tokens(reference, tmp_path):
+    case = {"id": "sec.bundle", "title": "alice gets her bundle", "requirements": ["CTX-2"],
+            "level": "core", "tags": [],
+            "steps": [{"name": "GET /context/user",
+                       "request": {"method": "GET", "path": "/context/user", "identity": "alice"},
+                       "expect": {"status": 200}}]}
+    suite = write_suite(tmp_path, "sec", [case], identities={"alice": {}}, area="CTX")
+    good = conformance("run", "--target", reference.base, "--suite", suite,
+                       "--secret", reference.secret)
+    assert good.returncode == 0, output_of(good)
+    bad = conformance("run", "--target", reference.base, "--suite", suite,
+                      "--secret", "x" * 40)
+    assert bad.returncode == 1, output_of(bad)
+    assert "401" in bad.stdout
+
+
+def test_timeout_ms_fails_a_case_that_gets_no_answer(tmp_path):
+    release = threading.Event()
+    schema = profile_schema_document()
+
+    def handler(method, path, headers, body):
+        if path.startswith("/afi/health"):
+            return json_answer(200, {"status": "ok"})
+        if path.startswith("/afi/schema"):
+            return 200, [("Content-Type", "application/json")], schema
+        release.wait(20)
+        return json_answer(200, {"result": {"message": "late"}, "invalidate": []})
+
+    t = FakeTarget(handler)
+    try:
+        case = {"id": "slow.echo", "title": "echo answers", "requirements": ["CALL-1"],
+                "level": "core", "tags": [],
+                "steps": [{"name": "POST /call/echo",
+                           "request": {"method": "POST", "path": "/call/echo",
+                                       "json": {"text": "x"}},
+                           "expect": {"status": 200}}]}
+        suite = write_suite(tmp_path, "slow", [case], area="CALL")
+        cp = conformance("run", "--target", t.base, "--suite", suite, "--timeout-ms", "300",
+                         secret="t" * 40)
+    finally:
+        release.set()
+        t.stop()
+    assert cp.returncode == 1, output_of(cp)
+    assert re.search(r"time(d)? ?out", cp.stdout, re.I), cp.stdout
+
+
+# --- exit 3: unreachable ------------------------------------------------------------------
+
+
+def test_closed_port_exits_3_with_a_clear_line():
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/afi"
+    cp = conformance("run", "--target", url, secret="c" * 40)
+    assert cp.returncode == 3, output_of(cp)
+    text = output_of(cp)
+    assert f"127.0.0.1:{port}" in text, text
+    assert re.search(r"unreachable|could not connect|cannot connect|connection refused|"
+                     r"couldn't connect|failed to connect", text, re.I), text
+    assert "passed," not in cp.stdout  # no pretend run
+
+
+def test_schema_diff_against_a_closed_port_exits_3():
+    cp = conformance("schema-diff", "--target", f"http://127.0.0.1:{free_port()}/afi")
+    assert cp.returncode == 3, output_of(cp)
+
+
+def test_spawn_of_a_command_that_dies_exits_3():
+    cp = conformance("run", "--spawn", "sh -c 'echo spawned-and-dying >&2; exit 7' {port}",
+                     secret="d" * 40, timeout=60)
+    assert cp.returncode == 3, output_of(cp)
+    text = output_of(cp)
+    assert re.search(r"exit(ed)?|died|terminated|stopped", text, re.I), text
+    assert "7" in text or "spawned-and-dying" in text, text
+
+
+def test_spawn_of_the_reference_server_runs_and_passes(tmp_path):
+    cp, report = json_report(tmp_path, "spawn", "run", "--spawn",
+                             "build/reference-server --port {port}", secret="p" * 40)
+    assert cp.returncode == 0, output_of(cp)[-4000:]
+    assert report is not None and report["summary"]["failed"] == 0
+    assert report["summary"]["passed"] > 0
+    assert CLOSING_RE.match(closing_line(cp.stdout)), cp.stdout[-500:]
+
+
+# --- selection, shards, levels --------------------------------------------------------------
+
+
+def _a_glob(ids):
+    prefix = sorted(ids)[0].split(".")[0]
+    return prefix + ".*"
+
+
+def test_only_and_skip_select_by_glob(reference, reference_run, tmp_path):
+    full = executed(reference_run.need_report())
+    glob = _a_glob(full)
+    want = {i for i in full if fnmatch.fnmatchcase(i, glob)}
+    assert 0 < len(want) < len(full)
+    cp, rep = json_report(tmp_path, "only", "run", "--target", reference.base, "--only", glob,
+                          secret=reference.secret)
+    assert cp.returncode == 0 and rep, output_of(cp)
+    assert executed(rep) == want
+    cp, rep = json_report(tmp_path, "skip", "run", "--target", reference.base, "--skip", glob,
+                          secret=reference.secret)
+    assert cp.returncode == 0 and rep, output_of(cp)
+    assert executed(rep) == full - want
+
+
+def test_shards_are_disjoint_and_cover_the_run(reference, reference_run, tmp_path):
+    full = executed(reference_run.need_report())
+    shards = []
+    for k in (1, 2, 3):
+        cp, rep = json_report(tmp_path, f"shard{k}", "run", "--target", reference.base,
+                              "--shard", f"{k}/3", "--jobs", str(k), secret=reference.secret)
+        assert cp.returncode == 0 and rep, output_of(cp)
+        shards.append(executed(rep))
+    for a in range(3):
+        for b in range(a + 1, 3):
+            assert not shards[a] & shards[b], f"shards {a + 1} and {b + 1} share cases"
+    assert set().union(*shards) == full
+    assert all(shards), "a shard of a large suite is empty"
+
+
+def test_level_core_leaves_full_cases_out(reference, tmp_path):
+    cases = [health_case("lvl.core"), health_case("lvl.full", level="full")]
+    suite = write_suite(tmp_path, "lvl", cases)
+    cp, core = json_report(tmp_path, "core", "run", "--target", reference.base, "--suite", suite,
+                           "--level", "core", secret=reference.secret)
+    assert cp.returncode == 0 and core, output_of(cp)
+    assert executed(core) == {"lvl.core"}
+    cp, full = json_report(tmp_path, "full", "run", "--target", reference.base, "--suite", suite,
+                           "--level", "full", secret=reference.secret)
+    assert cp.returncode == 0 and full, output_of(cp)
+    assert executed(full) == {"lvl.core", "lvl.full"}
+
+
+def test_skipped_cases_show_in_the_closing_line_when_any(reference, tmp_path):
+    cases = [health_case("sk.core"), health_case("sk.full", level="full")]
+    suite = write_suite(tmp_path, "sk", cases)
+    cp, rep = json_report(tmp_path, "sk", "run", "--target", reference.base, "--suite", suite,
+                          "--level", "core", secret=reference.secret)
+    assert rep, output_of(cp)
+    skipped = rep["summary"]["skipped"]
+    m = CLOSING_RE.match(closing_line(cp.stdout))
+    assert m, cp.stdout
+    assert (m.group(3) is not None) == (skipped > 0), (closing_line(cp.stdout), rep["summary"])
+    if skipped:
+        assert int(m.group(3)) == skipped
+
+
+def test_verbose_and_quiet(reference, tmp_path):
+    suite = write_suite(tmp_path, "vq", [health_case("vq.one"), health_case("vq.two")])
+    base = ["run", "--target", reference.base, "--suite", suite]
+    v = conformance(*base, "-v", secret=reference.secret)
+    d = conformance(*base, secret=reference.secret)
+    q = conformance(*base, "-q", secret=reference.secret)
+    for cp in (v, d, q):
+        assert cp.returncode == 0, output_of(cp)
+        assert closing_line(cp.stdout) == "2 passed, 0 failed", cp.stdout
+    assert "vq.one" in v.stdout and "vq.two" in v.stdout, v.stdout
+    assert len(q.stdout) <= len(d.stdout) <= len(v.stdout)
+
+
+# --- expected failures ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def xf_suite(tmp_path):
+    return write_suite(tmp_path, "xf", [health_case("xf.pass"),
+                                        health_case("xf.fail", "broken")])
+
+
+def _xf_run(reference, tmp_path, suite, lines):
+    xf = tmp_path / "expected-failures.txt"
+    xf.write_text("# known problems\n\n" + "\n".join(lines) + "\n")
+    return json_report(tmp_path, "xf", "run", "--target", reference.base, "--suite", suite,
+                       "--expected-failures", str(xf), secret=reference.secret)
+
+
+def test_expected_failure_that_fails_exits_0(reference, tmp_path, xf_suite):
+    cp, rep = _xf_run(reference, tmp_path, xf_suite, ["xf.fail  # tracked upstream"])
+    assert cp.returncode == 0, output_of(cp)
+    assert report_case_ids(rep) == {"xf.pass": "passed", "xf.fail": "xfail"}
+    assert rep["summary"]["expected_failures"] == 1 and rep["summary"]["failed"] == 0
+
+
+def test_expected_failure_that_passes_exits_1(reference, tmp_path, xf_suite):
+    cp, rep = _xf_run(reference, tmp_path, xf_suite, ["xf.*"])
+    assert cp.returncode == 1, output_of(cp)
+    assert report_case_ids(rep) == {"xf.pass": "xpass", "xf.fail": "xfail"}
+    assert rep["summary"]["unexpected_passes"] == 1
+    assert "xf.pass" in cp.stdout
+
+
+# --- fixture errors: exit 2, naming the file and the JSON path ----------------------------------
+
+BROKEN_CASES = {
+    "cases-not-array": ["$.cases"],
+    "status-string": ["$.cases[0].steps[0].expect.status"],
+    "unknown-matcher": ["$.cases[0].steps[0].expect.body.status", "$frobnicate"],
+    "mixed-matcher": ["$.cases[0].steps[0].expect.body"],
+    "missing-steps": ["$.cases[0]", "steps"],
+    "missing-requirements": ["$.cases[0]", "requirements"],
+    "unknown-requirement": ["$.cases[0].requirements[0]", "ENV-99"],
+    "duplicate-ids": ["$.cases[1].id", "b-duplicate-ids.ok.health"],
+    "two-bodies": ["$.cases[0].steps[0].request"],
+    "unknown-identity": ["$.cases[0].steps[0].request.identity", "ghost"],
+    "bad-case-id": ["$.cases[0].id", "Bad ID"],
+    "bad-level": ["$.cases[0].level", "medium"],
+    "empty-requirements": ["$.cases[0].requirements"],
+    "empty-steps": ["$.cases[0].steps"],
+    "bad-hostile": ["$.identities.eve.hostile", "sideways"],
+    "bad-regex": ["$.cases[0].steps[0].expect.body.status"],
+    "repeat-too-big": ["$.cases[0].steps[0].request.repeat"],
+    "method-number": ["$.cases[1].steps[1].request.method"],
+}
+
+
+def test_every_broken_file_has_an_expectation():
+    assert sorted(BROKEN_CASES) + ["invalid-json"] == \
+        sorted(n[:-5] for n in os.listdir(BROKEN) if n.endswith(".json"))
+
+
+def test_validate_accepts_the_valid_harness_suite():
+    cp = conformance("validate", VALID)
+    assert cp.returncode == 0, output_of(cp)
+
+
+def test_validate_accepts_the_repository_fixtures():
+    files = [os.path.join(FIXTURES, n) for n in sorted(os.listdir(FIXTURES))
+             if n.endswith(".json") and n != "profile-schema.json"
+             and not n.endswith(".schema.json")]
+    assert files, "fixtures/ holds no suite"
+    cp = conformance("validate", *files)
+    assert cp.returncode == 0, output_of(cp)
+
+
+@pytest.mark.parametrize("name", sorted(BROKEN_CASES))
+def test_validate_names_file_and_json_path(name):
+    path = os.path.join(BROKEN, name + ".json")
+    cp = conformance("validate", path)
+    assert cp.returncode == 2, output_of(cp)
+    text = output_of(cp)
+    assert name + ".json" in text, f"the message does not name the file:\n{text}"
+    for needle in BROKEN_CASES[name]:
+        assert needle in text, f"the message does not contain {needle!r}:\n{text}"
+
+
+def test_validate_invalid_json_names_file_and_line():
+    cp = conformance("validate", os.path.join(BROKEN, "invalid-json.json"))
+    assert cp.returncode == 2, output_of(cp)
+    text = output_of(cp)
+    assert "invalid-json.json" in text, text
+    assert re.search(r"line \d+|invalid-json\.json:\d+", text), text
+
+
+@pytest.mark.parametrize("name", ["unknown-matcher", "invalid-json"])
+def test_run_with_a_broken_suite_exits_2_before_any_request(name, wrong_target):
+    cp = conformance("run", "--target", wrong_target.base, "--suite",
+                     os.path.join(BROKEN, name + ".json"), secret="b" * 40)
+    assert cp.returncode == 2, output_of(cp)
+    assert name + ".json" in output_of(cp)
+    assert "passed," not in cp.stdout
+
+
+def test_duplicate_case_ids_across_files(tmp_path):
+    a = write_suite(tmp_path, "dup-a", [health_case("same.id")])
+    b = write_suite(tmp_path, "dup-b", [health_case("same.id")])
+    cp = conformance("validate", a, b)
+    assert cp.returncode == 2, output_of(cp)
+    text = output_of(cp)
+    assert "same.id" in text and ("dup-a.json" in text or "dup-b.json" in text), text
+
+
+# --- list, coverage, schema-diff, matrix ---------------------------------------------------------
+
+
+def test_list_names_every_fixture_case():
+    ids = fixture_case_ids()
+    assert ids, "fixtures/ holds no case"
+    cp = conformance("list")
+    assert cp.returncode == 0, output_of(cp)
+    missing = [i for i in ids if i not in cp.stdout]
+    assert not missing, f"`conformance list` misses {missing[:20]}"
+
+
+def test_list_of_a_given_suite(tmp_path):
+    suite = write_suite(tmp_path, "lst", [health_case("lst.one"), health_case("lst.two")])
+    cp = conformance("list", "--suite", suite)
+    assert cp.returncode == 0, output_of(cp)
+    listed = [ln.split()[0] for ln in cp.stdout.splitlines() if ln.strip()]
+    assert "lst.one" in listed and "lst.two" in listed, cp.stdout
+    assert not set(fixture_case_ids()) & set(listed)
+
+
+def test_coverage_of_the_repository_fixtures_is_complete():
+    cp = conformance("coverage")
+    assert cp.returncode == 0, output_of(cp)
+    for rid, _, _ in requirement_ids():
+        assert rid in cp.stdout, f"coverage does not list {rid}"
+
+
+def test_coverage_of_fixtures_missing_an_id_fails(tmp_path):
+    fx = tmp_path / "fixtures"
+    fx.mkdir()
+    write_suite(fx, "only-health", [health_case("cov.health")])
+    cp = conformance("coverage", "--suite", str(fx))
+    assert cp.returncode not in (0,), output_of(cp)
+    assert cp.returncode == 1, f"expected exit 1 for a coverage gap:\n{output_of(cp)}"
+    assert "ENV-1" in output_of(cp), output_of(cp)
+
+
+def test_schema_diff_of_the_reference_server_is_empty(reference):
+    cp = conformance("schema-diff", "--target", reference.base)
+    assert cp.returncode == 0, output_of(cp)
+
+
+def test_schema_diff_names_a_difference(tmp_path):
+    doc = json.loads(profile_schema_document())
+    doc["paths"]["/call/echo"]["post"]["requestBody"]["content"]["application/json"][
+        "schema"]["properties"]["text"]["maxLength"] = 999
+    body = json.dumps(doc).encode()
+
+    def handler(method, path, headers, b):
+        if path.startswith("/afi/schema"):
+            return 200, [("Content-Type", "application/json")], body
+        return json_answer(200, {"status": "ok"})
+
+    t = FakeTarget(handler)
+    try:
+        cp = conformance("schema-diff", "--target", t.base)
+    finally:
+        t.stop()
+    assert cp.returncode == 1, output_of(cp)
+    assert "echo" in cp.stdout and "maxLength" in cp.stdout, cp.stdout
+    assert "999" in cp.stdout and "1000" in cp.stdout, cp.stdout
+
+
+def test_matrix_puts_implementations_side_by_side(reference_run, failing_run, tmp_path):
+    out = tmp_path / "matrix.html"
+    cp = conformance("matrix", reference_run.paths["json"], failing_run.paths["json"],
+                     "--html", str(out))
+    assert cp.returncode == 0, output_of(cp)
+    html = out.read_text()
+    assert "reference" in html and "failing-demo" in html
+    assert "HLT-1" in html and "CTX-2" in html
+
+
+def test_matrix_refuses_a_file_that_is_not_a_report(tmp_path):
+    bogus = tmp_path / "bogus.json"
+    bogus.write_text('{"format": "something-else"}')
+    cp = conformance("matrix", str(bogus), "--html", str(tmp_path / "m.html"))
+    assert cp.returncode == 2, output_of(cp)
+    assert "bogus.json" in cp.stderr, cp.stderr
