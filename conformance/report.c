@@ -14,6 +14,10 @@ static const struct report_format {
     void (*render)(const cJSON *doc, struct report_buf *out);
 } formats[] = {
     {"json", report_json_render},
+    {"junit", report_junit_render},
+    {"md", report_md_render},
+    {"tap", report_tap_render},
+    {"html", report_html_render},
 };
 
 static const struct report_format *format_find(const char *fmt)

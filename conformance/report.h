@@ -84,6 +84,9 @@ void report_buf_md(struct report_buf *b, const char *s);
 /* A Markdown fenced code block of s with language tag lang (may be ""): the
  * fence is longer than any backtick run in s. */
 void report_buf_md_code(struct report_buf *b, const char *lang, const char *s);
+/* A TAP test point description: newlines and tabs become spaces, # and \
+ * are backslash-escaped (so no text starts a directive). */
+void report_buf_tap(struct report_buf *b, const char *s);
 /* A double-quoted YAML (and JSON) scalar: "...", with \" \\ \n \t \uXXXX. */
 void report_buf_yaml_str(struct report_buf *b, const char *s);
 
@@ -152,6 +155,23 @@ cJSON *report_doc_load(const char *path, char *err, size_t errlen);
 /* Checks an already parsed tree the same way; 0 or -1 (err, without a file name). */
 int report_doc_check(const cJSON *doc, char *err, size_t errlen);
 
+/* ---- report_text.c: plain text of a failure's parts, appended unescaped
+ * (callers escape it for their format). Missing keys are left out. ---- */
+
+/* "# as identity NAME", "METHOD URL", one "name: value" line per header, then
+ * a blank line and the body when there is one. */
+void report_text_request(struct report_buf *b, const cJSON *req);
+/* "HTTP STATUS", the headers, a blank line and the body when there is one. */
+void report_text_response(struct report_buf *b, const cJSON *resp);
+/* "at PATH" / "  expected: X" / "  actual:   Y" for each diff. */
+void report_text_diffs(struct report_buf *b, const cJSON *failure);
+/* One line, no newline: "step N (step name): REQ-ID · rule". */
+void report_text_heading(struct report_buf *b, const cJSON *failure);
+/* The whole failure: heading, message, diffs, request, response, curl. */
+void report_text_failure(struct report_buf *b, const cJSON *failure);
+/* The first line of s (up to a newline). */
+void report_text_first_line(struct report_buf *b, const char *s);
+
 /* ---- one renderer per format, each in report_<format>.c ----
  * Each appends the whole document to out; failures show as out->oom. */
 void report_json_render(const cJSON *doc, struct report_buf *out);
@@ -159,5 +179,8 @@ void report_junit_render(const cJSON *doc, struct report_buf *out);
 void report_md_render(const cJSON *doc, struct report_buf *out);
 void report_tap_render(const cJSON *doc, struct report_buf *out);
 void report_html_render(const cJSON *doc, struct report_buf *out);
+/* The inline stylesheet of the HTML report (a static string), which the
+ * matrix page reuses so both look alike. */
+const char *report_html_style(void);
 
 #endif

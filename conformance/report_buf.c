@@ -266,6 +266,22 @@ void report_buf_md_code(struct report_buf *b, const char *lang, const char *s)
     report_buf_putn(b, "\n", 1);
 }
 
+static int tap_special(struct report_buf *b, unsigned cp, int ctx)
+{
+    (void)ctx;
+    switch (cp) {
+    case '\n': case '\t': report_buf_putn(b, " ", 1); return 1;
+    case '#': report_buf_puts(b, "\\#"); return 1;
+    case '\\': report_buf_puts(b, "\\\\"); return 1;
+    default: return 0;
+    }
+}
+
+void report_buf_tap(struct report_buf *b, const char *s)
+{
+    put_clean(b, s, 0, tap_special);
+}
+
 static int yaml_special(struct report_buf *b, unsigned cp, int ctx)
 {
     (void)ctx;

@@ -1,0 +1,516 @@
+/* report_html.c: one self-contained HTML page (inline CSS, no script, no
+ * network): verdict and counts, failures first (each a <details> with its
+ * request, expected, actual, diff and curl), then areas, requirements, and
+ * every case collapsed per suite. All report text is HTML-escaped. */
+#include "report.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Shared with matrix.c through report_html_style(). */
+static const char style[] =
+    ":root{--pass:#1a7f37;--pass-bg:#dafbe1;--fail:#cf222e;--fail-bg:#ffebe9;"
+    "--warn:#9a6700;--warn-bg:#fff8c5;--skip:#57606a;--skip-bg:#eaeef2;"
+    "--xfail:#8250df;--xfail-bg:#fbefff;--line:#d0d7de;--muted:#57606a}\n"
+    "*{box-sizing:border-box}\n"
+    "body{font:14px/1.5 -apple-system,'Segoe UI',Helvetica,Arial,sans-serif;color:#1f2328;"
+    "margin:0;background:#f6f8fa}\n"
+    "main,header,nav{max-width:1200px;margin:0 auto;padding:0 24px}\n"
+    "header{padding-top:20px;padding-bottom:8px}\n"
+    "h1{font-size:24px;margin:0 0 8px}h2{font-size:18px;margin:28px 0 10px;"
+    "border-bottom:1px solid var(--line);padding-bottom:4px}\n"
+    "h3{font-size:15px;margin:16px 0 6px}h4{font-size:13px;margin:10px 0 4px;color:var(--muted)}\n"
+    "code,pre{font:12px/1.45 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}\n"
+    "pre{background:#fff;border:1px solid var(--line);border-radius:6px;padding:8px 10px;"
+    "margin:4px 0 8px;white-space:pre-wrap;overflow-wrap:anywhere;max-height:24em;overflow:auto}\n"
+    ".verdict{display:inline-block;padding:2px 10px;border-radius:12px;font-size:14px;"
+    "vertical-align:middle;color:#fff}\n"
+    ".verdict.pass{background:var(--pass)}.verdict.fail{background:var(--fail)}\n"
+    ".meta{color:var(--muted);margin:0 0 12px}.meta b{color:#1f2328;font-weight:600}\n"
+    ".cards{display:flex;flex-wrap:wrap;gap:8px;margin:8px 0}\n"
+    ".card{background:#fff;border:1px solid var(--line);border-radius:8px;padding:6px 14px;"
+    "min-width:96px}\n.card b{display:block;font-size:22px}\n"
+    ".card.passed{border-color:var(--pass);background:var(--pass-bg)}"
+    ".card.failed,.card.xpass{border-color:var(--fail);background:var(--fail-bg)}"
+    ".card.warned{border-color:var(--warn);background:var(--warn-bg)}"
+    ".card.xfail{border-color:var(--xfail);background:var(--xfail-bg)}"
+    ".card.zero{opacity:.55}\n"
+    "nav{padding-top:4px;padding-bottom:4px}nav a{margin-right:14px;color:#0969da;"
+    "text-decoration:none}nav a:hover{text-decoration:underline}\n"
+    "table{border-collapse:collapse;width:100%;background:#fff;margin:6px 0 12px}\n"
+    "th,td{border:1px solid var(--line);padding:4px 8px;text-align:left;vertical-align:top}\n"
+    "th{background:#f6f8fa;font-weight:600}td.n{text-align:right;font-variant-numeric:"
+    "tabular-nums}\n"
+    ".st{display:inline-block;min-width:58px;text-align:center;border-radius:10px;"
+    "padding:0 8px;font-size:12px;font-weight:600}\n"
+    ".passed{color:var(--pass);background:var(--pass-bg)}"
+    ".failed,.xpass,.unknown{color:var(--fail);background:var(--fail-bg)}"
+    ".warned{color:var(--warn);background:var(--warn-bg)}"
+    ".skipped,.untested{color:var(--skip);background:var(--skip-bg)}"
+    ".xfail{color:var(--xfail);background:var(--xfail-bg)}\n"
+    "td.passed,td.failed,td.warned,td.untested,td.skipped,td.xfail,td.xpass{font-weight:600}\n"
+    "details{background:#fff;border:1px solid var(--line);border-radius:6px;margin:6px 0}\n"
+    "details.case.failed,details.case.xpass,details.case.unknown{border-left:4px solid var(--fail)}"
+    "details.case.warned{border-left:4px solid var(--warn)}"
+    "details.case.xfail{border-left:4px solid var(--xfail)}\n"
+    "details>summary{cursor:pointer;padding:6px 10px;list-style-position:outside;"
+    "margin-left:14px}\n"
+    "details[open]>summary{border-bottom:1px solid var(--line)}\n"
+    "details>div{padding:4px 12px 8px}\n"
+    ".msg{display:block;color:var(--fail);font-family:ui-monospace,Menlo,Consolas,monospace;"
+    "font-size:12px;overflow-wrap:anywhere}\n"
+    ".warned .msg{color:var(--warn)}.xfail .msg{color:var(--xfail)}\n"
+    ".req{display:inline-block;background:#ddf4ff;color:#0550ae;border-radius:6px;"
+    "padding:0 6px;font-size:12px;font-weight:600;margin-right:4px}\n"
+    ".failure{border-top:1px dashed var(--line);padding-top:6px;margin-top:6px}"
+    ".failure:first-child{border-top:0;margin-top:0}\n"
+    "table.diff td:nth-child(2){background:var(--pass-bg)}"
+    "table.diff td:nth-child(3){background:var(--fail-bg)}\n"
+    ".io{display:grid;grid-template-columns:1fr 1fr;gap:10px}"
+    "@media(max-width:800px){.io{grid-template-columns:1fr}}\n"
+    ".bar{display:flex;height:10px;min-width:120px;border-radius:5px;overflow:hidden;"
+    "background:var(--skip-bg)}.bar span{display:block}\n"
+    ".bar .passed{background:var(--pass)}.bar .failed,.bar .xpass{background:var(--fail)}"
+    ".bar .warned{background:#d4a72c}.bar .xfail{background:var(--xfail)}"
+    ".bar .skipped{background:#afb8c1}\n"
+    ".muted{color:var(--muted)}\n"
+    "footer{max-width:1200px;margin:24px auto;padding:0 24px;color:var(--muted);"
+    "font-size:12px}\n";
+
+const char *report_html_style(void)
+{
+    return style;
+}
+
+static void esc(struct report_buf *b, const char *s)
+{
+    report_buf_html(b, s);
+}
+
+static void card(struct report_buf *b, const char *cls, int n, const char *label)
+{
+    report_buf_printf(b, "<div class=\"card %s%s\"><b>%d</b>%s</div>\n", cls,
+                      n ? "" : " zero", n, label);
+}
+
+static void status_badge(struct report_buf *b, const char *status)
+{
+    enum report_status st = report_status_of(status);
+
+    report_buf_printf(b, "<span class=\"st %s\">", report_status_name(st));
+    esc(b, status ? status : "unknown");
+    report_buf_puts(b, "</span>");
+}
+
+static void header(struct report_buf *b, const cJSON *doc, const struct report_counts *n)
+{
+    int failed = report_doc_failed(doc);
+    double ms = report_doc_num(doc, "duration_ms", NAN);
+    const cJSON *tool = report_doc_obj(doc, "tool");
+
+    report_buf_puts(b, "<header>\n<h1>AFI conformance: ");
+    esc(b, report_doc_str(doc, "implementation", "(unnamed implementation)"));
+    report_buf_printf(b, " <span class=\"verdict %s\">%s</span></h1>\n",
+                      failed ? "fail" : "pass", failed ? "FAILED" : "PASSED");
+    report_buf_puts(b, "<p class=\"meta\">Target <b>");
+    esc(b, report_doc_str(doc, "target", "?"));
+    report_buf_puts(b, "</b> · level <b>");
+    esc(b, report_doc_str(doc, "level", "?"));
+    report_buf_puts(b, "</b>");
+    if (report_doc_str(doc, "started_at", NULL)) {
+        report_buf_puts(b, " · started <b>");
+        esc(b, report_doc_str(doc, "started_at", ""));
+        report_buf_puts(b, "</b>");
+    }
+    if (isfinite(ms) && ms >= 0)
+        report_buf_printf(b, " · took <b>%.2f s</b>", ms / 1000.0);
+    if (tool) {
+        report_buf_puts(b, " · ");
+        esc(b, report_doc_str(tool, "name", "?"));
+        report_buf_puts(b, " ");
+        esc(b, report_doc_str(tool, "version", ""));
+    }
+    report_buf_puts(b, "</p>\n<div class=\"cards\">\n");
+    report_buf_printf(b, "<div class=\"card\"><b>%d</b>cases</div>\n", n->total);
+    card(b, "passed", n->n[REPORT_PASSED], "passed");
+    card(b, "failed", n->n[REPORT_FAILED], "failed");
+    card(b, "warned", n->n[REPORT_WARNED], "warned");
+    card(b, "skipped", n->n[REPORT_SKIPPED], "skipped");
+    card(b, "xfail", n->n[REPORT_XFAIL], "expected failures");
+    card(b, "xpass", n->n[REPORT_XPASS], "unexpected passes");
+    if (n->n[REPORT_UNKNOWN])
+        card(b, "failed", n->n[REPORT_UNKNOWN], "unknown status");
+    report_buf_puts(b, "</div>\n</header>\n");
+}
+
+static void pre(struct report_buf *b, const char *cls, const char *text)
+{
+    report_buf_printf(b, "<pre class=\"%s\">", cls);
+    esc(b, text);
+    report_buf_puts(b, "</pre>\n");
+}
+
+static void failure(struct report_buf *b, const cJSON *f)
+{
+    const cJSON *d;
+    struct report_buf t;
+    const char *req = report_doc_str(f, "requirement", NULL);
+    const char *curl = report_doc_str(f, "curl", NULL);
+
+    report_buf_puts(b, "<div class=\"failure\">\n<h4>");
+    report_buf_init(&t);
+    report_text_heading(&t, f);
+    esc(b, t.data);
+    report_buf_free(&t);
+    report_buf_puts(b, "</h4>\n<p>");
+    if (req) {
+        report_buf_puts(b, "<span class=\"req\">");
+        esc(b, req);
+        report_buf_puts(b, "</span> ");
+    }
+    esc(b, report_doc_str(f, "rule", ""));
+    report_buf_puts(b, "</p>\n");
+    pre(b, "message", report_doc_str(f, "message", "(no message)"));
+    if (report_doc_arr(f, "diffs") && report_doc_arr(f, "diffs")->child) {
+        report_buf_puts(b, "<table class=\"diff\"><tr><th>path</th><th>expected</th>"
+                           "<th>actual</th></tr>\n");
+        cJSON_ArrayForEach(d, report_doc_arr(f, "diffs")) {
+            report_buf_puts(b, "<tr><td><code>");
+            esc(b, report_doc_str(d, "path", "?"));
+            report_buf_puts(b, "</code></td><td><code>");
+            esc(b, report_doc_str(d, "expected", ""));
+            report_buf_puts(b, "</code></td><td><code>");
+            esc(b, report_doc_str(d, "actual", ""));
+            report_buf_puts(b, "</code></td></tr>\n");
+        }
+        report_buf_puts(b, "</table>\n");
+    }
+    if (report_doc_obj(f, "request") || report_doc_obj(f, "response")) {
+        report_buf_puts(b, "<div class=\"io\">\n");
+        if (report_doc_obj(f, "request")) {
+            report_buf_init(&t);
+            report_text_request(&t, report_doc_obj(f, "request"));
+            report_buf_puts(b, "<div><h4>Request</h4>\n");
+            pre(b, "request", t.data);
+            report_buf_puts(b, "</div>\n");
+            report_buf_free(&t);
+        }
+        if (report_doc_obj(f, "response")) {
+            report_buf_init(&t);
+            report_text_response(&t, report_doc_obj(f, "response"));
+            report_buf_puts(b, "<div><h4>Response</h4>\n");
+            pre(b, "response", t.data);
+            report_buf_puts(b, "</div>\n");
+            report_buf_free(&t);
+        }
+        report_buf_puts(b, "</div>\n");
+    }
+    if (curl) {
+        report_buf_puts(b, "<h4>Reproduce</h4>\n");
+        pre(b, "curl", curl);
+    }
+    report_buf_puts(b, "</div>\n");
+}
+
+static void case_anchor(struct report_buf *b, const char *id)
+{
+    report_buf_puts(b, "case-");
+    esc(b, id);
+}
+
+static void case_details(struct report_buf *b, const cJSON *c, enum report_status st)
+{
+    const char *id = report_doc_str(c, "id", "?");
+    const cJSON *fails = report_doc_arr(c, "failures"), *f, *r;
+    const cJSON *first = cJSON_GetArrayItem(fails, 0);
+
+    report_buf_printf(b, "<details class=\"case %s\" id=\"", report_status_name(st));
+    case_anchor(b, id);
+    report_buf_puts(b, "\"><summary>");
+    status_badge(b, report_doc_str(c, "status", NULL));
+    report_buf_puts(b, " <code>");
+    esc(b, id);
+    report_buf_puts(b, "</code> ");
+    esc(b, report_doc_str(c, "title", ""));
+    report_buf_puts(b, " ");
+    cJSON_ArrayForEach(r, report_doc_arr(c, "requirements"))
+        if (cJSON_IsString(r)) {
+            report_buf_puts(b, "<span class=\"req\">");
+            esc(b, r->valuestring);
+            report_buf_puts(b, "</span>");
+        }
+    report_buf_puts(b, "<span class=\"msg\">");
+    if (st == REPORT_XPASS) {
+        report_buf_puts(b, "passed, but is listed as an expected failure: remove it from the list");
+    } else if (first) {
+        struct report_buf t;
+
+        report_buf_init(&t);
+        if (report_doc_str(first, "requirement", NULL))
+            report_buf_printf(&t, "[%s] ", report_doc_str(first, "requirement", ""));
+        report_text_first_line(&t, report_doc_str(first, "message", ""));
+        esc(b, t.data);
+        report_buf_free(&t);
+    } else if (st == REPORT_UNKNOWN) {
+        report_buf_puts(b, "the report gives this case an unknown status");
+    }
+    report_buf_puts(b, "</span></summary>\n<div>\n");
+    if (st == REPORT_XPASS)
+        report_buf_puts(b, "<p>The case passed, but it is listed in the expected-failures file, "
+                           "which fails the run so that the list never goes stale.</p>\n");
+    cJSON_ArrayForEach(f, fails)
+        if (cJSON_IsObject(f))
+            failure(b, f);
+    report_buf_puts(b, "</div>\n</details>\n");
+}
+
+/* One section of the cases whose status is in the bit set want; nothing when none. */
+static void case_section(struct report_buf *b, const cJSON *doc, const char *anchor,
+                         const char *title, const char *intro, unsigned want)
+{
+    const cJSON *suite, *c;
+    int n = 0;
+
+    cJSON_ArrayForEach(suite, report_doc_arr(doc, "suites"))
+        cJSON_ArrayForEach(c, report_doc_arr(suite, "cases")) {
+            enum report_status st = report_status_of(report_doc_str(c, "status", NULL));
+
+            n += !!(want & 1u << st);
+        }
+    if (!n)
+        return;
+    report_buf_printf(b, "<section id=\"%s\">\n<h2>%s (%d)</h2>\n", anchor, title, n);
+    if (intro)
+        report_buf_printf(b, "<p class=\"muted\">%s</p>\n", intro);
+    cJSON_ArrayForEach(suite, report_doc_arr(doc, "suites"))
+        cJSON_ArrayForEach(c, report_doc_arr(suite, "cases")) {
+            enum report_status st = report_status_of(report_doc_str(c, "status", NULL));
+
+            if (want & 1u << st)
+                case_details(b, c, st);
+        }
+    report_buf_puts(b, "</section>\n");
+}
+
+static void bar(struct report_buf *b, const struct report_counts *c)
+{
+    static const enum report_status order[] = {
+        REPORT_PASSED, REPORT_WARNED, REPORT_XFAIL, REPORT_SKIPPED, REPORT_FAILED, REPORT_XPASS,
+    };
+
+    report_buf_puts(b, "<div class=\"bar\">");
+    for (size_t i = 0; c->total && i < sizeof order / sizeof order[0]; i++)
+        if (c->n[order[i]])
+            report_buf_printf(b, "<span class=\"%s\" style=\"width:%.2f%%\"></span>",
+                              report_status_name(order[i]),
+                              100.0 * c->n[order[i]] / c->total);
+    report_buf_puts(b, "</div>");
+}
+
+static void count_cell(struct report_buf *b, int n, const char *cls)
+{
+    if (n)
+        report_buf_printf(b, "<td class=\"n %s\">%d</td>", cls, n);
+    else
+        report_buf_puts(b, "<td class=\"n muted\">0</td>");
+}
+
+static void areas(struct report_buf *b, const cJSON *doc)
+{
+    size_t n;
+    struct report_area *a = report_doc_areas(doc, &n);
+
+    report_buf_puts(b, "<section id=\"areas\">\n<h2>Areas</h2>\n");
+    if (!a) {
+        report_buf_puts(b, "<p class=\"muted\">The report has no suites.</p>\n</section>\n");
+        return;
+    }
+    report_buf_puts(b, "<table><tr><th>area</th><th>status</th><th>cases</th><th>passed</th>"
+                       "<th>failed</th><th>warned</th><th>skipped</th><th>xfail</th>"
+                       "<th>xpass</th><th style=\"width:22%\"></th></tr>\n");
+    for (size_t i = 0; i < n; i++) {
+        const struct report_counts *c = &a[i].counts;
+        int bad = c->n[REPORT_FAILED] + c->n[REPORT_XPASS] + c->n[REPORT_UNKNOWN];
+        const char *st = bad ? "failed" : c->n[REPORT_WARNED] ? "warned"
+                         : c->n[REPORT_PASSED] ? "passed" : "untested";
+
+        report_buf_puts(b, "<tr><td><b>");
+        esc(b, a[i].name);
+        report_buf_printf(b, "</b></td><td><span class=\"st %s\">%s</span></td>"
+                          "<td class=\"n\">%d</td>", st, st, c->total);
+        count_cell(b, c->n[REPORT_PASSED], "passed");
+        count_cell(b, c->n[REPORT_FAILED], "failed");
+        count_cell(b, c->n[REPORT_WARNED], "warned");
+        count_cell(b, c->n[REPORT_SKIPPED], "skipped");
+        count_cell(b, c->n[REPORT_XFAIL], "xfail");
+        count_cell(b, c->n[REPORT_XPASS], "xpass");
+        report_buf_puts(b, "<td>");
+        bar(b, c);
+        report_buf_puts(b, "</td></tr>\n");
+    }
+    report_buf_puts(b, "</table>\n</section>\n");
+    free(a);
+}
+
+static const cJSON *find_case(const cJSON *doc, const char *id)
+{
+    const cJSON *suite, *c;
+
+    cJSON_ArrayForEach(suite, report_doc_arr(doc, "suites"))
+        cJSON_ArrayForEach(c, report_doc_arr(suite, "cases"))
+            if (strcmp(report_doc_str(c, "id", ""), id) == 0)
+                return c;
+    return NULL;
+}
+
+static void requirements(struct report_buf *b, const cJSON *doc)
+{
+    const cJSON *r, *suite, *c, *id;
+
+    report_buf_puts(b, "<section id=\"requirements\">\n<h2>Requirements</h2>\n");
+    if (!report_doc_arr(doc, "requirements") || !report_doc_arr(doc, "requirements")->child) {
+        report_buf_puts(b, "<p class=\"muted\">The report lists no requirements.</p>\n</section>\n");
+        return;
+    }
+    report_buf_puts(b, "<table><tr><th>id</th><th>grade</th><th>status</th><th>rule</th>"
+                       "<th>cases</th><th>failing cases</th></tr>\n");
+    cJSON_ArrayForEach(r, report_doc_arr(doc, "requirements")) {
+        const char *rid = report_doc_str(r, "id", "?");
+        const char *st = report_doc_str(r, "status", "unknown");
+        struct report_counts n = {0};
+        int shown = 0;
+
+        cJSON_ArrayForEach(id, report_doc_arr(r, "cases"))
+            if (cJSON_IsString(id) && (c = find_case(doc, id->valuestring)))
+                report_counts_add(&n, report_status_of(report_doc_str(c, "status", NULL)));
+        report_buf_puts(b, "<tr><td><b>");
+        esc(b, rid);
+        report_buf_puts(b, "</b></td><td>");
+        esc(b, report_doc_str(r, "grade", ""));
+        report_buf_puts(b, "</td><td>");
+        status_badge(b, st);
+        report_buf_puts(b, "</td><td>");
+        esc(b, report_doc_str(r, "rule", ""));
+        if (n.total)
+            report_buf_printf(b, "</td><td class=\"n\">%d/%d</td><td>", n.n[REPORT_PASSED],
+                              n.total);
+        else
+            report_buf_puts(b, "</td><td class=\"n muted\">0</td><td>");
+        cJSON_ArrayForEach(suite, report_doc_arr(doc, "suites"))
+            cJSON_ArrayForEach(c, report_doc_arr(suite, "cases"))
+                if (report_case_fails_req(c, rid)) {
+                    report_buf_puts(b, shown++ ? ", <a href=\"#" : "<a href=\"#");
+                    case_anchor(b, report_doc_str(c, "id", "?"));
+                    report_buf_puts(b, "\"><code>");
+                    esc(b, report_doc_str(c, "id", "?"));
+                    report_buf_puts(b, "</code></a>");
+                }
+        report_buf_puts(b, "</td></tr>\n");
+    }
+    report_buf_puts(b, "</table>\n</section>\n");
+}
+
+static void all_cases(struct report_buf *b, const cJSON *doc)
+{
+    const cJSON *suite, *c, *r;
+
+    report_buf_puts(b, "<section id=\"cases\">\n<h2>All cases, by suite</h2>\n");
+    cJSON_ArrayForEach(suite, report_doc_arr(doc, "suites")) {
+        struct report_counts n = {0};
+
+        if (!cJSON_IsObject(suite))
+            continue;
+        cJSON_ArrayForEach(c, report_doc_arr(suite, "cases"))
+            report_counts_add(&n, report_status_of(report_doc_str(c, "status", NULL)));
+        report_buf_puts(b, "<details class=\"suite\"><summary><b>");
+        esc(b, report_doc_str(suite, "suite", "unnamed"));
+        report_buf_puts(b, "</b> ");
+        esc(b, report_doc_str(suite, "title", ""));
+        report_buf_printf(b, " <span class=\"muted\">(%d/%d passed", n.n[REPORT_PASSED], n.total);
+        if (report_doc_str(suite, "file", NULL)) {
+            report_buf_puts(b, ", ");
+            esc(b, report_doc_str(suite, "file", ""));
+        }
+        report_buf_puts(b, ")</span></summary>\n<div>\n<table><tr><th>status</th><th>case</th>"
+                           "<th>title</th><th>requirements</th><th>level</th><th>ms</th></tr>\n");
+        cJSON_ArrayForEach(c, report_doc_arr(suite, "cases")) {
+            enum report_status st = report_status_of(report_doc_str(c, "status", NULL));
+            const char *id = report_doc_str(c, "id", "?");
+            double ms = report_doc_num(c, "duration_ms", NAN);
+
+            report_buf_puts(b, "<tr><td>");
+            status_badge(b, report_doc_str(c, "status", NULL));
+            report_buf_puts(b, "</td><td><code>");
+            if (st != REPORT_PASSED && st != REPORT_SKIPPED) {
+                report_buf_puts(b, "<a href=\"#");
+                case_anchor(b, id);
+                report_buf_puts(b, "\">");
+                esc(b, id);
+                report_buf_puts(b, "</a>");
+            } else {
+                esc(b, id);
+            }
+            report_buf_puts(b, "</code></td><td>");
+            esc(b, report_doc_str(c, "title", ""));
+            report_buf_puts(b, "</td><td>");
+            cJSON_ArrayForEach(r, report_doc_arr(c, "requirements"))
+                if (cJSON_IsString(r)) {
+                    report_buf_puts(b, "<span class=\"req\">");
+                    esc(b, r->valuestring);
+                    report_buf_puts(b, "</span>");
+                }
+            report_buf_puts(b, "</td><td>");
+            esc(b, report_doc_str(c, "level", ""));
+            if (isfinite(ms))
+                report_buf_printf(b, "</td><td class=\"n\">%.1f</td></tr>\n", ms);
+            else
+                report_buf_puts(b, "</td><td class=\"n\"></td></tr>\n");
+        }
+        report_buf_puts(b, "</table>\n</div>\n</details>\n");
+    }
+    report_buf_puts(b, "</section>\n");
+}
+
+void report_html_render(const cJSON *doc, struct report_buf *out)
+{
+    struct report_counts n;
+    int bad, warn, xfail;
+
+    report_doc_count(doc, &n);
+    bad = n.n[REPORT_FAILED] + n.n[REPORT_XPASS] + n.n[REPORT_UNKNOWN];
+    warn = n.n[REPORT_WARNED];
+    xfail = n.n[REPORT_XFAIL];
+    report_buf_puts(out, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+                         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+                         "<title>AFI conformance: ");
+    esc(out, report_doc_str(doc, "implementation", "(unnamed implementation)"));
+    report_buf_printf(out, " (%s)</title>\n<style>\n%s</style>\n</head>\n<body>\n",
+                      report_doc_failed(doc) ? "failed" : "passed", style);
+    header(out, doc, &n);
+    report_buf_puts(out, "<nav>");
+    if (bad)
+        report_buf_printf(out, "<a href=\"#failures\">Failures (%d)</a>", bad);
+    if (warn)
+        report_buf_printf(out, "<a href=\"#warnings\">Warnings (%d)</a>", warn);
+    if (xfail)
+        report_buf_printf(out, "<a href=\"#xfail\">Expected failures (%d)</a>", xfail);
+    report_buf_puts(out, "<a href=\"#areas\">Areas</a><a href=\"#requirements\">Requirements</a>"
+                         "<a href=\"#cases\">All cases</a></nav>\n<main>\n");
+    if (!bad)
+        report_buf_puts(out, "<section id=\"failures\">\n<h2>Failures (0)</h2>\n<p>No case "
+                             "failed.</p>\n</section>\n");
+    case_section(out, doc, "failures", "Failures", NULL,
+                 1u << REPORT_FAILED | 1u << REPORT_XPASS | 1u << REPORT_UNKNOWN);
+    case_section(out, doc, "warnings", "Warnings",
+                 "SHOULD cases that failed; they do not fail the run.", 1u << REPORT_WARNED);
+    case_section(out, doc, "xfail", "Expected failures",
+                 "Listed in the expected-failures file; they do not fail the run.",
+                 1u << REPORT_XFAIL);
+    areas(out, doc);
+    requirements(out, doc);
+    all_cases(out, doc);
+    report_buf_puts(out, "</main>\n<footer>Rendered from the JSON report (format version 1). "
+                         "Expand a case to see its request, expected and actual values, diff "
+                         "and a curl command that reproduces it.</footer>\n</body>\n</html>\n");
+}
