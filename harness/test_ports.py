@@ -1,0 +1,28 @@
+"""The FastAPI port (harness/ports/fastapi) passes the whole conformance suite, every case."""
+import json
+import os
+
+from conftest import RUNNER, need_binary, run_conformance
+
+
+def test_fastapi_port_passes_the_whole_suite(fastapi_port, tmp_path):
+    need_binary(RUNNER)
+    report_path = os.path.join(str(tmp_path), "fastapi.json")
+    cp = run_conformance("run", "--target", fastapi_port.base, "--name", "fastapi",
+                         "--jobs", "2", "--report", "json:" + report_path,
+                         secret=fastapi_port.secret)
+    assert os.path.exists(report_path), f"no report (exit {cp.returncode}): {cp.stderr[-2000:]}"
+    with open(report_path, encoding="utf-8") as f:
+        report = json.load(f)
+    bad = []
+    for suite in report["suites"]:
+        for case in suite["cases"]:
+            if case["status"] != "passed":
+                first = (case.get("failures") or [{}])[0]
+                bad.append(f"{case['id']} [{case['status']}] {first.get('requirement', '')}: "
+                           f"{first.get('message', '')}")
+    s = report["summary"]
+    assert not bad, f"{len(bad)} of {s['total']} cases do not pass against the FastAPI port:\n" \
+        + "\n".join(bad[:40])
+    assert cp.returncode == 0, cp.stdout[-2000:] + cp.stderr[-2000:]
+    assert s["total"] > 0 and s["passed"] == s["total"]

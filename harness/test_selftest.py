@@ -1,0 +1,187 @@
+"""The conformance suite's self-test: every protocol mutant must be killed by a case of its rule.
+
+Mutants (harness/mutants/catalogue.py) are served by one mutating proxy in front of one
+reference server, each under its own URL prefix; the rest are faults of the FastAPI
+port (AFI_FAULT=<name>, harness/mutants/port_faults.py), each variant started once. The
+whole suite runs against every mutant; a mutant is killed when some case fails whose
+`requirements` (or a failure's `requirement`) contain the mutant's rule and which
+passes against the unmutated reference (the control run through the identity proxy).
+A surviving mutant fails its own test id and names the rule the suite leaves unguarded.
+The score is written to reports/mutation.md and reports/mutation.json.
+
+AFI_SELFTEST_WORKERS (default 3) is how many suite runs go at once.
+"""
+import concurrent.futures
+import os
+import secrets
+import time
+
+import pytest
+
+from conftest import ROOT, need_binary, requirement_ids
+from mutants import catalogue, runs
+from mutants.port_faults import PORT_FAULTS
+
+PROXY_MUTANTS = [n for n in catalogue.MUTANTS if n != "none"]
+KEYS = [("proxy", n) for n in PROXY_MUTANTS] + [("fastapi", n) for n in PORT_FAULTS]
+# The requirement ids the mutants must cover between them (CTX-1 and ROB-2 are optional).
+AREAS = ([f"ENV-{i}" for i in range(1, 8)] + [f"CALL-{i}" for i in range(1, 7)]
+         + [f"AUTH-{i}" for i in range(1, 7)] + [f"SCH-{i}" for i in range(1, 5)]
+         + [f"CTX-{i}" for i in range(2, 6)] + ["INV-1", "INV-2"]
+         + [f"SCOPE-{i}" for i in range(1, 7)] + ["HLT-1", "PROF-1", "ROB-1"])
+MD = os.path.join(ROOT, "reports", "mutation.md")
+JSON = os.path.join(ROOT, "reports", "mutation.json")
+
+
+def key_id(key):
+    kind, name = key
+    return name if kind == "proxy" else f"fastapi-{name}"
+
+
+def describe(key):
+    kind, name = key
+    if kind == "proxy":
+        m = catalogue.MUTANTS[name]
+        return m.rule, m.desc
+    return PORT_FAULTS[name]
+
+
+def selected_keys(session):
+    keys = set()
+    for item in session.items:
+        cs = getattr(item, "callspec", None)
+        if cs is not None and "mutant_key" in cs.params:
+            keys.add(cs.params["mutant_key"])
+    return [k for k in KEYS if k in keys]
+
+
+def run_one(key, proxy_url, ref_secret, workdir, control_passed):
+    kind, name = key
+    rule, desc = describe(key)
+    t0 = time.monotonic()
+    report_path = os.path.join(workdir, key_id(key) + ".json")
+    error = None
+    target = None
+    try:
+        if kind == "proxy":
+            rc, report, out = runs.run_suite(f"{proxy_url}/m/{name}/afi", ref_secret,
+                                             report_path, name)
+        else:
+            secret = secrets.token_hex(24)
+            target = runs.start_fastapi(secret, fault=name)
+            rc, report, out = runs.run_suite(target.url, secret, report_path, "fastapi-" + name)
+        if report is None or rc not in (0, 1):
+            error = f"the run did not complete (exit {rc}): {out.strip()[-600:]}"
+    except Exception as e:  # a target that does not start is an error of this mutant only
+        error, report = f"{type(e).__name__}: {e}", None
+    finally:
+        if target is not None:
+            target.stop()
+    failed = runs.failing_cases(report) if report else []
+    kills = runs.killers(report, rule, control_passed) if report else []
+    return {"name": key_id(key), "kind": kind, "rule": rule, "desc": desc,
+            "killed": bool(kills), "killers": kills, "failed": failed, "error": error,
+            "seconds": round(time.monotonic() - t0, 1)}
+
+
+@pytest.fixture(scope="module")
+def mutation(request, tmp_path_factory):
+    """Runs the control and every selected mutant once; writes the mutation reports."""
+    need_binary(runs.RUNNER)
+    need_binary(runs.SERVER)
+    t0 = time.monotonic()
+    workdir = str(tmp_path_factory.mktemp("mutation"))
+    secret = secrets.token_hex(24)
+    ref = runs.start_reference(secret)
+    proxy = None
+    try:
+        proxy = runs.start_proxy(ref.url, secret)
+        rc, control, out = runs.run_suite(f"{proxy.url}/m/none/afi", secret,
+                                          os.path.join(workdir, "control.json"), "control")
+        if control is None:
+            pytest.fail(f"the control run through the identity proxy did not complete "
+                        f"(exit {rc}): {out}", pytrace=False)
+        control_info = {"exit": rc, "summary": control.get("summary"),
+                        "failed": runs.failing_cases(control)}
+        passed = runs.passed_cases(control)
+        keys = selected_keys(request.session)
+        # Interleave the FastAPI variants (slow to start) with the proxy runs.
+        ports = [k for k in keys if k[0] == "fastapi"]
+        proxied = [k for k in keys if k[0] == "proxy"]
+        order = []
+        while ports or proxied:
+            if ports:
+                order.append(ports.pop(0))
+            order.extend(proxied[:2])
+            del proxied[:2]
+        workers = int(os.environ.get("AFI_SELFTEST_WORKERS", "3"))
+        with concurrent.futures.ThreadPoolExecutor(workers) as pool:
+            futures = {k: pool.submit(run_one, k, proxy.url, secret, workdir, passed)
+                       for k in order}
+            results = {k: f.result() for k, f in futures.items()}
+    finally:
+        if proxy is not None:
+            proxy.stop()
+        ref.stop()
+    wall = time.monotonic() - t0
+    ordered = [results[k] for k in KEYS if k in results]
+    note = "" if len(ordered) == len(KEYS) else \
+        f"Partial run: {len(ordered)} of {len(KEYS)} mutants were selected."
+    if ordered:
+        runs.write_reports(ordered, control_info, MD, JSON, wall, note)
+    return {"control": control, "control_info": control_info, "results": results}
+
+
+def test_control_run_is_green(mutation):
+    """The identity proxy is transparent: the suite passes through it, so kills are real."""
+    info = mutation["control_info"]
+    assert info["exit"] == 0 and not info["failed"], \
+        f"the suite fails through the identity proxy: {info['failed']} ({info['summary']})"
+    assert info["summary"]["passed"] > 0
+
+
+@pytest.mark.parametrize("mutant_key", KEYS, ids=[key_id(k) for k in KEYS])
+def test_mutant_killed(mutation, mutant_key):
+    r = mutation["results"][mutant_key]
+    rule_text = dict((i, t) for i, _, t in requirement_ids()).get(r["rule"], "?")
+    if r["error"]:
+        pytest.fail(f"mutant {r['name']} ({r['rule']}) could not be run: {r['error']}",
+                    pytrace=False)
+    if not r["killed"]:
+        others = ", ".join(r["failed"][:8]) or "none"
+        pytest.fail(f"mutant {r['name']} SURVIVED: rule {r['rule']} ({rule_text}) is left "
+                    f"unguarded against: {r['desc']}. Cases that failed without naming "
+                    f"{r['rule']}: {others}", pytrace=False)
+
+
+def test_catalogue_covers_every_area():
+    """At least 40 mutants, each naming a real requirement, together covering every area."""
+    ids = {i for i, _, _ in requirement_ids()}
+    rules = {describe(k)[0] for k in KEYS}
+    assert len(KEYS) >= 40
+    assert rules <= ids, f"mutants name ids docs/protocol.md lacks: {sorted(rules - ids)}"
+    assert not [a for a in AREAS if a not in rules], \
+        f"requirements no mutant breaks: {[a for a in AREAS if a not in rules]}"
+    for m in catalogue.MUTANTS.values():
+        assert m.desc and m.name.isidentifier()
+
+
+def test_port_fault_list_matches_the_port():
+    """harness/mutants/port_faults.py names exactly the faults the FastAPI port implements,
+    with the rule its FAULTS.md gives each."""
+    import importlib.util
+    path = os.path.join(ROOT, "harness", "ports", "fastapi", "afi_fastapi", "faults.py")
+    if not os.path.exists(path):
+        pytest.fail("the FastAPI port's faults.py is missing", pytrace=False)
+    spec = importlib.util.spec_from_file_location("afi_port_faults", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    assert set(mod.KNOWN) == set(PORT_FAULTS)
+    faults_md = os.path.join(ROOT, "harness", "ports", "fastapi", "FAULTS.md")
+    if os.path.exists(faults_md):
+        with open(faults_md, encoding="utf-8") as f:
+            text = f.read()
+        for name, (rule, _) in PORT_FAULTS.items():
+            line = next((ln for ln in text.splitlines() if f"`{name}`" in ln), None)
+            assert line is not None, f"FAULTS.md does not list {name}"
+            assert rule in line, f"FAULTS.md gives {name} another rule than {rule}: {line}"
