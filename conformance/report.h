@@ -73,10 +73,10 @@ void report_buf_seconds(struct report_buf *b, double ms);
  * (which XML 1.0 and HTML do not allow, and terminals misrender) by the
  * visible text "\u00XX". s NULL appends nothing. */
 
-/* XML 1.0 text or attribute value: & < > " ' as entities; in attributes
- * (attr != 0) tab, CR and newline too, so they survive normalization. */
+/* XML 1.0 text (attr 0: & < > as entities) or a double-quoted attribute
+ * value (attr 1: also " ' tab and newline, so they survive normalization). */
 void report_buf_xml(struct report_buf *b, const char *s, int attr);
-/* HTML text or attribute value (same entities as XML). */
+/* HTML text or double-quoted attribute value: & < > " ' as entities. */
 void report_buf_html(struct report_buf *b, const char *s);
 /* Markdown inline text (a table cell, a list item): newlines become spaces,
  * markup characters are backslash-escaped, so the text renders literally. */
@@ -165,6 +165,8 @@ void report_text_request(struct report_buf *b, const cJSON *req);
 void report_text_response(struct report_buf *b, const cJSON *resp);
 /* "at PATH" / "  expected: X" / "  actual:   Y" for each diff. */
 void report_text_diffs(struct report_buf *b, const cJSON *failure);
+/* One line, no newline: "step N (step name)" ("failure" without a step). */
+void report_text_step(struct report_buf *b, const cJSON *failure);
 /* One line, no newline: "step N (step name): REQ-ID · rule". */
 void report_text_heading(struct report_buf *b, const cJSON *failure);
 /* The whole failure: heading, message, diffs, request, response, curl. */

@@ -199,28 +199,31 @@ static void put_clean(struct report_buf *b, const char *s, int ctx,
     }
 }
 
-static int xml_special(struct report_buf *b, unsigned cp, int attr)
+/* ctx: 0 XML text (only & < > need entities), 1 XML attribute (quotes, and
+ * whitespace that attribute normalization would eat), 2 HTML (quotes too, as
+ * the same text may land in an attribute). */
+static int xml_special(struct report_buf *b, unsigned cp, int ctx)
 {
     switch (cp) {
     case '&': report_buf_puts(b, "&amp;"); return 1;
     case '<': report_buf_puts(b, "&lt;"); return 1;
     case '>': report_buf_puts(b, "&gt;"); return 1;
-    case '"': report_buf_puts(b, "&quot;"); return 1;
-    case '\'': report_buf_puts(b, "&#39;"); return 1;
-    case '\n': if (attr) { report_buf_puts(b, "&#10;"); return 1; } return 0;
-    case '\t': if (attr) { report_buf_puts(b, "&#9;"); return 1; } return 0;
+    case '"': if (ctx) { report_buf_puts(b, "&quot;"); return 1; } return 0;
+    case '\'': if (ctx) { report_buf_puts(b, "&#39;"); return 1; } return 0;
+    case '\n': if (ctx == 1) { report_buf_puts(b, "&#10;"); return 1; } return 0;
+    case '\t': if (ctx == 1) { report_buf_puts(b, "&#9;"); return 1; } return 0;
     default: return 0;
     }
 }
 
 void report_buf_xml(struct report_buf *b, const char *s, int attr)
 {
-    put_clean(b, s, attr, xml_special);
+    put_clean(b, s, attr ? 1 : 0, xml_special);
 }
 
 void report_buf_html(struct report_buf *b, const char *s)
 {
-    put_clean(b, s, 0, xml_special);
+    put_clean(b, s, 2, xml_special);
 }
 
 static int md_special(struct report_buf *b, unsigned cp, int ctx)

@@ -40,7 +40,7 @@ static const char style[] =
     "text-decoration:none}nav a:hover{text-decoration:underline}\n"
     "table{border-collapse:collapse;width:100%;background:#fff;margin:6px 0 12px}\n"
     "th,td{border:1px solid var(--line);padding:4px 8px;text-align:left;vertical-align:top}\n"
-    "th{background:#f6f8fa;font-weight:600}td.n{text-align:right;font-variant-numeric:"
+    "td:first-child{white-space:nowrap}th{background:#f6f8fa;font-weight:600}td.n{text-align:right;font-variant-numeric:"
     "tabular-nums}\n"
     ".st{display:inline-block;min-width:58px;text-align:center;border-radius:10px;"
     "padding:0 8px;font-size:12px;font-weight:600}\n"
@@ -54,8 +54,9 @@ static const char style[] =
     "details.case.failed,details.case.xpass,details.case.unknown{border-left:4px solid var(--fail)}"
     "details.case.warned{border-left:4px solid var(--warn)}"
     "details.case.xfail{border-left:4px solid var(--xfail)}\n"
-    "details>summary{cursor:pointer;padding:6px 10px;list-style-position:outside;"
-    "margin-left:14px}\n"
+    "details.case{background:#fff;color:#1f2328}\n"
+    "details>summary{cursor:pointer;padding:6px 10px;"
+    "}\n"
     "details[open]>summary{border-bottom:1px solid var(--line)}\n"
     "details>div{padding:4px 12px 8px}\n"
     ".msg{display:block;color:var(--fail);font-family:ui-monospace,Menlo,Consolas,monospace;"
@@ -94,11 +95,13 @@ static void card(struct report_buf *b, const char *cls, int n, const char *label
                       n ? "" : " zero", n, label);
 }
 
+/* A case's or a requirement's status word in its colour. */
 static void status_badge(struct report_buf *b, const char *status)
 {
-    enum report_status st = report_status_of(status);
+    const char *cls = status && strcmp(status, "untested") == 0
+                          ? "untested" : report_status_name(report_status_of(status));
 
-    report_buf_printf(b, "<span class=\"st %s\">", report_status_name(st));
+    report_buf_printf(b, "<span class=\"st %s\">", cls);
     esc(b, status ? status : "unknown");
     report_buf_puts(b, "</span>");
 }
@@ -160,7 +163,7 @@ static void failure(struct report_buf *b, const cJSON *f)
 
     report_buf_puts(b, "<div class=\"failure\">\n<h4>");
     report_buf_init(&t);
-    report_text_heading(&t, f);
+    report_text_step(&t, f);
     esc(b, t.data);
     report_buf_free(&t);
     report_buf_puts(b, "</h4>\n<p>");

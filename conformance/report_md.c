@@ -73,6 +73,8 @@ static void requirements(struct report_buf *b, const cJSON *doc)
     cJSON_ArrayForEach(r, report_doc_arr(doc, "requirements")) {
         const char *st = report_doc_str(r, "status", "");
 
+        if (!cJSON_IsObject(r))
+            continue;
         total++;
         for (int i = 0; i < 4; i++)
             n[i] += strcmp(st, names[i]) == 0;
@@ -82,10 +84,10 @@ static void requirements(struct report_buf *b, const cJSON *doc)
     report_buf_printf(b, "**%d requirements:** %d passed · %d failed · %d warned · %d untested\n\n",
                       total, n[0], n[1], n[2], n[3]);
     cJSON_ArrayForEach(r, report_doc_arr(doc, "requirements")) {
-        const char *st = report_doc_str(r, "status", "");
+        const char *st = report_doc_str(r, "status", "unknown");
         const char *id = report_doc_str(r, "id", "?");
 
-        if (strcmp(st, "passed") == 0 || strcmp(st, "untested") == 0)
+        if (!cJSON_IsObject(r) || strcmp(st, "passed") == 0 || strcmp(st, "untested") == 0)
             continue;
         if (!shown++)
             report_buf_puts(b, "| requirement | status | rule | failing cases |\n|---|---|---|---|\n");
@@ -130,7 +132,7 @@ static void failure(struct report_buf *b, const cJSON *f)
     report_buf_md(b, report_doc_str(f, "rule", ""));
     report_buf_puts(b, "  \n  ");
     report_buf_init(&t);
-    report_text_heading(&t, f);
+    report_text_step(&t, f);
     report_buf_md(b, t.data);
     report_buf_free(&t);
     report_buf_puts(b, ": ");

@@ -91,19 +91,24 @@ void report_text_diffs(struct report_buf *b, const cJSON *failure)
     }
 }
 
-void report_text_heading(struct report_buf *b, const cJSON *failure)
+void report_text_step(struct report_buf *b, const cJSON *failure)
 {
     const cJSON *step = cJSON_GetObjectItemCaseSensitive(failure, "step");
     const char *name = report_doc_str(failure, "step_name", NULL);
+
+    if (cJSON_IsNumber(step))
+        report_buf_printf(b, "step %d%s%s%s", step->valueint, name ? " (" : "",
+                          name ? name : "", name ? ")" : "");
+    else
+        report_buf_puts(b, name ? name : "failure");
+}
+
+void report_text_heading(struct report_buf *b, const cJSON *failure)
+{
     const char *req = report_doc_str(failure, "requirement", NULL);
     const char *rule = report_doc_str(failure, "rule", NULL);
 
-    if (cJSON_IsNumber(step))
-        report_buf_printf(b, "step %d", step->valueint);
-    else
-        report_buf_puts(b, "run-wide check");
-    if (name)
-        report_buf_printf(b, " (%s)", name);
+    report_text_step(b, failure);
     if (req)
         report_buf_printf(b, ": %s", req);
     if (rule)
