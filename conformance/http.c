@@ -1,0 +1,288 @@
+/* http.c: libcurl easy and multi handles, reused per worker so connections stay alive. */
+#include "http.h"
+
+#include <ctype.h>
+#include <curl/curl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define HTTP_MAX_BODY (64u << 20)
+
+struct xfer {
+    CURL *easy;
+    struct curl_slist *hdrs;
+    struct http_response *res;
+    const struct http_request *req;
+    size_t sent;
+};
+
+struct http_client {
+    long timeout_ms;
+    struct xfer one;
+    CURLM *multi;
+    struct xfer *pool;
+    int npool;
+};
+
+static pthread_once_t http_once = PTHREAD_ONCE_INIT;
+
+static void http_global(void)
+{
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+struct http_client *http_client_new(long timeout_ms)
+{
+    pthread_once(&http_once, http_global);
+    struct http_client *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    c->timeout_ms = timeout_ms;
+    c->one.easy = curl_easy_init();
+    c->multi = curl_multi_init();
+    if (!c->one.easy || !c->multi) {
+        http_client_free(c);
+        return NULL;
+    }
+    return c;
+}
+
+void http_client_free(struct http_client *c)
+{
+    if (!c)
+        return;
+    for (int i = 0; i < c->npool; i++) {
+        curl_easy_cleanup(c->pool[i].easy);
+        curl_slist_free_all(c->pool[i].hdrs);
+    }
+    free(c->pool);
+    if (c->multi)
+        curl_multi_cleanup(c->multi);
+    curl_easy_cleanup(c->one.easy);
+    curl_slist_free_all(c->one.hdrs);
+    free(c);
+}
+
+void http_response_clear(struct http_response *r)
+{
+    if (!r)
+        return;
+    for (size_t i = 0; i < r->nh; i++) {
+        free(r->hnames[i]);
+        free(r->hvalues[i]);
+    }
+    free(r->hnames);
+    free(r->hvalues);
+    free(r->body);
+    memset(r, 0, sizeof *r);
+}
+
+static size_t on_body(char *p, size_t sz, size_t n, void *ud)
+{
+    struct http_response *r = ud;
+    size_t len = sz * n;
+    if (r->body_len + len > HTTP_MAX_BODY)
+        return 0;
+    char *b = realloc(r->body, r->body_len + len + 1);
+    if (!b)
+        return 0;
+    memcpy(b + r->body_len, p, len);
+    r->body = b;
+    r->body_len += len;
+    r->body[r->body_len] = '\0';
+    return len;
+}
+
+static size_t on_header(char *p, size_t sz, size_t n, void *ud)
+{
+    struct http_response *r = ud;
+    size_t len = sz * n;
+    if (len >= 5 && !strncmp(p, "HTTP/", 5)) {
+        /* A new status line (after 100 Continue): forget earlier headers. */
+        for (size_t i = 0; i < r->nh; i++) {
+            free(r->hnames[i]);
+            free(r->hvalues[i]);
+        }
+        r->nh = 0;
+        return len;
+    }
+    const char *colon = memchr(p, ':', len);
+    if (!colon)
+        return len;
+    size_t nl = (size_t)(colon - p);
+    const char *v = colon + 1, *e = p + len;
+    while (v < e && (*v == ' ' || *v == '\t'))
+        v++;
+    while (e > v && (e[-1] == '\r' || e[-1] == '\n' || e[-1] == ' ' || e[-1] == '\t'))
+        e--;
+    r->hnames = realloc(r->hnames, (r->nh + 1) * sizeof *r->hnames);
+    r->hvalues = realloc(r->hvalues, (r->nh + 1) * sizeof *r->hvalues);
+    char *name = malloc(nl + 1);
+    for (size_t i = 0; i < nl; i++)
+        name[i] = (char)tolower((unsigned char)p[i]);
+    name[nl] = '\0';
+    r->hnames[r->nh] = name;
+    r->hvalues[r->nh] = strndup(v, (size_t)(e - v));
+    r->nh++;
+    return len;
+}
+
+static size_t on_read(char *buf, size_t sz, size_t n, void *ud)
+{
+    struct xfer *x = ud;
+    size_t left = x->req->body_len - x->sent, want = sz * n;
+    if (want > left)
+        want = left;
+    memcpy(buf, x->req->body + x->sent, want);
+    x->sent += want;
+    return want;
+}
+
+static int has_header(const struct http_request *q, const char *name)
+{
+    size_t n = strlen(name);
+    for (size_t i = 0; i < q->nheaders; i++)
+        if (!strncasecmp(q->headers[i], name, n) && q->headers[i][n] == ':')
+            return 1;
+    return 0;
+}
+
+static void setup(struct http_client *c, struct xfer *x, const struct http_request *q, struct http_response *r)
+{
+    CURL *e = x->easy;
+    curl_easy_reset(e);
+    curl_slist_free_all(x->hdrs);
+    x->hdrs = NULL;
+    x->res = r;
+    x->req = q;
+    x->sent = 0;
+    r->error[0] = '\0';
+    curl_easy_setopt(e, CURLOPT_URL, q->url);
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, c->timeout_ms);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, r);
+    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(e, CURLOPT_HEADERDATA, r);
+    curl_easy_setopt(e, CURLOPT_PATH_AS_IS, 1L);
+    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, r->error);
+    int isget = !strcmp(q->method, "GET"), ishead = !strcmp(q->method, "HEAD");
+    if (ishead) {
+        curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+    } else if (q->chunked && q->body) {
+        curl_easy_setopt(e, CURLOPT_POST, 1L);
+        curl_easy_setopt(e, CURLOPT_READFUNCTION, on_read);
+        curl_easy_setopt(e, CURLOPT_READDATA, x);
+        if (strcmp(q->method, "POST"))
+            curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, q->method);
+        if (!has_header(q, "Transfer-Encoding"))
+            x->hdrs = curl_slist_append(x->hdrs, "Transfer-Encoding: chunked");
+    } else if (q->body || !strcmp(q->method, "POST")) {
+        curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(q->body ? q->body_len : 0));
+        curl_easy_setopt(e, CURLOPT_POSTFIELDS, q->body ? q->body : "");
+        if (strcmp(q->method, "POST"))
+            curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, q->method);
+    } else if (!isget) {
+        curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, q->method);
+    }
+    /* libcurl adds a form Content-Type to bodies and Expect: 100-continue to
+     * large ones; the fixture alone decides what is sent. */
+    if (!has_header(q, "Content-Type") && !ishead)
+        x->hdrs = curl_slist_append(x->hdrs, "Content-Type:");
+    if (!has_header(q, "Expect"))
+        x->hdrs = curl_slist_append(x->hdrs, "Expect:");
+    for (size_t i = 0; i < q->nheaders; i++)
+        x->hdrs = curl_slist_append(x->hdrs, q->headers[i]);
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->hdrs);
+}
+
+static int finish(struct xfer *x, CURLcode rc)
+{
+    struct http_response *r = x->res;
+    long status = 0;
+    curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
+    r->status = status;
+    if (rc != CURLE_OK && !r->error[0])
+        snprintf(r->error, sizeof r->error, "%s", curl_easy_strerror(rc));
+    if (status > 0)
+        return 0;
+    if (!r->error[0])
+        snprintf(r->error, sizeof r->error, "no HTTP answer");
+    return -1;
+}
+
+int http_do(struct http_client *c, const struct http_request *req, struct http_response *res)
+{
+    setup(c, &c->one, req, res);
+    CURLcode rc = curl_easy_perform(c->one.easy);
+    return finish(&c->one, rc);
+}
+
+int http_do_many(struct http_client *c, const struct http_request *req, int repeat, int concurrency,
+                 struct http_response *res)
+{
+    if (concurrency < 1)
+        concurrency = 1;
+    if (concurrency > repeat)
+        concurrency = repeat;
+    if (c->npool < concurrency) {
+        c->pool = realloc(c->pool, (size_t)concurrency * sizeof *c->pool);
+        for (int i = c->npool; i < concurrency; i++) {
+            memset(&c->pool[i], 0, sizeof c->pool[i]);
+            c->pool[i].easy = curl_easy_init();
+        }
+        c->npool = concurrency;
+    }
+    int next = 0, running = 0, failed = 0, done = 0;
+    for (int i = 0; i < concurrency; i++) {
+        setup(c, &c->pool[i], req, &res[next++]);
+        curl_easy_setopt(c->pool[i].easy, CURLOPT_PRIVATE, &c->pool[i]);
+        curl_multi_add_handle(c->multi, c->pool[i].easy);
+    }
+    while (done < repeat) {
+        curl_multi_perform(c->multi, &running);
+        CURLMsg *m;
+        int q;
+        while ((m = curl_multi_info_read(c->multi, &q))) {
+            if (m->msg != CURLMSG_DONE)
+                continue;
+            struct xfer *x;
+            curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&x);
+            CURLcode rc = m->data.result;
+            curl_multi_remove_handle(c->multi, x->easy);
+            if (finish(x, rc))
+                failed++;
+            done++;
+            if (next < repeat) {
+                setup(c, x, req, &res[next++]);
+                curl_easy_setopt(x->easy, CURLOPT_PRIVATE, x);
+                curl_multi_add_handle(c->multi, x->easy);
+            }
+        }
+        if (done < repeat)
+            curl_multi_poll(c->multi, NULL, 0, 100, NULL);
+    }
+    return failed;
+}
+
+char *http_header(const struct http_response *res, const char *lname)
+{
+    char *out = NULL;
+    size_t n = 0;
+    for (size_t i = 0; i < res->nh; i++) {
+        if (strcmp(res->hnames[i], lname))
+            continue;
+        size_t l = strlen(res->hvalues[i]);
+        out = realloc(out, n + l + 3);
+        if (n) {
+            memcpy(out + n, ", ", 2);
+            n += 2;
+        }
+        memcpy(out + n, res->hvalues[i], l + 1);
+        n += l;
+    }
+    return out;
+}

@@ -1,0 +1,51 @@
+/* http.h: the runner's HTTP client over libcurl: kept-alive connections, one
+ * request or N identical requests at once. */
+#ifndef AFI_CONFORMANCE_HTTP_H
+#define AFI_CONFORMANCE_HTTP_H
+
+#include <stddef.h>
+
+/* A request. Borrowed strings; header lines are "Name: value" or "Name:"
+ * (removes a header libcurl would add). */
+struct http_request {
+    const char *method;
+    const char *url;
+    const char *const *headers;
+    size_t nheaders;
+    const char *body; /* NULL: no body */
+    size_t body_len;
+    int chunked;      /* stream the body with Transfer-Encoding: chunked */
+};
+
+/* An answer; everything owned by the struct (http_response_clear frees it). */
+struct http_response {
+    long status;        /* 0 when no answer was received */
+    char **hnames;      /* lower-cased names, in order received */
+    char **hvalues;
+    size_t nh;
+    char *body;         /* NUL-terminated for convenience; body_len excludes it */
+    size_t body_len;
+    char error[256];    /* the transport error when status is 0 */
+};
+
+struct http_client;
+
+/* A client for one thread; requests time out after timeout_ms. NULL on failure. */
+struct http_client *http_client_new(long timeout_ms);
+void http_client_free(struct http_client *c);
+
+/* Sends req and fills *res (which must be zeroed or cleared). Returns 0 when an
+ * answer was received, -1 otherwise (res->error says why). */
+int http_do(struct http_client *c, const struct http_request *req, struct http_response *res);
+
+/* Sends `repeat` copies of req, at most `concurrency` at a time, filling
+ * res[0..repeat) (zeroed). Returns the number of requests that got no answer. */
+int http_do_many(struct http_client *c, const struct http_request *req, int repeat, int concurrency,
+                 struct http_response *res);
+
+/* The values of header `lname` (lower case) joined with ", ", malloc'd; NULL when absent. */
+char *http_header(const struct http_response *res, const char *lname);
+
+void http_response_clear(struct http_response *res);
+
+#endif

@@ -1,0 +1,234 @@
+/* results.c: builds the JSON report tree and the closing terminal summary of a run. */
+#include "results.h"
+#include "jsonx.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct results_counts results_count(const struct run *r)
+{
+    struct results_counts k = {0};
+    for (int i = 0; i < r->set->ncases; i++) {
+        switch (r->results[i].status) {
+        case CASE_PASSED: k.passed++; break;
+        case CASE_FAILED: k.failed++; break;
+        case CASE_WARNED: k.warned++; break;
+        case CASE_SKIPPED: k.skipped++; break;
+        case CASE_XFAIL: k.xfail++; break;
+        case CASE_XPASS: k.xpass++; break;
+        case CASE_OTHER_SHARD: continue;
+        }
+        k.total++;
+    }
+    return k;
+}
+
+int results_exit_code(const struct run *r)
+{
+    struct results_counts k = results_count(r);
+    return k.failed || k.xpass ? 1 : 0;
+}
+
+static double ms3(double ms)
+{
+    return round(ms * 1000.0) / 1000.0;
+}
+
+static cJSON *strings(const cJSON *arr)
+{
+    cJSON *out = cJSON_CreateArray();
+    for (const cJSON *e = arr ? arr->child : NULL; e; e = e->next)
+        if (cJSON_IsString(e))
+            cJSON_AddItemToArray(out, cJSON_CreateString(e->valuestring));
+    return out;
+}
+
+static cJSON *failure_json(const struct run *r, const struct failure *f)
+{
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddNumberToObject(j, "step", f->step);
+    cJSON_AddStringToObject(j, "step_name", f->step_name);
+    cJSON_AddStringToObject(j, "requirement", f->requirement);
+    const struct spec_req *q = spec_find(r->spec, f->requirement);
+    cJSON_AddStringToObject(j, "rule", q ? q->rule : "");
+    cJSON_AddStringToObject(j, "message", f->message ? f->message : "");
+    cJSON *d = cJSON_AddArrayToObject(j, "diffs");
+    for (size_t i = 0; i < f->diffs.n; i++) {
+        cJSON *e = cJSON_CreateObject();
+        cJSON_AddStringToObject(e, "path", f->diffs.v[i].path);
+        cJSON_AddStringToObject(e, "expected", f->diffs.v[i].expected);
+        cJSON_AddStringToObject(e, "actual", f->diffs.v[i].actual);
+        cJSON_AddItemToArray(d, e);
+    }
+    cJSON_AddItemToObject(j, "request", f->request ? cJSON_Duplicate(f->request, 1) : cJSON_CreateNull());
+    cJSON_AddItemToObject(j, "response", f->response ? cJSON_Duplicate(f->response, 1) : cJSON_CreateNull());
+    if (f->curl)
+        cJSON_AddStringToObject(j, "curl", f->curl);
+    else
+        cJSON_AddNullToObject(j, "curl");
+    return j;
+}
+
+static int case_lists(const struct fx_case *c, const char *id)
+{
+    for (const cJSON *q = c->requirements->child; q; q = q->next)
+        if (cJSON_IsString(q) && !strcmp(q->valuestring, id))
+            return 1;
+    return 0;
+}
+
+static cJSON *requirements_json(const struct run *r)
+{
+    cJSON *arr = cJSON_CreateArray();
+    for (size_t qi = 0; r->spec && qi < r->spec->n; qi++) {
+        const struct spec_req *q = &r->spec->reqs[qi];
+        cJSON *j = cJSON_CreateObject();
+        cJSON_AddStringToObject(j, "id", q->id);
+        cJSON_AddStringToObject(j, "grade", q->should ? "SHOULD" : "MUST");
+        cJSON_AddStringToObject(j, "rule", q->rule);
+        cJSON *cases = cJSON_AddArrayToObject(j, "cases");
+        int any = 0, must_failed = 0, should_failed = 0;
+        for (int i = 0; i < r->set->ncases; i++) {
+            const struct fx_case *c = r->set->cases[i];
+            const struct case_result *cr = &r->results[i];
+            if (cr->status == CASE_SKIPPED || cr->status == CASE_OTHER_SHARD)
+                continue;
+            int lists = case_lists(c, q->id), named = 0;
+            for (size_t k = 0; k < cr->nf; k++)
+                named |= !strcmp(cr->f[k].requirement, q->id);
+            if (lists) {
+                cJSON_AddItemToArray(cases, cJSON_CreateString(c->id));
+                any = 1;
+            }
+            int bad = cr->status == CASE_FAILED || cr->status == CASE_WARNED || cr->status == CASE_XFAIL;
+            if (bad && (lists || named)) {
+                if (c->should)
+                    should_failed = 1;
+                else
+                    must_failed = 1;
+            }
+        }
+        cJSON_AddStringToObject(j, "status", must_failed ? "failed" : should_failed ? "warned" : any ? "passed" : "untested");
+        cJSON_AddItemToArray(arr, j);
+    }
+    return arr;
+}
+
+cJSON *results_report(const struct run *r, const char *implementation)
+{
+    struct results_counts k = results_count(r);
+    cJSON *doc = cJSON_CreateObject();
+    cJSON_AddStringToObject(doc, "format", "afi-conformance-report");
+    cJSON_AddNumberToObject(doc, "version", 1);
+    cJSON *tool = cJSON_AddObjectToObject(doc, "tool");
+    cJSON_AddStringToObject(tool, "name", "afi-conformance");
+    cJSON_AddStringToObject(tool, "version", "1.0.0");
+    cJSON_AddStringToObject(doc, "implementation", implementation ? implementation : "unnamed");
+    cJSON_AddStringToObject(doc, "target", r->o.target);
+    cJSON_AddStringToObject(doc, "level", r->sel.full ? "full" : "core");
+    cJSON_AddStringToObject(doc, "started_at", r->started_at);
+    cJSON_AddNumberToObject(doc, "duration_ms", ms3(r->duration_ms));
+    cJSON *sum = cJSON_AddObjectToObject(doc, "summary");
+    cJSON_AddNumberToObject(sum, "total", k.total);
+    cJSON_AddNumberToObject(sum, "passed", k.passed);
+    cJSON_AddNumberToObject(sum, "failed", k.failed);
+    cJSON_AddNumberToObject(sum, "warned", k.warned);
+    cJSON_AddNumberToObject(sum, "skipped", k.skipped);
+    cJSON_AddNumberToObject(sum, "expected_failures", k.xfail);
+    cJSON_AddNumberToObject(sum, "unexpected_passes", k.xpass);
+    if (r->sel.shard_n > 1) {
+        char sh[32];
+        snprintf(sh, sizeof sh, "%d/%d", r->sel.shard_k, r->sel.shard_n);
+        cJSON_AddStringToObject(doc, "shard", sh);
+    }
+    cJSON_AddItemToObject(doc, "requirements", requirements_json(r));
+    cJSON *suites = cJSON_AddArrayToObject(doc, "suites");
+    int ci = 0;
+    for (int si = 0; si < r->set->nsuites; si++) {
+        const struct fx_suite *s = r->set->suites[si];
+        cJSON *sj = cJSON_CreateObject();
+        cJSON_AddStringToObject(sj, "suite", s->name);
+        cJSON_AddStringToObject(sj, "area", s->area);
+        cJSON_AddStringToObject(sj, "title", s->title);
+        cJSON_AddStringToObject(sj, "file", s->file);
+        cJSON *cases = cJSON_AddArrayToObject(sj, "cases");
+        for (int k2 = 0; k2 < s->ncases; k2++, ci++) {
+            const struct fx_case *c = r->set->cases[ci];
+            const struct case_result *cr = &r->results[ci];
+            if (cr->status == CASE_OTHER_SHARD)
+                continue;
+            cJSON *cj = cJSON_CreateObject();
+            cJSON_AddStringToObject(cj, "id", c->id);
+            cJSON_AddStringToObject(cj, "title", c->title);
+            cJSON_AddItemToObject(cj, "requirements", strings(c->requirements));
+            cJSON_AddStringToObject(cj, "level", c->full ? "full" : "core");
+            cJSON_AddStringToObject(cj, "grade", c->should ? "should" : "must");
+            cJSON_AddItemToObject(cj, "tags", strings(c->tags));
+            cJSON_AddStringToObject(cj, "status", runner_status_name(cr->status));
+            cJSON_AddNumberToObject(cj, "duration_ms", ms3(cr->ms));
+            cJSON *fl = cJSON_AddArrayToObject(cj, "failures");
+            for (size_t f = 0; f < cr->nf; f++)
+                cJSON_AddItemToArray(fl, failure_json(r, &cr->f[f]));
+            cJSON_AddItemToArray(cases, cj);
+        }
+        cJSON_AddItemToArray(suites, sj);
+    }
+    return doc;
+}
+
+static void print_case(const struct run *r, int i, FILE *out)
+{
+    const struct fx_case *c = r->set->cases[i];
+    const struct case_result *cr = &r->results[i];
+    static const char *const head[] = {"", "FAIL", "WARN", "", "XFAIL", "XPASS", ""};
+    if (cr->status == CASE_XPASS) {
+        fprintf(out, "\nXPASS %s: listed as an expected failure but passed; remove it from the list\n", c->id);
+        return;
+    }
+    fprintf(out, "\n%s %s: %s\n", head[cr->status], c->id, c->title);
+    for (size_t k = 0; k < cr->nf; k++) {
+        const struct failure *f = &cr->f[k];
+        const struct spec_req *q = spec_find(r->spec, f->requirement);
+        fprintf(out, "  %s \xC2\xB7 %s \xC2\xB7 %s\n", f->requirement, q ? (q->should ? "SHOULD" : "MUST") : "?",
+                q ? q->rule : "(rule not found in docs/protocol.md)");
+        if (f->step)
+            fprintf(out, "  step %d \"%s\"", f->step, f->step_name);
+        else
+            fprintf(out, "  after the case (%s)", f->step_name);
+        if (f->request) {
+            const cJSON *m = cJSON_GetObjectItemCaseSensitive(f->request, "method");
+            const cJSON *p = cJSON_GetObjectItemCaseSensitive(f->request, "path");
+            const cJSON *id = cJSON_GetObjectItemCaseSensitive(f->request, "identity");
+            fprintf(out, ": %s %s (identity: %s)", m->valuestring, p->valuestring,
+                    cJSON_IsString(id) ? id->valuestring : "none");
+        }
+        fputc('\n', out);
+        const char *msg = f->message ? f->message : "";
+        while (*msg) {
+            size_t l = strcspn(msg, "\n");
+            fprintf(out, "    %.*s\n", (int)l, msg);
+            msg += l + (msg[l] == '\n');
+        }
+        if (f->curl)
+            fprintf(out, "  reproduce:\n    %s\n", f->curl);
+    }
+}
+
+void results_print(const struct run *r, FILE *out)
+{
+    for (int i = 0; i < r->set->ncases; i++) {
+        enum case_status s = r->results[i].status;
+        if (s == CASE_FAILED || s == CASE_WARNED || s == CASE_XPASS || s == CASE_XFAIL)
+            print_case(r, i, out);
+    }
+    struct results_counts k = results_count(r);
+    if (k.failed || k.warned || k.xfail || k.xpass)
+        fputc('\n', out);
+    if (k.warned || k.xfail || k.xpass)
+        fprintf(out, "%d warned (SHOULD), %d expected failures, %d unexpected passes\n", k.warned, k.xfail, k.xpass);
+    fprintf(out, "%d passed, %d failed", k.passed, k.failed + k.xpass);
+    if (k.skipped)
+        fprintf(out, ", %d skipped", k.skipped);
+    fputc('\n', out);
+}
