@@ -142,9 +142,9 @@ struct report_area *report_doc_areas(const cJSON *doc, size_t *n);
  * truncated to outlen). */
 void report_req_area(const char *req_id, char *out, size_t outlen);
 
-/* 1 when case c counts against requirement req_id: it did not pass, and one
- * of its failures names req_id, or none names any and req_id is among the
- * case's requirements. */
+/* 1 when case c counts against requirement req_id: it failed (failed,
+ * warned, xfail, or an unknown status), and one of its failures names
+ * req_id, or none names any and req_id is among the case's requirements. */
 int report_case_fails_req(const cJSON *c, const char *req_id);
 
 /* Reads and checks a JSON report file (format "afi-conformance-report",

@@ -130,7 +130,8 @@ int report_case_fails_req(const cJSON *c, const char *req_id)
     const cJSON *f, *r;
     int named = 0;
 
-    if (st == REPORT_PASSED || st == REPORT_SKIPPED || !req_id)
+    /* An unexpected pass breaks no requirement: it only makes the list stale. */
+    if (st == REPORT_PASSED || st == REPORT_SKIPPED || st == REPORT_XPASS || !req_id)
         return 0;
     cJSON_ArrayForEach(f, report_doc_arr(c, "failures")) {
         const char *fr = report_doc_str(f, "requirement", NULL);
