@@ -1,0 +1,219 @@
+/* HS256 JWT verification: libjwt checks the signature, this file checks the rest. */
+#include "auth.h"
+
+#include <jwt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "json.h"
+
+static const char *const level_names[] = {
+	[AUTH_PUBLIC] = "public",
+	[AUTH_VIEWER] = "viewer",
+	[AUTH_USER] = "USER",
+	[AUTH_READER] = "READER",
+	[AUTH_WRITER] = "WRITER",
+	[AUTH_ADMIN] = "ADMIN",
+	[AUTH_SUPERADMIN] = "SUPERADMIN",
+};
+
+const char *auth_level_name(enum auth_level level)
+{
+	return level_names[level];
+}
+
+void auth_viewer_clear(struct auth_viewer *viewer)
+{
+	if (!viewer)
+		return;
+	free(viewer->sub);
+	free(viewer->jti);
+	viewer->sub = viewer->jti = NULL;
+	viewer->role = AUTH_USER;
+}
+
+static int b64url_value(unsigned char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '-')
+		return 62;
+	if (c == '_')
+		return 63;
+	return -1;
+}
+
+/* Decodes unpadded base64url into out (room for n * 3 / 4 bytes); -1 when invalid. */
+static long b64url_decode(const char *in, size_t n, unsigned char *out)
+{
+	size_t o = 0;
+	unsigned acc = 0;
+	int bits = 0;
+	if (n % 4 == 1)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		int v = b64url_value((unsigned char)in[i]);
+		if (v < 0)
+			return -1;
+		acc = (acc << 6) | (unsigned)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			out[o++] = (unsigned char)(acc >> bits);
+			acc &= (1u << bits) - 1;
+		}
+	}
+	return (long)o;
+}
+
+/* Decodes one segment and parses it as a strict JSON object. */
+static cJSON *segment_object(const char *seg, size_t n)
+{
+	unsigned char out[AUTH_MAX_TOKEN];
+	long len = b64url_decode(seg, n, out);
+	if (len < 0)
+		return NULL;
+	cJSON *obj = json_parse((const char *)out, (size_t)len, NULL, 0);
+	if (obj && !cJSON_IsObject(obj)) {
+		cJSON_Delete(obj);
+		return NULL;
+	}
+	return obj;
+}
+
+static int numeric_date(const cJSON *claims, const char *name, int required, double *out)
+{
+	const cJSON *c = cJSON_GetObjectItemCaseSensitive(claims, name);
+	if (!c)
+		return required ? -1 : 0;
+	if (!cJSON_IsNumber(c))
+		return -1;
+	*out = c->valuedouble;	/* fractional seconds stay fractional */
+	return 1;
+}
+
+#define INVALID(msg)                                   \
+	do {                                           \
+		snprintf(err, errlen, "%s", msg);      \
+		goto out;                              \
+	} while (0)
+
+enum auth_result auth_verify(const struct auth_config *cfg, const char *token, size_t len,
+			     double now, struct auth_viewer *viewer, char *err, size_t errlen)
+{
+	enum auth_result res = AUTH_INVALID;
+	cJSON *header = NULL, *claims = NULL;
+	jwt_t *jwt = NULL;
+	char copy[AUTH_MAX_TOKEN + 1];
+
+	memset(viewer, 0, sizeof *viewer);
+	/* AUTH-2: bounded work: a token over 8192 bytes is refused undecoded. */
+	if (len > AUTH_MAX_TOKEN)
+		INVALID("the token is longer than 8192 bytes");
+	/* AUTH-4: exactly three base64url parts. */
+	const char *dot1 = memchr(token, '.', len);
+	const char *dot2 = dot1 ? memchr(dot1 + 1, '.', len - (size_t)(dot1 + 1 - token)) : NULL;
+	if (!dot1 || !dot2 || memchr(dot2 + 1, '.', len - (size_t)(dot2 + 1 - token)))
+		INVALID("the token is not three base64url parts");
+	size_t hlen = (size_t)(dot1 - token), plen = (size_t)(dot2 - dot1 - 1);
+	size_t slen = len - (size_t)(dot2 + 1 - token);
+	if (!hlen || !plen || !slen)
+		INVALID("the token is not three base64url parts");
+	for (size_t i = 0; i < len; i++)
+		if (token[i] != '.' && b64url_value((unsigned char)token[i]) < 0)
+			INVALID("the token is not three base64url parts");
+
+	/* AUTH-4: the algorithm is checked before libjwt sees the token, because
+	 * libjwt would verify HS384/HS512 with our key and accept "none". */
+	header = segment_object(token, hlen);
+	if (!header)
+		INVALID("the token header is not a JSON object");
+	const cJSON *alg = cJSON_GetObjectItemCaseSensitive(header, "alg");
+	if (!cJSON_IsString(alg) || strcmp(alg->valuestring, "HS256"))
+		INVALID("the token algorithm is not HS256");
+
+	claims = segment_object(dot1 + 1, plen);
+	if (!claims)
+		INVALID("the token claims are not a JSON object");
+
+	/* AUTH-2: the signature is HMAC-SHA256 with AFI_SECRET. */
+	memcpy(copy, token, len);
+	copy[len] = '\0';
+	if (jwt_decode(&jwt, copy, cfg->secret, (int)cfg->secret_len) || !jwt ||
+	    jwt_get_alg(jwt) != JWT_ALG_HS256)
+		INVALID("the token signature does not verify");
+
+	/* AUTH-2: sub is a non-empty string of at most 128 code points. */
+	const cJSON *sub = cJSON_GetObjectItemCaseSensitive(claims, "sub");
+	if (!cJSON_IsString(sub) || !sub->valuestring[0] || json_codepoints(sub->valuestring) > 128)
+		INVALID("the token sub claim is missing or not a non-empty string of at most 128 characters");
+	double exp = 0, nbf = 0, iat = 0;
+	if (numeric_date(claims, "exp", 1, &exp) < 0)
+		INVALID("the token exp claim is missing or not a number");
+	int has_nbf = numeric_date(claims, "nbf", 0, &nbf);
+	if (has_nbf < 0)
+		INVALID("the token nbf claim is not a number");
+	if (numeric_date(claims, "iat", 0, &iat) < 0)
+		INVALID("the token iat claim is not a number");
+	const cJSON *jti = cJSON_GetObjectItemCaseSensitive(claims, "jti");
+	if (jti && (!cJSON_IsString(jti) || !jti->valuestring[0]))
+		INVALID("the token jti claim is not a non-empty string");
+
+	/* AUTH-3: roles are case-sensitive; absent means USER. */
+	enum auth_level role = AUTH_USER;
+	const cJSON *r = cJSON_GetObjectItemCaseSensitive(claims, "role");
+	if (r) {
+		int found = 0;
+		for (int l = AUTH_USER; l <= AUTH_SUPERADMIN && cJSON_IsString(r); l++)
+			if (!strcmp(r->valuestring, level_names[l])) {
+				role = (enum auth_level)l;
+				found = 1;
+			}
+		if (!found)
+			INVALID("the token role is not one of USER, READER, WRITER, ADMIN, SUPERADMIN");
+	}
+
+	/* AUTH-2: iss and aud only when configured. */
+	if (cfg->issuer) {
+		const cJSON *iss = cJSON_GetObjectItemCaseSensitive(claims, "iss");
+		if (!cJSON_IsString(iss) || strcmp(iss->valuestring, cfg->issuer))
+			INVALID("the token issuer does not match");
+	}
+	if (cfg->audience) {
+		const cJSON *aud = cJSON_GetObjectItemCaseSensitive(claims, "aud");
+		int ok = cJSON_IsString(aud) && !strcmp(aud->valuestring, cfg->audience);
+		for (const cJSON *a = cJSON_IsArray(aud) ? aud->child : NULL; a && !ok; a = a->next)
+			ok = cJSON_IsString(a) && !strcmp(a->valuestring, cfg->audience);
+		if (!ok)
+			INVALID("the token audience does not match");
+	}
+
+	/* AUTH-4: not yet valid is invalid_token; expiry is decided after every
+	 * other check, with no leeway: expired once now >= exp. */
+	if (has_nbf > 0 && now < nbf)
+		INVALID("the token is not valid yet (nbf)");
+	if (now >= exp) {
+		res = AUTH_EXPIRED;
+		snprintf(err, errlen, "the token has expired");
+		goto out;
+	}
+
+	viewer->sub = strdup(sub->valuestring);
+	viewer->jti = jti ? strdup(jti->valuestring) : NULL;
+	viewer->role = role;
+	if (!viewer->sub || (jti && !viewer->jti)) {
+		auth_viewer_clear(viewer);
+		INVALID("out of memory while reading the token");
+	}
+	res = AUTH_OK;
+out:
+	jwt_free(jwt);
+	cJSON_Delete(header);
+	cJSON_Delete(claims);
+	return res;
+}

@@ -1,0 +1,56 @@
+/* Token verification (AUTH-2, AUTH-3, AUTH-4): the only file that calls
+ * libjwt. libjwt 1.10.2 checks only the signature, and is too lenient even at
+ * that (it accepts HS384/HS512 under an HS256 key and alg "none" without a
+ * key), so the algorithm and every claim are checked here by hand. */
+#ifndef AFI_AUTH_H
+#define AFI_AUTH_H
+
+#include <stddef.h>
+
+/* Auth levels, lowest first (CTX-3): the first two are not roles; the rest
+ * are the roles of AUTH-3 in their order. */
+enum auth_level {
+	AUTH_PUBLIC,
+	AUTH_VIEWER,
+	AUTH_USER,
+	AUTH_READER,
+	AUTH_WRITER,
+	AUTH_ADMIN,
+	AUTH_SUPERADMIN,
+};
+
+/* AUTH-2: longer tokens are refused without being decoded. */
+#define AUTH_MAX_TOKEN 8192
+
+struct auth_config {
+	const unsigned char *secret;	/* AFI_SECRET, >= 32 bytes; borrowed */
+	size_t secret_len;
+	const char *issuer;		/* AFI_ISSUER or NULL; borrowed */
+	const char *audience;		/* AFI_AUDIENCE or NULL; borrowed */
+};
+
+/* A verified token. sub and jti are owned by the viewer (auth_viewer_clear). */
+struct auth_viewer {
+	char *sub;
+	char *jti;		/* NULL when the token has none */
+	enum auth_level role;	/* AUTH_USER .. AUTH_SUPERADMIN */
+};
+
+enum auth_result {
+	AUTH_OK,
+	AUTH_INVALID,	/* invalid_token */
+	AUTH_EXPIRED,	/* token_expired: otherwise valid, now >= exp */
+};
+
+/* Verifies token[0..len) at time now (seconds since the epoch). On AUTH_OK
+ * fills *viewer; otherwise *viewer is left empty and err says why. */
+enum auth_result auth_verify(const struct auth_config *cfg, const char *token, size_t len,
+			     double now, struct auth_viewer *viewer, char *err, size_t errlen);
+
+/* Frees what a viewer owns and zeroes it; accepts NULL. */
+void auth_viewer_clear(struct auth_viewer *viewer);
+
+/* "public", "viewer", or the role name. */
+const char *auth_level_name(enum auth_level level);
+
+#endif

@@ -1,0 +1,154 @@
+/* reference-server: options and environment, start, wait for SIGINT/SIGTERM, stop. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dispatch.h"
+#include "server.h"
+#include "store_mem.h"
+
+static const char usage[] =
+	"usage: reference-server --port N [--bind ADDR] [--base PATH] [--threads N]\n"
+	"\n"
+	"The AFI v1 reference server (docs/protocol.md).\n"
+	"\n"
+	"Options:\n"
+	"  --port N       TCP port to listen on (required); 0 picks a free port\n"
+	"  --bind ADDR    IPv4 or IPv6 address to listen on (default 127.0.0.1)\n"
+	"  --base PATH    base path of every endpoint (default /afi; \"\" for the root)\n"
+	"  --threads N    worker threads (default: one per core)\n"
+	"  --help         show this text\n"
+	"\n"
+	"Environment:\n"
+	"  AFI_SECRET     HS256 secret tokens are verified with; at least 32 bytes (required)\n"
+	"  AFI_ISSUER     when set, tokens must carry iss equal to it\n"
+	"  AFI_AUDIENCE   when set, tokens must carry aud equal to it (or an array containing it)\n"
+	"\n"
+	"On start it prints one line to stdout: listening on http://HOST:PORT/BASE\n"
+	"Endpoints: GET BASE/health, GET BASE/schema, POST BASE/call/{name}, GET BASE/context/{name}.\n"
+	"SIGINT or SIGTERM stop it after in-flight requests finish.\n"
+	"Data lives in memory and is lost at exit.\n"
+	"\n"
+	"Exit codes: 0 stopped by a signal, 1 could not start the server, 2 usage or configuration error.\n";
+
+static int parse_uint(const char *s, unsigned long max, unsigned long *out)
+{
+	char *end;
+	if (!s || !*s || *s == '-')
+		return -1;
+	unsigned long v = strtoul(s, &end, 10);
+	if (*end || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int usage_error(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "reference-server: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\nTry 'reference-server --help'.\n");
+	return 2;
+}
+
+int main(int argc, char **argv)
+{
+	struct server_config cfg = {.bind = "127.0.0.1", .base = "/afi"};
+	int have_port = 0;
+	for (int i = 1; i < argc; i++) {
+		const char *opt = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
+		unsigned long v;
+		if (!strcmp(opt, "--help") || !strcmp(opt, "-h")) {
+			fputs(usage, stdout);
+			return 0;
+		} else if (!strcmp(opt, "--port")) {
+			if (parse_uint(val, 65535, &v) < 0)
+				return usage_error("--port needs a number from 0 to 65535, not '%s'", val ? val : "");
+			cfg.port = (uint16_t)v;
+			have_port = 1;
+			i++;
+		} else if (!strcmp(opt, "--bind")) {
+			if (!val)
+				return usage_error("--bind needs an address%s", "");
+			cfg.bind = val;
+			i++;
+		} else if (!strcmp(opt, "--base")) {
+			if (!val || (val[0] && (val[0] != '/' || val[strlen(val) - 1] == '/')))
+				return usage_error("--base must start with '/' and not end with '/' (or be \"\"), not '%s'",
+						   val ? val : "");
+			cfg.base = val;
+			i++;
+		} else if (!strcmp(opt, "--threads")) {
+			if (parse_uint(val, 256, &v) < 0 || v == 0)
+				return usage_error("--threads needs a number from 1 to 256, not '%s'", val ? val : "");
+			cfg.threads = (unsigned)v;
+			i++;
+		} else {
+			return usage_error("unknown option '%s'", opt);
+		}
+	}
+	if (!have_port)
+		return usage_error("--port is required%s", "");
+
+	/* Section 1: no secret, or a short one, and the server refuses to start. */
+	const char *secret = getenv("AFI_SECRET");
+	if (!secret || strlen(secret) < 32) {
+		fprintf(stderr, "reference-server: AFI_SECRET must be set to a secret of at least 32 bytes (%s)\n",
+			secret ? "it is shorter" : "it is not set");
+		return 2;
+	}
+	struct auth_config auth = {
+		.secret = (const unsigned char *)secret,
+		.secret_len = strlen(secret),
+		.issuer = getenv("AFI_ISSUER"),
+		.audience = getenv("AFI_AUDIENCE"),
+	};
+	if (auth.issuer && !*auth.issuer)
+		auth.issuer = NULL;
+	if (auth.audience && !*auth.audience)
+		auth.audience = NULL;
+
+	/* Signals are taken synchronously by this thread; every other thread
+	 * (libmicrohttpd's pool, the delay timer) inherits the blocked mask. */
+	sigset_t stop;
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &stop, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	char err[256];
+	int rc = 1;
+	struct store *store = store_mem_new();
+	struct dispatch d;
+	struct server *srv = NULL;
+	if (!store) {
+		fprintf(stderr, "reference-server: out of memory\n");
+		return 1;
+	}
+	if (dispatch_init(&d, store, &auth, err, sizeof err) < 0) {
+		fprintf(stderr, "reference-server: %s\n", err);
+		store_free(store);
+		return 1;
+	}
+	srv = server_start(&cfg, &d, err, sizeof err);
+	if (!srv) {
+		fprintf(stderr, "reference-server: %s\n", err);
+		goto out;
+	}
+	const char *host = cfg.bind;
+	int v6 = strchr(host, ':') != NULL;
+	printf("listening on http://%s%s%s:%u%s\n", v6 ? "[" : "", host, v6 ? "]" : "", server_port(srv), cfg.base);
+	fflush(stdout);
+
+	int sig = 0;
+	sigwait(&stop, &sig);
+	fprintf(stderr, "reference-server: %s received, stopping\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+	rc = 0;
+out:
+	server_stop(srv);
+	dispatch_free(&d);
+	store_free(store);
+	return rc;
+}

@@ -1,0 +1,321 @@
+/* libmicrohttpd glue: a thread pool on epoll, bodies read up to 1 MiB, and
+ * suspended connections for deferred answers.
+ *
+ * Why suspend/resume for `sleep`: each pool thread serves many connections,
+ * so sleeping inside the handler would stall all of them for up to 5 s.
+ * Instead the reply is computed at once, the connection is suspended, and the
+ * delay thread resumes it when the time has come; the handler then sends the
+ * reply it kept. */
+#include "server.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "delay.h"
+
+struct server {
+	struct MHD_Daemon *daemon;
+	struct dispatch *dispatch;
+	struct delay *delay;
+	char *base;
+	size_t base_len;
+	uint16_t port;
+	atomic_int in_flight;	/* requests begun and not yet completed */
+};
+
+enum phase {
+	PHASE_BODY,		/* reading the body of a call */
+	PHASE_DISCARD,		/* the reply is known: skip the body, then send it */
+	PHASE_SLEEPING,		/* suspended, reply kept for later */
+	PHASE_WOKEN,		/* resumed: send the kept reply */
+	PHASE_DONE,		/* a reply was queued */
+};
+
+struct request {
+	struct server *srv;
+	struct MHD_Connection *conn;
+	enum phase phase;
+	struct dispatch_request req;	/* header pointers live as long as the request */
+	struct dispatch_state st;
+	struct dispatch_reply reply;	/* kept while sleeping */
+	char *body;
+	size_t len, cap;
+	int too_large;
+};
+
+/* Paths are compared byte for byte: no percent-decoding (section 1). */
+static size_t keep_escapes(void *cls, struct MHD_Connection *c, char *s)
+{
+	(void)cls;
+	(void)c;
+	return strlen(s);
+}
+
+static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	struct dispatch_request *req = cls;
+	(void)kind;
+	if (!strcasecmp(key, "Authorization")) {
+		if (!req->authorization_count++)
+			req->authorization = value ? value : "";
+	} else if (!strcasecmp(key, "Cookie")) {
+		if (!req->cookie)
+			req->cookie = value;
+	} else if (!strcasecmp(key, "Content-Type")) {
+		if (!req->content_type)
+			req->content_type = value ? value : "";
+	} else if (!strcasecmp(key, "Content-Length")) {
+		if (!req->content_length)
+			req->content_length = value;
+	} else if (!strcasecmp(key, "If-None-Match")) {
+		if (!req->if_none_match)
+			req->if_none_match = value;
+	}
+	return MHD_YES;
+}
+
+static enum MHD_Result send_reply(struct request *r)
+{
+	struct dispatch_reply *rep = &r->reply;
+	struct MHD_Response *resp;
+	r->phase = PHASE_DONE;
+	if (rep->body_static || !rep->body) {
+		resp = MHD_create_response_from_buffer(rep->len, rep->body, MHD_RESPMEM_PERSISTENT);
+	} else {
+		resp = MHD_create_response_from_buffer(rep->len, rep->body, MHD_RESPMEM_MUST_FREE);
+		if (resp)
+			rep->body = NULL;	/* libmicrohttpd frees it */
+	}
+	if (!resp)
+		return MHD_NO;
+	if (rep->status != 304)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+	if (rep->allow)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, rep->allow);
+	if (rep->www_authenticate)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, rep->www_authenticate);
+	if (rep->etag[0])
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, rep->etag);
+	if (rep->cache_control)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, rep->cache_control);
+	if (rep->vary)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY, rep->vary);
+	enum MHD_Result ret = MHD_queue_response(r->conn, (unsigned)rep->status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+static void wake(void *item)
+{
+	struct request *r = item;
+	r->phase = PHASE_WOKEN;
+	MHD_resume_connection(r->conn);
+}
+
+/* Keeps at most DISPATCH_MAX_BODY bytes; beyond that only counts (CALL-3). */
+static void take_body(struct request *r, const char *data, size_t n)
+{
+	if (r->too_large || n > DISPATCH_MAX_BODY - r->len) {
+		r->too_large = 1;
+		return;
+	}
+	if (r->len + n > r->cap) {
+		size_t cap = r->cap ? r->cap : 1024;
+		while (cap < r->len + n)
+			cap *= 2;
+		if (cap > DISPATCH_MAX_BODY)
+			cap = DISPATCH_MAX_BODY;
+		char *p = realloc(r->body, cap);
+		if (!p) {
+			r->too_large = 1;	/* cannot hold it: refuse it as too large */
+			return;
+		}
+		r->body = p;
+		r->cap = cap;
+	}
+	memcpy(r->body + r->len, data, n);
+	r->len += n;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+				  const char *version, const char *upload_data, size_t *upload_data_size,
+				  void **con_cls)
+{
+	struct server *s = cls;
+	struct request *r = *con_cls;
+	(void)version;
+
+	if (!r) {
+		r = calloc(1, sizeof *r);
+		if (!r)
+			return MHD_NO;
+		*con_cls = r;
+		r->srv = s;
+		r->conn = conn;
+		atomic_fetch_add(&s->in_flight, 1);
+		MHD_get_connection_values(conn, MHD_HEADER_KIND, collect_header, &r->req);
+		r->req.method = method;
+		/* ENV-5: a path outside the base is not_found like any unknown path. */
+		if (strncmp(url, s->base, s->base_len) || (url[s->base_len] != '/' && url[s->base_len] != '\0')) {
+			dispatch_error(&r->reply, ENVELOPE_NOT_FOUND, "There is nothing at this path.", NULL);
+			r->phase = PHASE_DISCARD;
+			return MHD_YES;
+		}
+		r->req.path = url + s->base_len;
+		if (dispatch_begin(s->dispatch, &r->req, &r->st, &r->reply)) {
+			/* Answering before the request is complete makes libmicrohttpd
+			 * close the connection; that is right for a huge announced body
+			 * (CALL-3: need not read it), wasteful for everything else. */
+			if (r->reply.status == 413)
+				return send_reply(r);
+			r->phase = PHASE_DISCARD;
+			return MHD_YES;
+		}
+		r->phase = PHASE_BODY;
+		if (r->req.content_length) {	/* announced and <= 1 MiB: one allocation */
+			unsigned long long n = strtoull(r->req.content_length, NULL, 10);
+			if (n > 0 && n <= DISPATCH_MAX_BODY && (r->body = malloc(n)))
+				r->cap = n;
+		}
+		return MHD_YES;
+	}
+	switch (r->phase) {
+	case PHASE_BODY:
+		if (*upload_data_size) {
+			take_body(r, upload_data, *upload_data_size);
+			*upload_data_size = 0;
+			return MHD_YES;
+		}
+		dispatch_body(s->dispatch, &r->req, &r->st, r->body, r->len, r->too_large, &r->reply);
+		if (r->reply.defer_ms) {
+			r->phase = PHASE_SLEEPING;
+			MHD_suspend_connection(conn);
+			if (delay_add(s->delay, r, r->reply.defer_ms) < 0)
+				wake(r);	/* cannot wait: answer now rather than never */
+			return MHD_YES;
+		}
+		return send_reply(r);
+	case PHASE_DISCARD:
+		if (*upload_data_size) {
+			*upload_data_size = 0;
+			return MHD_YES;
+		}
+		return send_reply(r);
+	case PHASE_WOKEN:
+		return send_reply(r);
+	case PHASE_SLEEPING:
+		return MHD_YES;
+	case PHASE_DONE:
+		*upload_data_size = 0;	/* an early answer: the rest of the body is ignored */
+		return MHD_YES;
+	}
+	return MHD_NO;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	struct server *s = cls;
+	struct request *r = *con_cls;
+	(void)conn;
+	(void)toe;
+	if (!r)
+		return;
+	dispatch_state_clear(&r->st);
+	dispatch_reply_clear(&r->reply);
+	free(r->body);
+	free(r);
+	*con_cls = NULL;
+	atomic_fetch_sub(&s->in_flight, 1);
+}
+
+struct server *server_start(const struct server_config *cfg, struct dispatch *d, char *err, size_t errlen)
+{
+	struct server *s = calloc(1, sizeof *s);
+	struct sockaddr_storage addr = {0};
+	socklen_t addrlen;
+	if (!s || !(s->base = strdup(cfg->base))) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	s->base_len = strlen(s->base);
+	s->dispatch = d;
+	struct sockaddr_in *v4 = (struct sockaddr_in *)&addr;
+	struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&addr;
+	unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+	if (inet_pton(AF_INET, cfg->bind, &v4->sin_addr) == 1) {
+		v4->sin_family = AF_INET;
+		v4->sin_port = htons(cfg->port);
+		addrlen = sizeof *v4;
+	} else if (inet_pton(AF_INET6, cfg->bind, &v6->sin6_addr) == 1) {
+		v6->sin6_family = AF_INET6;
+		v6->sin6_port = htons(cfg->port);
+		addrlen = sizeof *v6;
+		flags |= MHD_USE_IPv6;
+	} else {
+		snprintf(err, errlen, "--bind %s is not an IPv4 or IPv6 address", cfg->bind);
+		goto fail;
+	}
+	(void)addrlen;
+	s->delay = delay_new(wake, err, errlen);
+	if (!s->delay)
+		goto fail;
+	unsigned threads = cfg->threads;
+	if (!threads) {
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+		threads = n > 0 ? (unsigned)n : 1;
+	}
+	s->daemon = MHD_start_daemon(flags, cfg->port, NULL, NULL, on_request, s,
+				     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+				     MHD_OPTION_THREAD_POOL_SIZE, threads,
+				     MHD_OPTION_UNESCAPE_CALLBACK, keep_escapes, NULL,
+				     MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+				     MHD_OPTION_CONNECTION_TIMEOUT, 60u,
+				     MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
+				     MHD_OPTION_END);
+	if (!s->daemon) {
+		snprintf(err, errlen, "cannot listen on %s port %u (in use, or not permitted?)", cfg->bind, cfg->port);
+		goto fail;
+	}
+	const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
+	s->port = info ? info->port : cfg->port;
+	return s;
+fail:
+	if (s) {
+		delay_free(s->delay);
+		free(s->base);
+		free(s);
+	}
+	return NULL;
+}
+
+uint16_t server_port(const struct server *s)
+{
+	return s->port;
+}
+
+void server_stop(struct server *s)
+{
+	if (!s)
+		return;
+	/* Stop accepting; let sleeping calls wake and every started request end. */
+	MHD_socket fd = MHD_quiesce_daemon(s->daemon);
+	if (fd != MHD_INVALID_SOCKET)
+		close(fd);
+	delay_drain(s->delay, 6000);
+	for (int i = 0; i < 1000 && atomic_load(&s->in_flight) > 0; i++)
+		usleep(10000);
+	MHD_stop_daemon(s->daemon);
+	delay_free(s->delay);
+	free(s->base);
+	free(s);
+}
