@@ -216,7 +216,7 @@ static const char matrix_style[] =
     "font-weight:400;color:#1f2328;min-width:260px}\n"
     "table.matrix th.impl{min-width:130px}table.matrix th.impl small{display:block;"
     "font-weight:400;color:var(--muted)}\n"
-    "td.rule{color:#1f2328}\n";
+    "td.rule{color:#1f2328;min-width:280px}\n";
 
 static void html_counts_row(struct report_buf *b, const struct matrix *m)
 {
@@ -226,8 +226,9 @@ static void html_counts_row(struct report_buf *b, const struct matrix *m)
         int failed = report_doc_failed(m->cols[i].doc);
 
         report_doc_count(m->cols[i].doc, &n);
-        report_buf_printf(b, "<td class=\"cell %s\">%s %d/%d passed", failed ? "failed" : "passed",
-                          failed ? "failed" : "passed", n.n[REPORT_PASSED], n.total);
+        report_buf_printf(b, "<td class=\"cell %s\">%s: %d/%d cases passed",
+                          failed ? "failed" : "passed", failed ? "FAILED" : "PASSED",
+                          n.n[REPORT_PASSED], n.total);
         if (n.n[REPORT_FAILED] + n.n[REPORT_XPASS] + n.n[REPORT_WARNED] + n.n[REPORT_XFAIL] +
             n.n[REPORT_SKIPPED])
             report_buf_printf(b, "<br><small>%d failed · %d xpass · %d warned · %d xfail · "
@@ -248,7 +249,9 @@ static void html_cell(struct report_buf *b, const cJSON *doc, const char *req_id
     if (cell.failing) {
         report_buf_puts(b, "<details><summary>");
         report_buf_html(b, cell.status);
-        report_buf_printf(b, " %d/%d</summary><ul>", cell.passed, cell.total);
+        if (cell.total)
+            report_buf_printf(b, " %d/%d", cell.passed, cell.total);
+        report_buf_puts(b, "</summary><ul>");
         cJSON_ArrayForEach(suite, report_doc_arr(doc, "suites"))
             cJSON_ArrayForEach(c, report_doc_arr(suite, "cases"))
                 if (report_case_fails_req(c, req_id)) {

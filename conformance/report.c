@@ -112,15 +112,42 @@ out:
     return rc;
 }
 
+/* Writes text to an existing non-regular file (a symlink, /dev/stdout, a
+ * FIFO) in place: renaming over it would replace the link or the device. */
+static int write_in_place(const char *path, const char *text, char *err, size_t errlen)
+{
+    size_t len = strlen(text);
+    FILE *f = fopen(path, "wb");
+
+    if (!f) {
+        snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
+        return -1;
+    }
+    if (fwrite(text, 1, len, f) != len) {
+        snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
+        fclose(f);
+        return -1;
+    }
+    if (fclose(f) != 0) {
+        snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
 int report_write_file(const char *path, const char *text, char *err, size_t errlen)
 {
     size_t len = strlen(text);
+    struct stat st;
     char *tmp = NULL;
     FILE *f = NULL;
     int rc = -1;
 
+    if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode))
+        return write_in_place(path, text, err, errlen);
     if (report_mkdir_parents(path, err, errlen) < 0)
         return -1;
+    /* A reader never sees half a report: write aside, then rename. */
     tmp = malloc(strlen(path) + 32);
     if (!tmp) {
         snprintf(err, errlen, "%s: out of memory", path);

@@ -37,9 +37,10 @@ char *report_render(const cJSON *doc, const char *fmt, char *err, size_t errlen)
  * missing or mistyped optional key renders as empty or zero, never a crash.
  */
 
-/* Writes doc to path through a temporary file renamed into place, creating
- * parent directories. Returns 0, or -1 with a message in err. Used by
- * report_write and matrix_main. */
+/* Writes text to path through a temporary file renamed into place, creating
+ * parent directories; an existing path that is not a regular file (a
+ * symlink, /dev/stdout, a FIFO) is written in place instead. Returns 0, or
+ * -1 with a message in err. Used by report_write and matrix_main. */
 int report_write_file(const char *path, const char *text, char *err, size_t errlen);
 
 /* Creates every missing parent directory of path. Returns 0 or -1 (err). */
