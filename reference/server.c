@@ -22,6 +22,10 @@
 
 #include "delay.h"
 
+/* Bodies are read and dropped up to this size so that the client gets its
+ * answer; a client that sends more is cut off without one. */
+#define DISCARD_LIMIT (64ull * 1024 * 1024)
+
 struct server {
 	struct MHD_Daemon *daemon;
 	struct dispatch *dispatch;
@@ -49,6 +53,7 @@ struct request {
 	struct dispatch_reply reply;	/* kept while sleeping */
 	char *body;
 	size_t len, cap;
+	size_t seen;		/* body bytes received, kept or not */
 	int too_large;
 };
 
@@ -124,6 +129,7 @@ static void wake(void *item)
 /* Keeps at most DISPATCH_MAX_BODY bytes; beyond that only counts (CALL-3). */
 static void take_body(struct request *r, const char *data, size_t n)
 {
+	r->seen += n;
 	if (r->too_large || n > DISPATCH_MAX_BODY - r->len) {
 		r->too_large = 1;
 		return;
@@ -173,9 +179,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		r->req.path = url + s->base_len;
 		if (dispatch_begin(s->dispatch, &r->req, &r->st, &r->reply)) {
 			/* Answering before the request is complete makes libmicrohttpd
-			 * close the connection; that is right for a huge announced body
-			 * (CALL-3: need not read it), wasteful for everything else. */
-			if (r->reply.status == 413)
+			 * close the connection with the body unread, and the client may
+			 * then see a reset instead of the answer. So the body is read
+			 * and dropped first, unless it is announced absurdly large. */
+			if (r->req.content_length && strtoull(r->req.content_length, NULL, 10) > DISCARD_LIMIT)
 				return send_reply(r);
 			r->phase = PHASE_DISCARD;
 			return MHD_YES;
@@ -193,7 +200,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		if (*upload_data_size) {
 			take_body(r, upload_data, *upload_data_size);
 			*upload_data_size = 0;
-			return MHD_YES;
+			return r->seen > DISCARD_LIMIT ? MHD_NO : MHD_YES;
 		}
 		dispatch_body(s->dispatch, &r->req, &r->st, r->body, r->len, r->too_large, &r->reply);
 		if (r->reply.defer_ms) {
@@ -206,8 +213,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		return send_reply(r);
 	case PHASE_DISCARD:
 		if (*upload_data_size) {
+			r->len += *upload_data_size;	/* counted, not kept */
 			*upload_data_size = 0;
-			return MHD_YES;
+			return r->len > DISCARD_LIMIT ? MHD_NO : MHD_YES;
 		}
 		return send_reply(r);
 	case PHASE_WOKEN:
