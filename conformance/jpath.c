@@ -92,8 +92,8 @@ const cJSON *jpath_get(const cJSON *root, const char *path)
 
 char *jpath_key(const char *base, const char *key)
 {
-    int plain = (isalpha((unsigned char)key[0]) || key[0] == '_');
-    for (const char *k = key; *k && plain; k++)
+    int plain = (isalpha((unsigned char)key[0]) || key[0] == '_' || key[0] == '$');
+    for (const char *k = key + (key[0] == '$'); *k && plain; k++)
         if (!isalnum((unsigned char)*k) && *k != '_' && *k != '-')
             plain = 0;
     size_t n = strlen(base) + 2 * strlen(key) + 8;

@@ -192,8 +192,12 @@ static void print_case(const struct run *r, int i, FILE *out)
         const struct spec_req *q = spec_find(r->spec, f->requirement);
         fprintf(out, "  %s \xC2\xB7 %s \xC2\xB7 %s\n", f->requirement, q ? (q->should ? "SHOULD" : "MUST") : "?",
                 q ? q->rule : "(rule not found in docs/protocol.md)");
-        if (f->step)
+        char dflt[32];
+        snprintf(dflt, sizeof dflt, "step %d", f->step);
+        if (f->step && strcmp(f->step_name, dflt))
             fprintf(out, "  step %d \"%s\"", f->step, f->step_name);
+        else if (f->step)
+            fprintf(out, "  step %d", f->step);
         else
             fprintf(out, "  after the case (%s)", f->step_name);
         if (f->request) {

@@ -1,0 +1,92 @@
+/* Tests of the strict JSON parser: integer tokens, exact text, strictness. */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "jsonx.h"
+
+static cJSON *parse(const char *s)
+{
+    char err[200];
+    return jsonx_parse(s, strlen(s), err, sizeof err);
+}
+
+static void refuse(const char *s, const char *why)
+{
+    char err[200] = "";
+    cJSON *j = jsonx_parse(s, strlen(s), err, sizeof err);
+    cr_assert_null(j, "accepted %s", s);
+    cr_assert(strstr(err, why), "error for %s was \"%s\", expected to mention \"%s\"", s, err, why);
+}
+
+Test(jsonx, keeps_number_tokens)
+{
+    cJSON *j = parse("{\"a\":1,\"b\":1.0,\"c\":1e0,\"d\":9007199254740993,\"e\":-0}");
+    cr_assert_not_null(j);
+    cr_assert(jsonx_is_integer(cJSON_GetObjectItem(j, "a")));
+    cr_assert_not(jsonx_is_integer(cJSON_GetObjectItem(j, "b")));
+    cr_assert_not(jsonx_is_integer(cJSON_GetObjectItem(j, "c")));
+    cr_assert_str_eq(cJSON_GetObjectItem(j, "d")->valuestring, "9007199254740993");
+    char *p = jsonx_print(j);
+    cr_assert_str_eq(p, "{\"a\":1,\"b\":1.0,\"c\":1e0,\"d\":9007199254740993,\"e\":-0}");
+    free(p);
+    cJSON *dup = cJSON_Duplicate(j, 1);
+    cr_assert(jsonx_equal(j, dup));
+    cJSON_Delete(dup);
+    cJSON_Delete(j);
+}
+
+Test(jsonx, equality_distinguishes_integers)
+{
+    cJSON *a = parse("[1, 9007199254740993]"), *b = parse("[1.0, 9007199254740993]"),
+          *c = parse("[1, 9007199254740992]"), *d = parse("[1,9007199254740993]");
+    cr_assert_not(jsonx_equal(a, b));
+    cr_assert_not(jsonx_equal(a, c), "2^53+1 must differ from 2^53");
+    cr_assert(jsonx_equal(a, d));
+    cJSON *o1 = parse("{\"x\":1,\"y\":[true,null]}"), *o2 = parse("{\"y\":[true,null],\"x\":1}");
+    cr_assert(jsonx_equal(o1, o2), "key order is irrelevant");
+    cJSON_Delete(a); cJSON_Delete(b); cJSON_Delete(c); cJSON_Delete(d); cJSON_Delete(o1); cJSON_Delete(o2);
+}
+
+Test(jsonx, strictness)
+{
+    refuse("{\"a\":1,\"a\":2}", "duplicate key");
+    refuse("[{\"b\":{\"x\":1,\"x\":1}}]", "duplicate key");
+    refuse("\"\xC3\x28\"", "invalid UTF-8");
+    refuse("\"\xED\xA0\x80\"", "invalid UTF-8");
+    refuse("\xEF\xBB\xBF{}", "byte-order mark");
+    refuse("01", "leading zero");
+    refuse("1e400", "double range");
+    refuse("[1,]", "unexpected character");
+    refuse("{} x", "trailing");
+    refuse("   ", "value expected");
+    refuse("NaN", "unexpected character");
+    refuse("\"a\tb\"", "control character");
+    refuse("'x'", "unexpected character");
+    size_t n = 5000;
+    char *deep = malloc(n + 1);
+    memset(deep, '[', n);
+    deep[n] = '\0';
+    refuse(deep, "nesting deeper");
+    free(deep);
+}
+
+Test(jsonx, strings_and_escapes)
+{
+    cJSON *j = parse("\"\\u00e9\\ud83d\\ude00\\n\\/\"");
+    cr_assert_str_eq(j->valuestring, "\xC3\xA9\xF0\x9F\x98\x80\n/");
+    cr_assert_eq(jsonx_utf8_len(j->valuestring), 4);
+    cJSON_Delete(j);
+    char err[100];
+    cJSON *nul = jsonx_parse("1", 1, err, sizeof err);
+    cr_assert(jsonx_is_integer(nul));
+    cJSON_Delete(nul);
+}
+
+Test(jsonx, print_short_truncates_on_a_character)
+{
+    cJSON *s = cJSON_CreateString("\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9");
+    char *p = jsonx_print_short(s, 4);
+    cr_assert_str_eq(p, "\"\xC3\xA9\xE2\x80\xA6");
+    free(p);
+    cJSON_Delete(s);
+}

@@ -1,0 +1,219 @@
+/* Tests of token minting: every hostile kind decodes as intended. */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "b64.h"
+#include "jsonx.h"
+#include "token.h"
+
+#define SECRET "0123456789abcdef0123456789abcdef"
+#define NOW 1800000000L
+
+struct parts {
+    cJSON *header, *claims;
+    char *sig;
+    int n;
+};
+
+static cJSON *part_json(const char *s, size_t len)
+{
+    char *b = strndup(s, len);
+    size_t dl;
+    unsigned char *d = b64_decode(b, &dl);
+    free(b);
+    if (!d)
+        return NULL;
+    char err[100];
+    cJSON *j = jsonx_parse((char *)d, dl, err, sizeof err);
+    free(d);
+    return j;
+}
+
+static struct parts split(const char *tok)
+{
+    struct parts p = {0};
+    const char *d1 = strchr(tok, '.'), *d2 = d1 ? strchr(d1 + 1, '.') : NULL;
+    p.n = d1 ? (d2 ? (strchr(d2 + 1, '.') ? 4 : 3) : 2) : 1;
+    if (p.n != 3)
+        return p;
+    p.header = part_json(tok, (size_t)(d1 - tok));
+    p.claims = part_json(d1 + 1, (size_t)(d2 - d1 - 1));
+    p.sig = strdup(d2 + 1);
+    return p;
+}
+
+static void parts_free(struct parts *p)
+{
+    cJSON_Delete(p->header);
+    cJSON_Delete(p->claims);
+    free(p->sig);
+}
+
+static char *mint(const char *identity_json)
+{
+    char err[300];
+    cJSON *id = jsonx_parse(identity_json, strlen(identity_json), err, sizeof err);
+    char *t = token_mint(id, "rrun.1.alice", "jrun.1.alice", SECRET, NOW, err, sizeof err);
+    cr_assert_not_null(t, "mint %s: %s", identity_json, err);
+    cJSON_Delete(id);
+    return t;
+}
+
+static const char *alg(struct parts *p)
+{
+    return cJSON_GetObjectItem(p->header, "alg")->valuestring;
+}
+
+static const cJSON *claim(struct parts *p, const char *name)
+{
+    return cJSON_GetObjectItemCaseSensitive(p->claims, name);
+}
+
+Test(token, plain_identity)
+{
+    char *t = mint("{\"role\":\"ADMIN\"}");
+    struct parts p = split(t);
+    cr_assert_eq(p.n, 3);
+    cr_assert_str_eq(alg(&p), "HS256");
+    cr_assert_str_eq(claim(&p, "sub")->valuestring, "rrun.1.alice");
+    cr_assert_str_eq(claim(&p, "jti")->valuestring, "jrun.1.alice");
+    cr_assert_str_eq(claim(&p, "role")->valuestring, "ADMIN");
+    cr_assert(jsonx_is_integer(claim(&p, "exp")));
+    cr_assert_eq(claim(&p, "exp")->valuedouble, NOW + 600);
+    cr_assert_gt(strlen(p.sig), 40);
+    parts_free(&p);
+    free(t);
+}
+
+Test(token, hs256_signature_matches_an_independent_hmac)
+{
+    /* Claims fixed by the identity, so the signing input is fixed; the expected
+     * signature was computed with Python's hmac.new(SECRET, input, sha256). */
+    char *t = mint("{\"jti\":false,\"claims\":{\"iat\":1,\"exp\":2}}");
+    const char *sig = strrchr(t, '.') + 1;
+    struct parts p = split(t);
+    cr_assert_eq(cJSON_GetArraySize(p.claims), 3);
+    parts_free(&p);
+    char *input = strndup(t, (size_t)(sig - 1 - t));
+    cr_assert_str_eq(input, "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJleHAiOjIsImlhdCI6MSwic3ViIjoicnJ1bi4xLmFsaWNlIn0");
+    cr_assert_str_eq(sig, "Mgh_UAcIk7du-Nfa2lcnD6WdduINyQb7O7KmgJjCQhk");
+    free(input);
+    free(t);
+}
+
+Test(token, role_null_jti_false_ttl_omit_claims)
+{
+    char *t = mint("{\"role\":null,\"jti\":false,\"ttl\":5,\"omit\":[\"iat\"],\"claims\":{\"exp\":1.5e9,\"x\":[1]}}");
+    struct parts p = split(t);
+    cr_assert_null(claim(&p, "role"));
+    cr_assert_null(claim(&p, "jti"));
+    cr_assert_null(claim(&p, "iat"));
+    cr_assert_eq(claim(&p, "exp")->valuedouble, 1.5e9);
+    cr_assert(cJSON_IsArray(claim(&p, "x")));
+    parts_free(&p);
+    free(t);
+}
+
+Test(token, hostile_time_kinds)
+{
+    char *t = mint("{\"hostile\":\"expired\"}");
+    struct parts p = split(t);
+    cr_assert_eq(claim(&p, "exp")->valuedouble, NOW - 60);
+    parts_free(&p);
+    free(t);
+    t = mint("{\"hostile\":\"expired_now\"}");
+    p = split(t);
+    cr_assert_eq(claim(&p, "exp")->valuedouble, NOW);
+    parts_free(&p);
+    free(t);
+    t = mint("{\"hostile\":\"not_yet_valid\"}");
+    p = split(t);
+    cr_assert_eq(claim(&p, "nbf")->valuedouble, NOW + 60);
+    cr_assert_gt(claim(&p, "exp")->valuedouble, NOW);
+    parts_free(&p);
+    free(t);
+    t = mint("{\"hostile\":\"fractional_exp\"}");
+    p = split(t);
+    cr_assert_not(jsonx_is_integer(claim(&p, "exp")));
+    cr_assert_eq(claim(&p, "exp")->valuedouble, NOW + 600.5);
+    parts_free(&p);
+    free(t);
+}
+
+Test(token, hostile_signature_and_algorithms)
+{
+    char *good = mint("{\"claims\":{\"iat\":1}}"), *bad = mint("{\"hostile\":\"bad_signature\",\"claims\":{\"iat\":1}}");
+    const char *gs = strrchr(good, '.'), *bs = strrchr(bad, '.');
+    cr_assert_eq(gs - good, bs - bad);
+    cr_assert_eq(strncmp(good, bad, (size_t)(gs - good)), 0, "same header and claims");
+    cr_assert_str_neq(gs, bs, "a different signature");
+    free(good);
+    free(bad);
+    char *t = mint("{\"hostile\":\"alg_none\"}");
+    struct parts p = split(t);
+    cr_assert_str_eq(alg(&p), "none");
+    cr_assert_str_eq(p.sig, "");
+    parts_free(&p);
+    free(t);
+    t = mint("{\"hostile\":\"alg_hs384\"}");
+    p = split(t);
+    cr_assert_str_eq(alg(&p), "HS384");
+    cr_assert_eq(strlen(p.sig), 64);
+    parts_free(&p);
+    free(t);
+    t = mint("{\"hostile\":\"alg_hs512\"}");
+    p = split(t);
+    cr_assert_str_eq(alg(&p), "HS512");
+    cr_assert_eq(strlen(p.sig), 86);
+    parts_free(&p);
+    free(t);
+}
+
+Test(token, hostile_shapes_and_claims)
+{
+    char *t = mint("{\"hostile\":\"malformed\"}");
+    struct parts p = split(t);
+    cr_assert_neq(p.n, 3, "malformed is not three parts");
+    free(t);
+    t = mint("{\"hostile\":\"garbage_base64\"}");
+    p = split(t);
+    cr_assert_eq(p.n, 3);
+    cr_assert_null(p.header, "the header must not decode to JSON");
+    cr_assert_null(p.claims, "the claims must not decode to JSON");
+    parts_free(&p);
+    free(t);
+    t = mint("{\"hostile\":\"missing_sub\"}");
+    p = split(t);
+    cr_assert_null(claim(&p, "sub"));
+    cr_assert_not_null(claim(&p, "exp"));
+    parts_free(&p);
+    free(t);
+    t = mint("{\"hostile\":\"missing_exp\"}");
+    p = split(t);
+    cr_assert_null(claim(&p, "exp"));
+    cr_assert_not_null(claim(&p, "sub"));
+    parts_free(&p);
+    free(t);
+    t = mint("{\"role\":\"WRITER\",\"hostile\":\"unknown_role\"}");
+    p = split(t);
+    cr_assert_str_eq(claim(&p, "role")->valuestring, "admin");
+    parts_free(&p);
+    free(t);
+    t = mint("{\"hostile\":\"oversized\"}");
+    cr_assert_gt(strlen(t), 8192);
+    cr_assert_lt(strlen(t), 12000);
+    p = split(t);
+    cr_assert_str_eq(alg(&p), "HS256");
+    cr_assert_str_eq(claim(&p, "sub")->valuestring, "rrun.1.alice");
+    parts_free(&p);
+    free(t);
+}
+
+Test(token, every_kind_is_known)
+{
+    int n = 0;
+    for (int i = 0; token_hostile_kinds[i]; i++, n++)
+        cr_assert(token_hostile_known(token_hostile_kinds[i]));
+    cr_assert_eq(n, 14);
+    cr_assert_not(token_hostile_known("expired_yesterday"));
+}
