@@ -142,8 +142,12 @@ cJSON *schema_canonical(const cJSON *doc)
             cJSON_AddItemToArray(r, schema_canonical(c));
         return r;
     }
-    if (!cJSON_IsObject(doc))
-        return cJSON_Duplicate(doc, 1);
+    if (!cJSON_IsObject(doc)) {
+        cJSON *x = cJSON_Duplicate(doc, 1);
+        free(x->string);
+        x->string = NULL;
+        return x;
+    }
     int n = 0;
     for (const cJSON *c = doc->child; c; c = c->next)
         n++;
@@ -153,6 +157,7 @@ cJSON *schema_canonical(const cJSON *doc)
         if (removed_key(c->string))
             continue;
         cJSON *x = schema_canonical(c);
+        free(x->string);
         x->string = strdup(c->string);
         items[m++] = x;
     }

@@ -132,8 +132,8 @@ Test(fixture, not_json_and_cross_file_uniqueness)
     fixture_errors_free(&errs);
     char *d1 = write_file("d1.json", "{\"suite\":\"d\",\"area\":\"ENV\",\"title\":\"D\",\"cases\":[" GOOD_CASE("d.x") "]}");
     char *d2 = write_file("d2.json", "{\"suite\":\"d\",\"area\":\"ENV\",\"title\":\"D\",\"cases\":[" GOOD_CASE("d.x") "]}");
-    write_file("profile-schema.json", "not a suite");
-    write_file("fixture.schema.json", "not a suite");
+    free(write_file("profile-schema.json", "not a suite"));
+    free(write_file("fixture.schema.json", "not a suite"));
     unlink(p);
     free(p);
     char *pm = malloc(256);
