@@ -259,6 +259,38 @@ static int lit(struct jparser *p, const char *w)
     return 0;
 }
 
+static int cmp_keys(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The first key that appears twice in obj, or NULL. Sorting keeps big objects
+ * linearithmic instead of quadratic. */
+static const char *duplicate_key(const cJSON *obj)
+{
+    size_t n = 0;
+    for (const cJSON *c = obj->child; c; c = c->next)
+        n++;
+    if (n <= 8) {
+        for (const cJSON *a = obj->child; a; a = a->next)
+            for (const cJSON *b = a->next; b; b = b->next)
+                if (!strcmp(a->string, b->string))
+                    return a->string;
+        return NULL;
+    }
+    const char **keys = malloc(n * sizeof *keys);
+    const char *dup = NULL;
+    size_t i = 0;
+    for (const cJSON *c = obj->child; c; c = c->next)
+        keys[i++] = c->string;
+    qsort(keys, n, sizeof *keys, cmp_keys);
+    for (i = 1; i < n && !dup; i++)
+        if (!strcmp(keys[i - 1], keys[i]))
+            dup = keys[i];
+    free(keys);
+    return dup;
+}
+
 static cJSON *jp_value(struct jparser *p, int depth)
 {
     if (depth > JSONX_MAX_DEPTH) {
@@ -289,11 +321,6 @@ static cJSON *jp_value(struct jparser *p, int depth)
             char *key = jp_string(p);
             if (!key)
                 break;
-            if (cJSON_GetObjectItemCaseSensitive(obj, key)) {
-                jp_fail(p, "duplicate key \"%.60s\"", key);
-                free(key);
-                break;
-            }
             jp_ws(p);
             if (p->pos >= p->len || p->s[p->pos] != ':') {
                 free(key);
@@ -322,6 +349,11 @@ static cJSON *jp_value(struct jparser *p, int depth)
                 continue;
             }
             if (p->pos < p->len && p->s[p->pos] == '}') {
+                const char *dup = duplicate_key(obj);
+                if (dup) {
+                    jp_fail(p, "duplicate key \"%.60s\" in the object ending", dup);
+                    break;
+                }
                 p->pos++;
                 return obj;
             }

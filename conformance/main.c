@@ -201,7 +201,7 @@ static int cmd_run(int argc, char **argv)
     struct run r = {0};
     struct fx_set set = {0};
     struct spec *spec = NULL;
-    struct spawn sp = {0};
+    struct spawn sp = {.log_fd = -1};
     const char *target = NULL, *secret = getenv("AFI_SECRET"), *spawn_cmd = NULL, *name = NULL;
     const char *reports[32];
     int nreports = 0, rc = EXIT_USAGE, spawned = 0;

@@ -53,12 +53,19 @@ static int free_port(void)
 int spawn_start(struct spawn *sp, const char *cmd, const char *secret, char *err, size_t errlen)
 {
     memset(sp, 0, sizeof *sp);
+    sp->log_fd = -1;
     sp->port = free_port();
     if (sp->port < 0) {
         snprintf(err, errlen, "--spawn: no free loopback port: %s", strerror(errno));
         return -1;
     }
     sp->command = spawn_subst_port(cmd, sp->port);
+    /* The target's own output would mix with the runner's; it is kept aside
+     * and shown only when the target fails to come up. */
+    char tmpl[] = "/tmp/afi-spawn-XXXXXX";
+    sp->log_fd = mkstemp(tmpl);
+    if (sp->log_fd >= 0)
+        unlink(tmpl);
     fflush(NULL);
     pid_t pid = fork();
     if (pid < 0) {
@@ -67,6 +74,11 @@ int spawn_start(struct spawn *sp, const char *cmd, const char *secret, char *err
     }
     if (pid == 0) {
         setpgid(0, 0);
+        if (sp->log_fd >= 0) {
+            dup2(sp->log_fd, STDOUT_FILENO);
+            dup2(sp->log_fd, STDERR_FILENO);
+            close(sp->log_fd);
+        }
         setenv("AFI_SECRET", secret, 1);
         execl("/bin/sh", "sh", "-c", sp->command, (char *)NULL);
         _exit(127);
@@ -74,6 +86,22 @@ int spawn_start(struct spawn *sp, const char *cmd, const char *secret, char *err
     setpgid(pid, pid);
     sp->pid = pid;
     return 0;
+}
+
+/* Appends the last lines of the command's output to err. */
+static void log_tail(const struct spawn *sp, char *err, size_t errlen)
+{
+    if (sp->log_fd < 0)
+        return;
+    char buf[1024];
+    off_t end = lseek(sp->log_fd, 0, SEEK_END);
+    off_t from = end > (off_t)sizeof buf - 1 ? end - (off_t)sizeof buf + 1 : 0;
+    ssize_t n = pread(sp->log_fd, buf, sizeof buf - 1, from);
+    if (n <= 0)
+        return;
+    buf[n] = '\0';
+    size_t used = strlen(err);
+    snprintf(err + used, errlen - used, "\n--- its output (last %zd bytes) ---\n%s", n, buf);
 }
 
 int spawn_wait(struct spawn *sp, const char *health_url, long timeout_ms, char *err, size_t errlen)
@@ -113,6 +141,8 @@ int spawn_wait(struct spawn *sp, const char *health_url, long timeout_ms, char *
         usleep(20000);
     }
     http_client_free(hc);
+    if (rc)
+        log_tail(sp, err, errlen);
     return rc;
 }
 
@@ -134,6 +164,9 @@ void spawn_stop(struct spawn *sp)
         }
     }
     sp->pid = 0;
+    if (sp->log_fd >= 0)
+        close(sp->log_fd);
+    sp->log_fd = -1;
     free(sp->command);
     sp->command = NULL;
 }

@@ -9,6 +9,7 @@ struct spawn {
     pid_t pid;      /* the shell running the command (its own process group) */
     int port;
     char *command;  /* the command after substitution; owned */
+    int log_fd;     /* the command's stdout and stderr (an unlinked temp file), or -1 */
 };
 
 /* Picks a free loopback port, substitutes it for every {port} of cmd and
@@ -17,7 +18,8 @@ struct spawn {
 int spawn_start(struct spawn *sp, const char *cmd, const char *secret, char *err, size_t errlen);
 
 /* Polls GET health_url until it answers 200 or timeout_ms pass. Returns 0 when
- * up; -1 with a message in err when the command died or never answered. */
+ * up; -1 with a message in err when the command died or never answered (the
+ * message ends with the last lines the command printed). */
 int spawn_wait(struct spawn *sp, const char *health_url, long timeout_ms, char *err, size_t errlen);
 
 /* Stops the command's process group (SIGTERM, then SIGKILL after 3 s) and

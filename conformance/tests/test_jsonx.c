@@ -51,6 +51,7 @@ Test(jsonx, strictness)
 {
     refuse("{\"a\":1,\"a\":2}", "duplicate key");
     refuse("[{\"b\":{\"x\":1,\"x\":1}}]", "duplicate key");
+    refuse("{\"k1\":1,\"k2\":1,\"k3\":1,\"k4\":1,\"k5\":1,\"k6\":1,\"k7\":1,\"k8\":1,\"k9\":1,\"k3\":2}", "duplicate key \"k3\"");
     refuse("\"\xC3\x28\"", "invalid UTF-8");
     refuse("\"\xED\xA0\x80\"", "invalid UTF-8");
     refuse("\xEF\xBB\xBF{}", "byte-order mark");
