@@ -144,8 +144,9 @@ struct report_area *report_doc_areas(const cJSON *doc, size_t *n);
 void report_req_area(const char *req_id, char *out, size_t outlen);
 
 /* 1 when case c counts against requirement req_id: it failed (failed,
- * warned, xfail, or an unknown status), and one of its failures names
- * req_id, or none names any and req_id is among the case's requirements. */
+ * warned, xfail, or an unknown status), and it checks req_id or one of its
+ * failures names req_id (a run-wide check). This is the rule the runner
+ * gives a requirement its status by (docs/reports.md). */
 int report_case_fails_req(const cJSON *c, const char *req_id);
 
 /* Reads and checks a JSON report file (format "afi-conformance-report",

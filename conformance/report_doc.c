@@ -128,24 +128,15 @@ int report_case_fails_req(const cJSON *c, const char *req_id)
 {
     enum report_status st = report_status_of(report_doc_str(c, "status", NULL));
     const cJSON *f, *r;
-    int named = 0;
 
     /* An unexpected pass breaks no requirement: it only makes the list stale. */
     if (st == REPORT_PASSED || st == REPORT_SKIPPED || st == REPORT_XPASS || !req_id)
         return 0;
-    cJSON_ArrayForEach(f, report_doc_arr(c, "failures")) {
-        const char *fr = report_doc_str(f, "requirement", NULL);
-
-        if (fr) {
-            named = 1;
-            if (strcmp(fr, req_id) == 0)
-                return 1;
-        }
-    }
-    if (named)
-        return 0;
     cJSON_ArrayForEach(r, report_doc_arr(c, "requirements"))
         if (cJSON_IsString(r) && strcmp(r->valuestring, req_id) == 0)
+            return 1;
+    cJSON_ArrayForEach(f, report_doc_arr(c, "failures"))
+        if (strcmp(report_doc_str(f, "requirement", ""), req_id) == 0)
             return 1;
     return 0;
 }

@@ -121,6 +121,11 @@ static void header(struct report_buf *b, const cJSON *doc, const struct report_c
     report_buf_puts(b, "</b> · level <b>");
     esc(b, report_doc_str(doc, "level", "?"));
     report_buf_puts(b, "</b>");
+    if (report_doc_str(doc, "shard", NULL)) {
+        report_buf_puts(b, " · shard <b>");
+        esc(b, report_doc_str(doc, "shard", ""));
+        report_buf_puts(b, "</b>");
+    }
     if (report_doc_str(doc, "started_at", NULL)) {
         report_buf_puts(b, " · started <b>");
         esc(b, report_doc_str(doc, "started_at", ""));
@@ -286,13 +291,26 @@ static void case_section(struct report_buf *b, const cJSON *doc, const char *anc
     report_buf_printf(b, "<section id=\"%s\">\n<h2>%s (%d)</h2>\n", anchor, title, n);
     if (intro)
         report_buf_printf(b, "<p class=\"muted\">%s</p>\n", intro);
-    cJSON_ArrayForEach(suite, report_doc_arr(doc, "suites"))
+    /* Under a heading per suite, so a long list reads by area. */
+    cJSON_ArrayForEach(suite, report_doc_arr(doc, "suites")) {
+        int k = 0;
+
+        cJSON_ArrayForEach(c, report_doc_arr(suite, "cases"))
+            k += !!(want & 1u << report_status_of(report_doc_str(c, "status", NULL)));
+        if (!k)
+            continue;
+        report_buf_puts(b, "<h3>");
+        esc(b, report_doc_str(suite, "area", report_doc_str(suite, "suite", "?")));
+        report_buf_puts(b, " <span class=\"muted\">");
+        esc(b, report_doc_str(suite, "title", report_doc_str(suite, "suite", "")));
+        report_buf_printf(b, " (%d)</span></h3>\n", k);
         cJSON_ArrayForEach(c, report_doc_arr(suite, "cases")) {
             enum report_status st = report_status_of(report_doc_str(c, "status", NULL));
 
             if (want & 1u << st)
                 case_details(b, c, st);
         }
+    }
     report_buf_puts(b, "</section>\n");
 }
 

@@ -207,6 +207,7 @@ static void testsuite(struct report_buf *b, const cJSON *doc, const cJSON *suite
     property(b, "implementation", report_doc_str(doc, "implementation", NULL));
     property(b, "target", report_doc_str(doc, "target", NULL));
     property(b, "level", report_doc_str(doc, "level", NULL));
+    property(b, "shard", report_doc_str(doc, "shard", NULL));
     cJSON_ArrayForEach(c, report_doc_arr(suite, "cases")) {
         struct report_buf reqs;
 

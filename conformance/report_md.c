@@ -49,7 +49,15 @@ static void areas_table(struct report_buf *b, const cJSON *doc)
     free(areas);
 }
 
-/* The failing case ids of requirement req, comma separated. */
+/* A pull-request comment holds 65536 characters: the summary stays whole, the
+ * details of a long failure list are cut (the HTML and JUnit reports keep all). */
+enum {
+    MD_IDS_MAX = 8,                 /* failing case ids in a requirement's row */
+    MD_FULL_MAX = 10,               /* cases of a section shown in full */
+    MD_LIST_MAX = 100,              /* then one line each, up to this many */
+};
+
+/* The failing case ids of requirement req, comma separated, at most MD_IDS_MAX. */
 static void failing_cases(struct report_buf *b, const cJSON *doc, const char *req)
 {
     const cJSON *suite, *c;
@@ -58,10 +66,14 @@ static void failing_cases(struct report_buf *b, const cJSON *doc, const char *re
     cJSON_ArrayForEach(suite, report_doc_arr(doc, "suites"))
         cJSON_ArrayForEach(c, report_doc_arr(suite, "cases"))
             if (report_case_fails_req(c, req)) {
-                if (n++)
-                    report_buf_puts(b, ", ");
-                code(b, report_doc_str(c, "id", "?"));
+                if (n < MD_IDS_MAX) {
+                    report_buf_puts(b, n ? ", " : "");
+                    code(b, report_doc_str(c, "id", "?"));
+                }
+                n++;
             }
+    if (n > MD_IDS_MAX)
+        report_buf_printf(b, " and %d more", n - MD_IDS_MAX);
 }
 
 static void requirements(struct report_buf *b, const cJSON *doc)
@@ -182,62 +194,81 @@ static void case_heading(struct report_buf *b, const char *icon, const cJSON *c)
 
 enum detail { DETAIL_FULL, DETAIL_LIST, DETAIL_IDS };
 
+static void list_item(struct report_buf *b, const cJSON *c)
+{
+    const cJSON *f = cJSON_GetArrayItem(report_doc_arr(c, "failures"), 0);
+
+    report_buf_puts(b, "- ");
+    code(b, report_doc_str(c, "id", "?"));
+    report_buf_puts(b, " ");
+    report_buf_md(b, report_doc_str(c, "title", ""));
+    if (f) {
+        report_buf_puts(b, ": ");
+        if (report_doc_str(f, "requirement", NULL)) {
+            report_buf_puts(b, "**");
+            report_buf_md(b, report_doc_str(f, "requirement", ""));
+            report_buf_puts(b, "** ");
+        }
+        report_buf_md(b, report_doc_str(f, "message", ""));
+    }
+    report_buf_putn(b, "\n", 1);
+}
+
+static void full_item(struct report_buf *b, const cJSON *c, enum report_status st,
+                      const char *icon)
+{
+    const cJSON *f;
+
+    case_heading(b, icon, c);
+    if (st == REPORT_XPASS)
+        report_buf_puts(b, "Passed, but is listed as an expected failure: remove it "
+                           "from the expected-failures file.\n\n");
+    else if (st == REPORT_UNKNOWN)
+        report_buf_puts(b, "The report gives this case an unknown status.\n\n");
+    cJSON_ArrayForEach(f, report_doc_arr(c, "failures"))
+        if (cJSON_IsObject(f))
+            failure(b, f);
+}
+
 /* Every case whose status is in the bit set want, under a heading with their
- * count: in full, as a list with the first message, or as a line of ids. */
+ * count: in full (the first MD_FULL_MAX, then a line each), as a list with
+ * the first message, or as a line of ids. */
 static void section(struct report_buf *b, const cJSON *doc, const char *title, const char *icon,
                     unsigned want, enum detail detail)
 {
-    const cJSON *suite, *c, *f;
-    int n = 0;
+    const cJSON *suite, *c;
+    int n = 0, i = 0;
 
     cJSON_ArrayForEach(suite, report_doc_arr(doc, "suites"))
-        cJSON_ArrayForEach(c, report_doc_arr(suite, "cases")) {
-            enum report_status st = report_status_of(report_doc_str(c, "status", NULL));
-
-            n += !!(want & 1u << st);
-        }
+        cJSON_ArrayForEach(c, report_doc_arr(suite, "cases"))
+            n += !!(want & 1u << report_status_of(report_doc_str(c, "status", NULL)));
     if (!n)
         return;
     report_buf_printf(b, "### %s (%d)\n\n", title, n);
-    n = 0;
     cJSON_ArrayForEach(suite, report_doc_arr(doc, "suites"))
         cJSON_ArrayForEach(c, report_doc_arr(suite, "cases")) {
             enum report_status st = report_status_of(report_doc_str(c, "status", NULL));
 
             if (!(want & 1u << st))
                 continue;
+            i++;
             if (detail == DETAIL_IDS) {
-                if (n++)
-                    report_buf_puts(b, ", ");
+                report_buf_puts(b, i > 1 ? ", " : "");
                 code(b, report_doc_str(c, "id", "?"));
-                continue;
+            } else if (detail == DETAIL_FULL && i <= MD_FULL_MAX) {
+                full_item(b, c, st, icon);
+            } else if (i <= MD_FULL_MAX + MD_LIST_MAX) {
+                if (detail == DETAIL_FULL && i == MD_FULL_MAX + 1)
+                    report_buf_printf(b, "The other %d, briefly:\n\n", n - MD_FULL_MAX);
+                list_item(b, c);
             }
-            if (detail == DETAIL_LIST) {
-                report_buf_puts(b, "- ");
-                code(b, report_doc_str(c, "id", "?"));
-                report_buf_puts(b, " ");
-                report_buf_md(b, report_doc_str(c, "title", ""));
-                f = cJSON_GetArrayItem(report_doc_arr(c, "failures"), 0);
-                if (f) {
-                    report_buf_puts(b, ": ");
-                    report_buf_md(b, report_doc_str(f, "message", ""));
-                }
-                report_buf_putn(b, "\n", 1);
-                continue;
-            }
-            case_heading(b, icon, c);
-            if (st == REPORT_XPASS)
-                report_buf_puts(b, "Passed, but is listed as an expected failure: remove it "
-                                   "from the expected-failures file.\n\n");
-            else if (st == REPORT_UNKNOWN)
-                report_buf_puts(b, "The report gives this case an unknown status.\n\n");
-            cJSON_ArrayForEach(f, report_doc_arr(c, "failures"))
-                if (cJSON_IsObject(f))
-                    failure(b, f);
         }
+    if (n > MD_FULL_MAX + MD_LIST_MAX && detail != DETAIL_IDS)
+        report_buf_printf(b, "- … and %d more: the HTML and JUnit reports list every one.\n",
+                          n - MD_FULL_MAX - MD_LIST_MAX);
     if (detail == DETAIL_IDS)
         report_buf_puts(b, "\n\n");
-    else if (detail == DETAIL_LIST)
+    else if (detail == DETAIL_LIST || n > MD_FULL_MAX)
         report_buf_putn(b, "\n", 1);
 }
 
@@ -255,6 +286,10 @@ void report_md_render(const cJSON *doc, struct report_buf *out)
     code(out, report_doc_str(doc, "target", "?"));
     report_buf_puts(out, " · level ");
     report_buf_md(out, report_doc_str(doc, "level", "?"));
+    if (report_doc_str(doc, "shard", NULL)) {
+        report_buf_puts(out, " · shard ");
+        report_buf_md(out, report_doc_str(doc, "shard", ""));
+    }
     if (report_doc_str(doc, "started_at", NULL)) {
         report_buf_puts(out, " · started ");
         report_buf_md(out, report_doc_str(doc, "started_at", ""));

@@ -117,6 +117,10 @@ void report_tap_render(const cJSON *doc, struct report_buf *out)
     report_buf_tap(out, report_doc_str(doc, "target", "(unknown target)"));
     report_buf_puts(out, ", level ");
     report_buf_tap(out, report_doc_str(doc, "level", "?"));
+    if (report_doc_str(doc, "shard", NULL)) {
+        report_buf_puts(out, ", shard ");
+        report_buf_tap(out, report_doc_str(doc, "shard", ""));
+    }
     report_buf_putn(out, "\n", 1);
     if (n.total == 0) {
         report_buf_puts(out, "1..0 # SKIP the report has no cases\n");

@@ -331,13 +331,18 @@ Test(report_doc, case_fails_requirement)
     cJSON *c = cJSON_Parse("{\"status\":\"failed\",\"requirements\":[\"ENV-6\"],"
                            "\"failures\":[{\"requirement\":\"ENV-6\"},{\"requirement\":\"ENV-1\"}]}");
     cJSON *plain = cJSON_Parse("{\"status\":\"failed\",\"requirements\":[\"A-1\",\"A-2\"]}");
+    cJSON *other = cJSON_Parse("{\"status\":\"xfail\",\"requirements\":[\"A-1\"],"
+                               "\"failures\":[{\"requirement\":\"ENV-1\"}]}");
     cJSON *xpass = cJSON_Parse("{\"status\":\"xpass\",\"requirements\":[\"A-1\"]}");
     cJSON *pass = cJSON_Parse("{\"status\":\"passed\",\"requirements\":[\"A-1\"]}");
 
     cr_expect(report_case_fails_req(c, "ENV-6"));
     cr_expect(report_case_fails_req(c, "ENV-1"), "a run-wide check names its own id");
     cr_expect_not(report_case_fails_req(c, "ENV-5"));
-    cr_expect(report_case_fails_req(plain, "A-2"), "no failure names an id: the case's own");
+    cr_expect(report_case_fails_req(plain, "A-2"), "every requirement the case checks");
+    cr_expect(report_case_fails_req(other, "A-1"), "a failed case counts against its own ids");
+    cr_expect(report_case_fails_req(other, "ENV-1"));
+    cJSON_Delete(other);
     cr_expect_not(report_case_fails_req(xpass, "A-1"));
     cr_expect_not(report_case_fails_req(pass, "A-1"));
     cJSON_Delete(c);
@@ -546,6 +551,34 @@ Test(report_md, passing_report)
     cr_expect_null(strstr(md, "### Failures"));
     cr_expect_null(strstr(md, "<details>"));
     cr_expect_null(strstr(md, "env.unknown-path"));
+    free(md);
+    cJSON_Delete(doc);
+}
+
+/* A long failure list is cut to fit a pull-request comment (65536 characters). */
+Test(report_md, many_failures_fit_a_comment)
+{
+    cJSON *doc = load("fail.json");
+    cJSON *suite = cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "suites"), 1);
+    cJSON *cases = cJSON_GetObjectItem(suite, "cases");
+    cJSON *model = cJSON_GetArrayItem(cases, 0);
+    char *md;
+
+    for (int i = 0; i < 150; i++) {
+        cJSON *c = cJSON_Duplicate(model, 1);
+        char id[32];
+
+        snprintf(id, sizeof id, "env.many-%03d", i);
+        cJSON_ReplaceItemInObject(c, "id", cJSON_CreateString(id));
+        cJSON_AddItemToArray(cases, c);
+    }
+    md = render(doc, "md");
+    check_md(md);
+    cr_expect_lt(strlen(md), 65536, "%zu characters", strlen(md));
+    cr_expect_eq(count(md, "#### ❌"), 10, "ten failing cases in full");
+    cr_expect(strstr(md, "The other 143, briefly:\n\n- <code>env.many-"), "then one line each");
+    cr_expect(strstr(md, "- … and 43 more: the HTML and JUnit reports list every one.\n"));
+    cr_expect(strstr(md, "<code>env.many-005</code> and 144 more |"), "requirement rows cut too");
     free(md);
     cJSON_Delete(doc);
 }
