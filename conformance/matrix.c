@@ -208,7 +208,8 @@ static const char *case_message(const cJSON *c, const char *req_id)
 }
 
 static const char matrix_style[] =
-    "table.matrix td.cell{min-width:130px;white-space:nowrap}\n"
+    "main{max-width:none}\n"
+    "table.matrix td.cell{min-width:150px}\n"
     "table.matrix tr.area th{background:#eaeef2;font-size:13px;letter-spacing:.04em}\n"
     "table.matrix td.cell details{background:transparent;border:0;margin:0}\n"
     "table.matrix td.cell details>summary{padding:0}\n"
@@ -231,7 +232,7 @@ static void html_counts_row(struct report_buf *b, const struct matrix *m)
                           n.n[REPORT_PASSED], n.total);
         if (n.n[REPORT_FAILED] + n.n[REPORT_XPASS] + n.n[REPORT_WARNED] + n.n[REPORT_XFAIL] +
             n.n[REPORT_SKIPPED])
-            report_buf_printf(b, "<br><small>%d failed · %d xpass · %d warned · %d xfail · "
+            report_buf_printf(b, "<br><small>%d failed, %d xpass, %d warned, %d xfail, "
                               "%d skipped</small>", n.n[REPORT_FAILED], n.n[REPORT_XPASS],
                               n.n[REPORT_WARNED], n.n[REPORT_XFAIL], n.n[REPORT_SKIPPED]);
         report_buf_puts(b, "</td>");
@@ -323,6 +324,9 @@ static const char *md_icon(const char *status)
            : strcmp(cls, "untested") == 0 ? "➖" : "❌";
 }
 
+/* Failing case ids a Markdown cell names; the HTML page lists them all. */
+enum { MATRIX_MD_IDS = 5 };
+
 static void md_cell(struct report_buf *b, const cJSON *doc, const char *req_id)
 {
     struct matrix_cell cell;
@@ -336,12 +340,14 @@ static void md_cell(struct report_buf *b, const cJSON *doc, const char *req_id)
         report_buf_printf(b, " %d/%d", cell.passed, cell.total);
     cJSON_ArrayForEach(suite, report_doc_arr(doc, "suites"))
         cJSON_ArrayForEach(c, report_doc_arr(suite, "cases"))
-            if (report_case_fails_req(c, req_id)) {
-                report_buf_puts(b, n++ ? ", " : ": ");
+            if (report_case_fails_req(c, req_id) && n++ < MATRIX_MD_IDS) {
+                report_buf_puts(b, n > 1 ? ", " : ": ");
                 report_buf_puts(b, "<code>");
                 report_buf_md(b, report_doc_str(c, "id", "?"));
                 report_buf_puts(b, "</code>");
             }
+    if (n > MATRIX_MD_IDS)
+        report_buf_printf(b, " and %d more", n - MATRIX_MD_IDS);
     report_buf_puts(b, " |");
 }
 

@@ -131,7 +131,9 @@ static void testcase(struct report_buf *b, const char *suite, const cJSON *c,
     struct report_buf t;
 
     report_buf_init(&t);
-    report_buf_printf(&t, "%s — %s", id, report_doc_str(c, "title", ""));
+    report_buf_puts(&t, id);
+    if (*report_doc_str(c, "title", ""))
+        report_buf_printf(&t, " — %s", report_doc_str(c, "title", ""));
     report_buf_puts(b, "    <testcase");
     attr(b, "classname", suite);
     attr(b, "name", t.data);

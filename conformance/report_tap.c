@@ -136,8 +136,10 @@ void report_tap_render(const cJSON *doc, struct report_buf *out)
 
             report_buf_printf(out, "%s %d - ", ok ? "ok" : "not ok", ++i);
             report_buf_tap(out, report_doc_str(c, "id", "?"));
-            report_buf_putn(out, " ", 1);
-            report_buf_tap(out, report_doc_str(c, "title", ""));
+            if (*report_doc_str(c, "title", "")) {
+                report_buf_putn(out, " ", 1);
+                report_buf_tap(out, report_doc_str(c, "title", ""));
+            }
             if (st == REPORT_SKIPPED)
                 report_buf_puts(out, " # SKIP not run");
             else if (st == REPORT_XFAIL)

@@ -413,6 +413,27 @@ Test(report, sparse_and_empty_reports_render_in_every_format)
     cJSON_Delete(empty);
 }
 
+Test(report, shard_is_shown_in_every_summary)
+{
+    cJSON *doc = load("pass.json");
+    char *md, *tap, *xml, *html;
+
+    cJSON_AddStringToObject(doc, "shard", "2/3");
+    md = render(doc, "md");
+    tap = render(doc, "tap");
+    xml = render(doc, "junit");
+    html = render(doc, "html");
+    cr_expect(strstr(md, " · shard 2/3 · "));
+    cr_expect(strstr(tap, "level core, shard 2/3\n"));
+    cr_expect(strstr(xml, "<property name=\"shard\" value=\"2/3\"/>"));
+    cr_expect(strstr(html, " · shard <b>2/3</b>"));
+    free(md);
+    free(tap);
+    free(xml);
+    free(html);
+    cJSON_Delete(doc);
+}
+
 /* ---- json ---- */
 
 Test(report_json, round_trips_and_is_stable)
