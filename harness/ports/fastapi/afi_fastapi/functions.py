@@ -1,5 +1,7 @@
 """The sixteen profile functions (PROF-1): handler(call, args) -> result dict.
 
+args passed validation against the function's registry row, defaults filled in.
+
 A handler raises AfiError for protocol errors that depend on argument values
 (403 on shared writes, 409 conflicts, 422 on logout without jti); anything else it
 raises becomes a generic 500 (ENV-4).
@@ -104,7 +106,7 @@ async def counter_incr(call, args):
     key = args["key"]
     _check_shared_write(call, key)
     try:
-        value = await call.store.incr(_owner(call, key), key, args.get("by", 1))
+        value = await call.store.incr(_owner(call, key), key, args["by"])
     except Conflict as exc:
         raise _conflict(exc) from None
     return {"key": key, "value": value}

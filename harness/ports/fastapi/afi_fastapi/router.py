@@ -91,7 +91,8 @@ async def call(request: Request, fn) -> Response:
     violations = validate(fn, args)
     if violations:
         raise validation_error(violations)
-    result = await fn.handler(Call(viewer, STORE), args)
+    defaults = {n: schema["default"] for n, schema in fn.args.items() if "default" in schema}
+    result = await fn.handler(Call(viewer, STORE), {**defaults, **args})
     # INV-1: exactly the declared affects, sorted and unique.
     return json_response({"result": result, "invalidate": sorted(set(fn.affects))})
 
