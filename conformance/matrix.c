@@ -118,7 +118,7 @@ static int collect_rows(struct matrix *m)
             m->rows[k].id = id;
             m->rows[k].rule = report_doc_str(r, "rule", "");
             m->rows[k].grade = report_doc_str(r, "grade", "");
-            report_req_area(id, m->rows[k].area, sizeof m->rows[k].area);
+            report_doc_req_area(id, m->rows[k].area, sizeof m->rows[k].area);
             m->nrows++;
         }
     /* Group by area (in order of first appearance), then sort each group. */
@@ -180,7 +180,7 @@ static void cell_of(const cJSON *doc, const char *req_id, struct matrix_cell *ce
         }
     cJSON_ArrayForEach(suite, report_doc_arr(doc, "suites"))
         cJSON_ArrayForEach(c, report_doc_arr(suite, "cases"))
-            cell->failing += report_case_fails_req(c, req_id);
+            cell->failing += report_doc_case_fails_req(c, req_id);
 }
 
 /* The CSS class of a status word: one of the report page's status classes. */
@@ -223,7 +223,7 @@ static void html_counts_row(struct report_buf *b, const struct matrix *m)
 {
     report_buf_puts(b, "<tr><td><b>cases</b></td><td class=\"muted\">all cases of the run</td>");
     for (size_t i = 0; i < m->ncols; i++) {
-        struct report_counts n;
+        struct report_status_tally n;
         int failed = report_doc_failed(m->cols[i].doc);
 
         report_doc_count(m->cols[i].doc, &n);
@@ -255,7 +255,7 @@ static void html_cell(struct report_buf *b, const cJSON *doc, const char *req_id
         report_buf_puts(b, "</summary><ul>");
         cJSON_ArrayForEach(suite, report_doc_arr(doc, "suites"))
             cJSON_ArrayForEach(c, report_doc_arr(suite, "cases"))
-                if (report_case_fails_req(c, req_id)) {
+                if (report_doc_case_fails_req(c, req_id)) {
                     report_buf_puts(b, "<li><code>");
                     report_buf_html(b, report_doc_str(c, "id", "?"));
                     report_buf_puts(b, "</code> ");
@@ -340,7 +340,7 @@ static void md_cell(struct report_buf *b, const cJSON *doc, const char *req_id)
         report_buf_printf(b, " %d/%d", cell.passed, cell.total);
     cJSON_ArrayForEach(suite, report_doc_arr(doc, "suites"))
         cJSON_ArrayForEach(c, report_doc_arr(suite, "cases"))
-            if (report_case_fails_req(c, req_id) && n++ < MATRIX_MD_IDS) {
+            if (report_doc_case_fails_req(c, req_id) && n++ < MATRIX_MD_IDS) {
                 report_buf_puts(b, n > 1 ? ", " : ": ");
                 report_buf_puts(b, "<code>");
                 report_buf_md(b, report_doc_str(c, "id", "?"));
@@ -365,14 +365,14 @@ static void matrix_md(struct report_buf *b, const struct matrix *m)
         report_buf_puts(b, "---|");
     report_buf_puts(b, "\n| **cases** |");
     for (size_t i = 0; i < m->ncols; i++) {
-        struct report_counts n;
+        struct report_status_tally n;
         int failed = report_doc_failed(m->cols[i].doc);
 
         report_doc_count(m->cols[i].doc, &n);
         report_buf_printf(b, " %s %d/%d passed", failed ? "❌" : "✅", n.n[REPORT_PASSED],
                           n.total);
-        if (n.n[REPORT_FAILED] + n.n[REPORT_XPASS])
-            report_buf_printf(b, ", %d failed", n.n[REPORT_FAILED] + n.n[REPORT_XPASS]);
+        if (report_status_tally_failing(&n))
+            report_buf_printf(b, ", %d failed", report_status_tally_failing(&n));
         report_buf_puts(b, " |");
     }
     report_buf_putn(b, "\n", 1);

@@ -95,6 +95,26 @@ void report_buf_yaml_str(struct report_buf *b, const char *s);
  * U+FFFD (control characters are JSON escapes, non-ASCII stays UTF-8). */
 void report_buf_json_str(struct report_buf *b, const char *s);
 
+/* ---- report_status.c: a case's status and tallies of statuses. ---- */
+
+/* A case's status (docs/reports.md). */
+enum report_status {
+    REPORT_PASSED, REPORT_FAILED, REPORT_WARNED, REPORT_SKIPPED,
+    REPORT_XFAIL, REPORT_XPASS, REPORT_UNKNOWN, REPORT_NSTATUS
+};
+enum report_status report_status_of(const char *s);
+/* The report's word for st ("passed", ...; "unknown"). */
+const char *report_status_name(enum report_status st);
+
+/* Case counts by status. */
+struct report_status_tally {
+    int total;
+    int n[REPORT_NSTATUS];
+};
+void report_status_tally_add(struct report_status_tally *c, enum report_status st);
+/* How many of the tallied cases fail the run: failed, xpass, unknown status. */
+int report_status_tally_failing(const struct report_status_tally *c);
+
 /* ---- report_doc.c: reading the report tree. ---- */
 
 /* Typed accessors: the member key of obj when it has the right type, else the
@@ -106,48 +126,30 @@ const cJSON *report_doc_arr(const cJSON *obj, const char *key);
 /* The member object, or NULL when absent or not an object. */
 const cJSON *report_doc_obj(const cJSON *obj, const char *key);
 
-/* A case's status (docs/reports.md). */
-enum report_status {
-    REPORT_PASSED, REPORT_FAILED, REPORT_WARNED, REPORT_SKIPPED,
-    REPORT_XFAIL, REPORT_XPASS, REPORT_UNKNOWN, REPORT_NSTATUS
-};
-enum report_status report_status_of(const char *s);
-/* The report's word for st ("passed", ...; "unknown"). */
-const char *report_status_name(enum report_status st);
-/* 1 when st fails the run (failed, xpass, or an unknown status). */
-int report_status_fails(enum report_status st);
-
-/* Case counts by status. */
-struct report_counts {
-    int total;
-    int n[REPORT_NSTATUS];
-};
-void report_counts_add(struct report_counts *c, enum report_status st);
-
 /* The counts of every case of the report (its suites' cases). */
-void report_doc_count(const cJSON *doc, struct report_counts *c);
+void report_doc_count(const cJSON *doc, struct report_status_tally *c);
 /* 1 when the run failed: a case failed or passed unexpectedly. */
 int report_doc_failed(const cJSON *doc);
 
 /* A protocol area ("ENV", ...) and the counts of its cases. */
-struct report_area {
+struct report_doc_area {
     const char *name;               /* points into the tree */
-    struct report_counts counts;
+    struct report_status_tally counts;
 };
 /* The areas of doc's suites in order of first appearance (a suite without
  * "area" counts under its "suite" name). Returns a malloc'd array the caller
  * frees, with its length in *n; NULL with *n 0 when there are none or on oom. */
-struct report_area *report_doc_areas(const cJSON *doc, size_t *n);
+struct report_doc_area *report_doc_areas(const cJSON *doc, size_t *n);
 
 /* The area part of a requirement id: "ENV" for "ENV-1" (copied into out,
  * truncated to outlen). */
-void report_req_area(const char *req_id, char *out, size_t outlen);
+void report_doc_req_area(const char *req_id, char *out, size_t outlen);
 
 /* 1 when case c counts against requirement req_id: it failed (failed,
  * warned, xfail, or an unknown status), and it checks req_id or one of its
  * failures names req_id (a run-wide check). This is the rule the runner
  * gives a requirement its status by (docs/reports.md). */
-int report_case_fails_req(const cJSON *c, const char *req_id);
+int report_doc_case_fails_req(const cJSON *c, const char *req_id);
 
 /* Reads and checks a JSON report file (format "afi-conformance-report",
  * version 1, with "suites" and "requirements" arrays). Returns the tree, which

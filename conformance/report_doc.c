@@ -35,60 +35,29 @@ const cJSON *report_doc_obj(const cJSON *obj, const char *key)
     return cJSON_IsObject(v) ? v : NULL;
 }
 
-static const char *const status_names[REPORT_NSTATUS] = {
-    [REPORT_PASSED] = "passed", [REPORT_FAILED] = "failed",
-    [REPORT_WARNED] = "warned", [REPORT_SKIPPED] = "skipped",
-    [REPORT_XFAIL] = "xfail",   [REPORT_XPASS] = "xpass",
-    [REPORT_UNKNOWN] = "unknown",
-};
-
-enum report_status report_status_of(const char *s)
-{
-    for (int i = 0; s && i < REPORT_UNKNOWN; i++)
-        if (strcmp(s, status_names[i]) == 0)
-            return (enum report_status)i;
-    return REPORT_UNKNOWN;
-}
-
-const char *report_status_name(enum report_status st)
-{
-    return st >= 0 && st < REPORT_NSTATUS ? status_names[st] : "unknown";
-}
-
-int report_status_fails(enum report_status st)
-{
-    return st == REPORT_FAILED || st == REPORT_XPASS || st == REPORT_UNKNOWN;
-}
-
-void report_counts_add(struct report_counts *c, enum report_status st)
-{
-    c->total++;
-    c->n[st >= 0 && st < REPORT_NSTATUS ? st : REPORT_UNKNOWN]++;
-}
-
-void report_doc_count(const cJSON *doc, struct report_counts *c)
+void report_doc_count(const cJSON *doc, struct report_status_tally *c)
 {
     const cJSON *suite, *cs;
 
     memset(c, 0, sizeof *c);
     cJSON_ArrayForEach(suite, report_doc_arr(doc, "suites"))
         cJSON_ArrayForEach(cs, report_doc_arr(suite, "cases"))
-            report_counts_add(c, report_status_of(report_doc_str(cs, "status", NULL)));
+            report_status_tally_add(c, report_status_of(report_doc_str(cs, "status", NULL)));
 }
 
 int report_doc_failed(const cJSON *doc)
 {
-    struct report_counts c;
+    struct report_status_tally c;
 
     report_doc_count(doc, &c);
-    return c.n[REPORT_FAILED] + c.n[REPORT_XPASS] + c.n[REPORT_UNKNOWN] > 0;
+    return report_status_tally_failing(&c) > 0;
 }
 
-struct report_area *report_doc_areas(const cJSON *doc, size_t *n)
+struct report_doc_area *report_doc_areas(const cJSON *doc, size_t *n)
 {
     const cJSON *suites = report_doc_arr(doc, "suites"), *suite, *cs;
     int nsuites = cJSON_GetArraySize(suites);
-    struct report_area *areas;
+    struct report_doc_area *areas;
     size_t count = 0;
 
     *n = 0;
@@ -106,14 +75,14 @@ struct report_area *report_doc_areas(const cJSON *doc, size_t *n)
         if (i == count)
             areas[count++].name = name;
         cJSON_ArrayForEach(cs, report_doc_arr(suite, "cases"))
-            report_counts_add(&areas[i].counts,
+            report_status_tally_add(&areas[i].counts,
                               report_status_of(report_doc_str(cs, "status", NULL)));
     }
     *n = count;
     return areas;
 }
 
-void report_req_area(const char *req_id, char *out, size_t outlen)
+void report_doc_req_area(const char *req_id, char *out, size_t outlen)
 {
     size_t i = 0;
 
@@ -124,7 +93,7 @@ void report_req_area(const char *req_id, char *out, size_t outlen)
     out[i] = '\0';
 }
 
-int report_case_fails_req(const cJSON *c, const char *req_id)
+int report_doc_case_fails_req(const cJSON *c, const char *req_id)
 {
     enum report_status st = report_status_of(report_doc_str(c, "status", NULL));
     const cJSON *f, *r;

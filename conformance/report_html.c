@@ -105,7 +105,7 @@ static void status_badge(struct report_buf *b, const char *status)
     report_buf_puts(b, "</span>");
 }
 
-static void header(struct report_buf *b, const cJSON *doc, const struct report_counts *n)
+static void header(struct report_buf *b, const cJSON *doc, const struct report_status_tally *n)
 {
     int failed = report_doc_failed(doc);
     double ms = report_doc_num(doc, "duration_ms", NAN);
@@ -313,7 +313,7 @@ static void case_section(struct report_buf *b, const cJSON *doc, const char *anc
     report_buf_puts(b, "</section>\n");
 }
 
-static void bar(struct report_buf *b, const struct report_counts *c)
+static void bar(struct report_buf *b, const struct report_status_tally *c)
 {
     static const enum report_status order[] = {
         REPORT_PASSED, REPORT_WARNED, REPORT_XFAIL, REPORT_SKIPPED, REPORT_FAILED, REPORT_XPASS,
@@ -339,7 +339,7 @@ static void count_cell(struct report_buf *b, int n, const char *cls)
 static void areas(struct report_buf *b, const cJSON *doc)
 {
     size_t n;
-    struct report_area *a = report_doc_areas(doc, &n);
+    struct report_doc_area *a = report_doc_areas(doc, &n);
 
     report_buf_puts(b, "<section id=\"areas\">\n<h2>Areas</h2>\n");
     if (!a) {
@@ -350,8 +350,8 @@ static void areas(struct report_buf *b, const cJSON *doc)
                        "<th>failed</th><th>warned</th><th>skipped</th><th>xfail</th>"
                        "<th>xpass</th><th style=\"width:22%\"></th></tr>\n");
     for (size_t i = 0; i < n; i++) {
-        const struct report_counts *c = &a[i].counts;
-        int bad = c->n[REPORT_FAILED] + c->n[REPORT_XPASS] + c->n[REPORT_UNKNOWN];
+        const struct report_status_tally *c = &a[i].counts;
+        int bad = report_status_tally_failing(c);
         const char *st = bad ? "failed" : c->n[REPORT_WARNED] ? "warned"
                          : c->n[REPORT_PASSED] ? "passed" : "untested";
 
@@ -398,12 +398,12 @@ static void requirements(struct report_buf *b, const cJSON *doc)
     cJSON_ArrayForEach(r, report_doc_arr(doc, "requirements")) {
         const char *rid = report_doc_str(r, "id", "?");
         const char *st = report_doc_str(r, "status", "unknown");
-        struct report_counts n = {0};
+        struct report_status_tally n = {0};
         int shown = 0;
 
         cJSON_ArrayForEach(id, report_doc_arr(r, "cases"))
             if (cJSON_IsString(id) && (c = find_case(doc, id->valuestring)))
-                report_counts_add(&n, report_status_of(report_doc_str(c, "status", NULL)));
+                report_status_tally_add(&n, report_status_of(report_doc_str(c, "status", NULL)));
         report_buf_puts(b, "<tr><td><b>");
         esc(b, rid);
         report_buf_puts(b, "</b></td><td>");
@@ -419,7 +419,7 @@ static void requirements(struct report_buf *b, const cJSON *doc)
             report_buf_puts(b, "</td><td class=\"n muted\">0</td><td>");
         cJSON_ArrayForEach(suite, report_doc_arr(doc, "suites"))
             cJSON_ArrayForEach(c, report_doc_arr(suite, "cases"))
-                if (report_case_fails_req(c, rid)) {
+                if (report_doc_case_fails_req(c, rid)) {
                     report_buf_puts(b, shown++ ? ", <a href=\"#" : "<a href=\"#");
                     case_anchor(b, report_doc_str(c, "id", "?"));
                     report_buf_puts(b, "\"><code>");
@@ -437,12 +437,12 @@ static void all_cases(struct report_buf *b, const cJSON *doc)
 
     report_buf_puts(b, "<section id=\"cases\">\n<h2>All cases, by suite</h2>\n");
     cJSON_ArrayForEach(suite, report_doc_arr(doc, "suites")) {
-        struct report_counts n = {0};
+        struct report_status_tally n = {0};
 
         if (!cJSON_IsObject(suite))
             continue;
         cJSON_ArrayForEach(c, report_doc_arr(suite, "cases"))
-            report_counts_add(&n, report_status_of(report_doc_str(c, "status", NULL)));
+            report_status_tally_add(&n, report_status_of(report_doc_str(c, "status", NULL)));
         report_buf_puts(b, "<details class=\"suite\"><summary><b>");
         esc(b, report_doc_str(suite, "suite", "unnamed"));
         report_buf_puts(b, "</b> ");
@@ -494,11 +494,11 @@ static void all_cases(struct report_buf *b, const cJSON *doc)
 
 void report_html_render(const cJSON *doc, struct report_buf *out)
 {
-    struct report_counts n;
+    struct report_status_tally n;
     int bad, warn, xfail;
 
     report_doc_count(doc, &n);
-    bad = n.n[REPORT_FAILED] + n.n[REPORT_XPASS] + n.n[REPORT_UNKNOWN];
+    bad = report_status_tally_failing(&n);
     warn = n.n[REPORT_WARNED];
     xfail = n.n[REPORT_XFAIL];
     report_buf_puts(out, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"

@@ -15,7 +15,7 @@ static void code(struct report_buf *b, const char *s)
     report_buf_puts(b, "</code>");
 }
 
-static void counts_line(struct report_buf *b, const struct report_counts *n)
+static void counts_line(struct report_buf *b, const struct report_status_tally *n)
 {
     report_buf_printf(b, "**%d cases:** %d passed · %d failed · %d warned · %d skipped · "
                       "%d expected failures · %d unexpected passes",
@@ -29,15 +29,15 @@ static void counts_line(struct report_buf *b, const struct report_counts *n)
 static void areas_table(struct report_buf *b, const cJSON *doc)
 {
     size_t n;
-    struct report_area *areas = report_doc_areas(doc, &n);
+    struct report_doc_area *areas = report_doc_areas(doc, &n);
 
     if (!areas)
         return;
     report_buf_puts(b, "| area | cases | passed | failed | warned | skipped | xfail | xpass |\n"
                        "|---|--:|--:|--:|--:|--:|--:|--:|\n");
     for (size_t i = 0; i < n; i++) {
-        const struct report_counts *c = &areas[i].counts;
-        int bad = c->n[REPORT_FAILED] + c->n[REPORT_XPASS] + c->n[REPORT_UNKNOWN];
+        const struct report_status_tally *c = &areas[i].counts;
+        int bad = report_status_tally_failing(c);
 
         report_buf_printf(b, "| %s ", bad ? "❌" : c->n[REPORT_WARNED] ? "⚠️" : "✅");
         report_buf_md(b, areas[i].name);
@@ -65,7 +65,7 @@ static void failing_cases(struct report_buf *b, const cJSON *doc, const char *re
 
     cJSON_ArrayForEach(suite, report_doc_arr(doc, "suites"))
         cJSON_ArrayForEach(c, report_doc_arr(suite, "cases"))
-            if (report_case_fails_req(c, req)) {
+            if (report_doc_case_fails_req(c, req)) {
                 if (n < MD_IDS_MAX) {
                     report_buf_puts(b, n ? ", " : "");
                     code(b, report_doc_str(c, "id", "?"));
@@ -274,7 +274,7 @@ static void section(struct report_buf *b, const cJSON *doc, const char *title, c
 
 void report_md_render(const cJSON *doc, struct report_buf *out)
 {
-    struct report_counts n;
+    struct report_status_tally n;
     int failed = report_doc_failed(doc);
     double ms = report_doc_num(doc, "duration_ms", NAN);
 

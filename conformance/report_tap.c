@@ -107,7 +107,7 @@ static void diagnostic(struct report_buf *b, const char *suite, const cJSON *c,
 void report_tap_render(const cJSON *doc, struct report_buf *out)
 {
     const cJSON *suite, *c;
-    struct report_counts n;
+    struct report_status_tally n;
     int i = 0;
 
     report_doc_count(doc, &n);

@@ -298,8 +298,8 @@ Test(report_buf, printf_grows_and_seconds)
 Test(report_doc, counts_and_areas)
 {
     cJSON *doc = load("fail.json");
-    struct report_counts n;
-    struct report_area *a;
+    struct report_status_tally n;
+    struct report_doc_area *a;
     size_t na;
 
     report_doc_count(doc, &n);
@@ -336,15 +336,15 @@ Test(report_doc, case_fails_requirement)
     cJSON *xpass = cJSON_Parse("{\"status\":\"xpass\",\"requirements\":[\"A-1\"]}");
     cJSON *pass = cJSON_Parse("{\"status\":\"passed\",\"requirements\":[\"A-1\"]}");
 
-    cr_expect(report_case_fails_req(c, "ENV-6"));
-    cr_expect(report_case_fails_req(c, "ENV-1"), "a run-wide check names its own id");
-    cr_expect_not(report_case_fails_req(c, "ENV-5"));
-    cr_expect(report_case_fails_req(plain, "A-2"), "every requirement the case checks");
-    cr_expect(report_case_fails_req(other, "A-1"), "a failed case counts against its own ids");
-    cr_expect(report_case_fails_req(other, "ENV-1"));
+    cr_expect(report_doc_case_fails_req(c, "ENV-6"));
+    cr_expect(report_doc_case_fails_req(c, "ENV-1"), "a run-wide check names its own id");
+    cr_expect_not(report_doc_case_fails_req(c, "ENV-5"));
+    cr_expect(report_doc_case_fails_req(plain, "A-2"), "every requirement the case checks");
+    cr_expect(report_doc_case_fails_req(other, "A-1"), "a failed case counts against its own ids");
+    cr_expect(report_doc_case_fails_req(other, "ENV-1"));
     cJSON_Delete(other);
-    cr_expect_not(report_case_fails_req(xpass, "A-1"));
-    cr_expect_not(report_case_fails_req(pass, "A-1"));
+    cr_expect_not(report_doc_case_fails_req(xpass, "A-1"));
+    cr_expect_not(report_doc_case_fails_req(pass, "A-1"));
     cJSON_Delete(c);
     cJSON_Delete(plain);
     cJSON_Delete(xpass);
@@ -355,9 +355,9 @@ Test(report_doc, req_area)
 {
     char a[8];
 
-    report_req_area("SCOPE-5", a, sizeof a);
+    report_doc_req_area("SCOPE-5", a, sizeof a);
     cr_expect_str_eq(a, "SCOPE");
-    report_req_area("VERYLONGAREA-1", a, sizeof a);
+    report_doc_req_area("VERYLONGAREA-1", a, sizeof a);
     cr_expect_str_eq(a, "VERYLON");
 }
 
