@@ -9,7 +9,8 @@ import urllib.request
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BUILD = os.path.join(ROOT, "build")
+# AFI_BUILD points the harness at other binaries (e.g. build/asan); default: build/.
+BUILD = os.environ.get("AFI_BUILD") or os.path.join(ROOT, "build")
 SERVER = os.path.join(BUILD, "reference-server")
 RUNNER = os.path.join(BUILD, "conformance")
 FIXTURES = os.path.join(ROOT, "fixtures")
@@ -105,8 +106,8 @@ def fastapi_port():
 # test_reference_blackbox.py). Everything above keeps its meaning.
 # ---------------------------------------------------------------------------
 import base64
-import http.client
-import http.server
+import http.client as httpclient
+import http.server as httpserver
 import json
 import re
 import shlex
@@ -243,7 +244,7 @@ def http(base, method, path, body=None, headers=None, token=None, cookie=None,
     object (dict/list/number, sent compact with Content-Type: application/json).
     headers may be a dict or a list of pairs (for repeated headers)."""
     u = urllib.parse.urlsplit(base)
-    conn = http.client.HTTPConnection(u.hostname, u.port, timeout=timeout)
+    conn = httpclient.HTTPConnection(u.hostname, u.port, timeout=timeout)
     hdrs = list(headers.items()) if isinstance(headers, dict) else list(headers or [])
     names = {k.lower() for k, _ in hdrs}
     if body is not None and not isinstance(body, (bytes, str)):
@@ -350,7 +351,7 @@ class FakeTarget:
     Base URL: http://127.0.0.1:PORT/afi."""
 
     def __init__(self, handler):
-        class H(http.server.BaseHTTPRequestHandler):
+        class H(httpserver.BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
             def log_message(self, *a):
@@ -370,7 +371,7 @@ class FakeTarget:
 
             do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_OPTIONS = do_PATCH = _any
 
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+        self.server = httpserver.ThreadingHTTPServer(("127.0.0.1", 0), H)
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
         self.base = f"http://127.0.0.1:{self.port}/afi"

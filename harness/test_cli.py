@@ -12,7 +12,7 @@ import threading
 
 import pytest
 
-from conftest import (CLOSING_RE, FIXTURES, HARNESS_DATA, ROOT, FakeTarget, closing_line,
+from conftest import (CLOSING_RE, FIXTURES, HARNESS_DATA, ROOT, SERVER, FakeTarget, closing_line,
                       conformance, fixture_case_ids, free_port, health_case, json_answer,
                       output_of, profile_schema_document, report_case_ids, requirement_ids,
                       write_suite)
@@ -285,7 +285,7 @@ def test_spawn_of_a_command_that_dies_exits_3():
 
 def test_spawn_of_the_reference_server_runs_and_passes(tmp_path):
     cp, report = json_report(tmp_path, "spawn", "run", "--spawn",
-                             "build/reference-server --port {port}", secret="p" * 40)
+                             os.path.relpath(SERVER, ROOT) + " --port {port}", secret="p" * 40)
     assert cp.returncode == 0, output_of(cp)[-4000:]
     assert report is not None and report["summary"]["failed"] == 0
     assert report["summary"]["passed"] > 0
@@ -426,7 +426,7 @@ BROKEN_CASES = {
 
 
 def test_every_broken_file_has_an_expectation():
-    assert sorted(BROKEN_CASES) + ["invalid-json"] == \
+    assert sorted([*BROKEN_CASES, "invalid-json"]) == \
         sorted(n[:-5] for n in os.listdir(BROKEN) if n.endswith(".json"))
 
 
