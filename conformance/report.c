@@ -82,7 +82,7 @@ char *report_render(const cJSON *doc, const char *fmt, char *err, size_t errlen)
     return s;
 }
 
-int report_mkdir_parents(const char *path, char *err, size_t errlen)
+static int report_mkdir_parents(const char *path, char *err, size_t errlen)
 {
     char *dir = strdup(path);
     struct stat st;

@@ -43,9 +43,6 @@ char *report_render(const cJSON *doc, const char *fmt, char *err, size_t errlen)
  * -1 with a message in err. Used by report_write and matrix_main. */
 int report_write_file(const char *path, const char *text, char *err, size_t errlen);
 
-/* Creates every missing parent directory of path. Returns 0 or -1 (err). */
-int report_mkdir_parents(const char *path, char *err, size_t errlen);
-
 /* ---- report_buf.c: a growable string and the escapers of every format. ---- */
 
 /* A NUL-terminated string grown by appending. After an allocation failure
@@ -72,7 +69,7 @@ void report_buf_seconds(struct report_buf *b, double ms);
 /* Text escapers. All of them first make s valid UTF-8 (an invalid byte becomes
  * U+FFFD) and replace the control characters other than tab and newline
  * (which XML 1.0 and HTML do not allow, and terminals misrender) by the
- * visible text "\u00XX". s NULL appends nothing. */
+ * visible text "\u00XX"; CR LF reads as LF. s NULL appends nothing. */
 
 /* XML 1.0 text (attr 0: & < > as entities) or a double-quoted attribute
  * value (attr 1: also " ' tab and newline, so they survive normalization). */
@@ -156,8 +153,6 @@ int report_doc_case_fails_req(const cJSON *c, const char *req_id);
  * the caller frees with cJSON_Delete, or NULL with a message naming the file
  * and what was wrong in err. */
 cJSON *report_doc_load(const char *path, char *err, size_t errlen);
-/* Checks an already parsed tree the same way; 0 or -1 (err, without a file name). */
-int report_doc_check(const cJSON *doc, char *err, size_t errlen);
 
 /* ---- report_text.c: plain text of a failure's parts, appended unescaped
  * (callers escape it for their format). Missing keys are left out. ---- */
@@ -167,13 +162,10 @@ int report_doc_check(const cJSON *doc, char *err, size_t errlen);
 void report_text_request(struct report_buf *b, const cJSON *req);
 /* "HTTP STATUS", the headers, a blank line and the body when there is one. */
 void report_text_response(struct report_buf *b, const cJSON *resp);
-/* "at PATH" / "  expected: X" / "  actual:   Y" for each diff. */
-void report_text_diffs(struct report_buf *b, const cJSON *failure);
 /* One line, no newline: "step N (step name)" ("failure" without a step). */
 void report_text_step(struct report_buf *b, const cJSON *failure);
-/* One line, no newline: "step N (step name): REQ-ID · rule". */
-void report_text_heading(struct report_buf *b, const cJSON *failure);
-/* The whole failure: heading, message, diffs, request, response, curl. */
+/* The whole failure: "step N (step name): REQ-ID · rule", the message, the
+ * diffs ("at PATH", "  expected: X", "  actual:   Y"), request, response, curl. */
 void report_text_failure(struct report_buf *b, const cJSON *failure);
 /* The first line of s (up to a newline). */
 void report_text_first_line(struct report_buf *b, const char *s);

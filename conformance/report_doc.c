@@ -110,7 +110,7 @@ int report_doc_case_fails_req(const cJSON *c, const char *req_id)
     return 0;
 }
 
-int report_doc_check(const cJSON *doc, char *err, size_t errlen)
+static int report_doc_check(const cJSON *doc, char *err, size_t errlen)
 {
     const cJSON *fmt = cJSON_GetObjectItemCaseSensitive(doc, "format");
     const cJSON *ver = cJSON_GetObjectItemCaseSensitive(doc, "version");

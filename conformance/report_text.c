@@ -80,7 +80,7 @@ void report_text_response(struct report_buf *b, const cJSON *resp)
     put_body(b, resp);
 }
 
-void report_text_diffs(struct report_buf *b, const cJSON *failure)
+static void report_text_diffs(struct report_buf *b, const cJSON *failure)
 {
     const cJSON *d;
 
@@ -103,7 +103,7 @@ void report_text_step(struct report_buf *b, const cJSON *failure)
         report_buf_puts(b, name ? name : "failure");
 }
 
-void report_text_heading(struct report_buf *b, const cJSON *failure)
+static void report_text_heading(struct report_buf *b, const cJSON *failure)
 {
     const char *req = report_doc_str(failure, "requirement", NULL);
     const char *rule = report_doc_str(failure, "rule", NULL);
