@@ -500,7 +500,7 @@ def failing_run(reference, tmp_path_factory):
     for name, spec in FAILING_SUITES.items():
         write_suite(suites, name, spec["cases"], spec["identities"], spec["area"], spec["title"])
     out = tmp_path_factory.mktemp("failing-run")
-    run = run_with_reports(out, reference, "--suite", str(suites / "alpha.json"),
+    run = run_with_reports(out, reference, "--spec", PROTOCOL_MD, "--suite", str(suites / "alpha.json"),
                            "--suite", str(suites / "beta.json"), name="failing-demo")
     run.suites_dir = str(suites)
     return run

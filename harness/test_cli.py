@@ -12,13 +12,16 @@ import threading
 
 import pytest
 
-from conftest import (CLOSING_RE, FIXTURES, HARNESS_DATA, ROOT, SERVER, FakeTarget, closing_line,
+from conftest import (CLOSING_RE, FIXTURES, HARNESS_DATA, PROTOCOL_MD, ROOT, SERVER, FakeTarget, closing_line,
                       conformance, fixture_case_ids, free_port, health_case, json_answer,
                       output_of, profile_schema_document, report_case_ids, requirement_ids,
                       write_suite)
 
 BROKEN = os.path.join(HARNESS_DATA, "broken")
 VALID = os.path.join(HARNESS_DATA, "valid", "harness-ok.json")
+# Suites outside fixtures/ name the spec explicitly: the runner's default is
+# <suite dir>/../docs/protocol.md (conformance run --help).
+SPEC = ["--spec", PROTOCOL_MD]
 
 
 def executed(report):
@@ -149,11 +152,17 @@ def test_failing_case_exits_1_with_the_closing_counts(failing_run):
 
 
 def _failure_block(stdout, case_id):
-    """The lines of stdout from the first mention of case_id to the next blank-line gap."""
+    """The detailed block of a failed case: from the last unindented line naming case_id up to
+    the next unindented line (the next block or the summary)."""
     lines = stdout.splitlines()
-    start = next((i for i, ln in enumerate(lines) if case_id in ln), None)
-    assert start is not None, f"{case_id} is not named in the output:\n{stdout}"
-    return lines[start:start + 40]
+    starts = [i for i, ln in enumerate(lines) if case_id in ln and not ln[:1].isspace()]
+    assert starts, f"{case_id} is not named in the output:\n{stdout}"
+    block = [lines[starts[-1]]]
+    for ln in lines[starts[-1] + 1:]:
+        if ln.strip() and not ln[:1].isspace():
+            break
+        block.append(ln)
+    return block
 
 
 def _curl_line(block):
@@ -194,7 +203,7 @@ def test_failure_against_a_wrong_target(wrong_target, tmp_path):
                                    "body": "{\"text\": 'it''s"},
                        "expect": {"status": 400, "body": {"error": {"code": "invalid_json"}}}}]}
     suite = write_suite(tmp_path, "wrong", [case], area="CALL")
-    cp = conformance("run", "--target", wrong_target.base, "--suite", suite, secret="w" * 40)
+    cp = conformance("run", "--target", wrong_target.base, "--suite", suite, *SPEC, secret="w" * 40)
     assert cp.returncode == 1, output_of(cp)
     block = _failure_block(cp.stdout, "wt.bad-json")
     text = "\n".join(block)
@@ -215,10 +224,10 @@ def test_secret_option_is_used_to_mint_tokens(reference, tmp_path):
                        "request": {"method": "GET", "path": "/context/user", "identity": "alice"},
                        "expect": {"status": 200}}]}
     suite = write_suite(tmp_path, "sec", [case], identities={"alice": {}}, area="CTX")
-    good = conformance("run", "--target", reference.base, "--suite", suite,
+    good = conformance("run", "--target", reference.base, "--suite", suite, *SPEC,
                        "--secret", reference.secret)
     assert good.returncode == 0, output_of(good)
-    bad = conformance("run", "--target", reference.base, "--suite", suite,
+    bad = conformance("run", "--target", reference.base, "--suite", suite, *SPEC,
                       "--secret", "x" * 40)
     assert bad.returncode == 1, output_of(bad)
     assert "401" in bad.stdout
@@ -245,7 +254,7 @@ def test_timeout_ms_fails_a_case_that_gets_no_answer(tmp_path):
                                        "json": {"text": "x"}},
                            "expect": {"status": 200}}]}
         suite = write_suite(tmp_path, "slow", [case], area="CALL")
-        cp = conformance("run", "--target", t.base, "--suite", suite, "--timeout-ms", "300",
+        cp = conformance("run", "--target", t.base, "--suite", suite, *SPEC, "--timeout-ms", "300",
                          secret="t" * 40)
     finally:
         release.set()
@@ -333,11 +342,11 @@ def test_shards_are_disjoint_and_cover_the_run(reference, reference_run, tmp_pat
 def test_level_core_leaves_full_cases_out(reference, tmp_path):
     cases = [health_case("lvl.core"), health_case("lvl.full", level="full")]
     suite = write_suite(tmp_path, "lvl", cases)
-    cp, core = json_report(tmp_path, "core", "run", "--target", reference.base, "--suite", suite,
+    cp, core = json_report(tmp_path, "core", "run", "--target", reference.base, "--suite", suite, *SPEC,
                            "--level", "core", secret=reference.secret)
     assert cp.returncode == 0 and core, output_of(cp)
     assert executed(core) == {"lvl.core"}
-    cp, full = json_report(tmp_path, "full", "run", "--target", reference.base, "--suite", suite,
+    cp, full = json_report(tmp_path, "full", "run", "--target", reference.base, "--suite", suite, *SPEC,
                            "--level", "full", secret=reference.secret)
     assert cp.returncode == 0 and full, output_of(cp)
     assert executed(full) == {"lvl.core", "lvl.full"}
@@ -346,7 +355,7 @@ def test_level_core_leaves_full_cases_out(reference, tmp_path):
 def test_skipped_cases_show_in_the_closing_line_when_any(reference, tmp_path):
     cases = [health_case("sk.core"), health_case("sk.full", level="full")]
     suite = write_suite(tmp_path, "sk", cases)
-    cp, rep = json_report(tmp_path, "sk", "run", "--target", reference.base, "--suite", suite,
+    cp, rep = json_report(tmp_path, "sk", "run", "--target", reference.base, "--suite", suite, *SPEC,
                           "--level", "core", secret=reference.secret)
     assert rep, output_of(cp)
     skipped = rep["summary"]["skipped"]
@@ -359,7 +368,7 @@ def test_skipped_cases_show_in_the_closing_line_when_any(reference, tmp_path):
 
 def test_verbose_and_quiet(reference, tmp_path):
     suite = write_suite(tmp_path, "vq", [health_case("vq.one"), health_case("vq.two")])
-    base = ["run", "--target", reference.base, "--suite", suite]
+    base = ["run", "--target", reference.base, "--suite", suite, *SPEC]
     v = conformance(*base, "-v", secret=reference.secret)
     d = conformance(*base, secret=reference.secret)
     q = conformance(*base, "-q", secret=reference.secret)
@@ -382,7 +391,7 @@ def xf_suite(tmp_path):
 def _xf_run(reference, tmp_path, suite, lines):
     xf = tmp_path / "expected-failures.txt"
     xf.write_text("# known problems\n\n" + "\n".join(lines) + "\n")
-    return json_report(tmp_path, "xf", "run", "--target", reference.base, "--suite", suite,
+    return json_report(tmp_path, "xf", "run", "--target", reference.base, "--suite", suite, *SPEC,
                        "--expected-failures", str(xf), secret=reference.secret)
 
 
@@ -431,7 +440,7 @@ def test_every_broken_file_has_an_expectation():
 
 
 def test_validate_accepts_the_valid_harness_suite():
-    cp = conformance("validate", VALID)
+    cp = conformance("validate", *SPEC, VALID)
     assert cp.returncode == 0, output_of(cp)
 
 
@@ -447,7 +456,7 @@ def test_validate_accepts_the_repository_fixtures():
 @pytest.mark.parametrize("name", sorted(BROKEN_CASES))
 def test_validate_names_file_and_json_path(name):
     path = os.path.join(BROKEN, name + ".json")
-    cp = conformance("validate", path)
+    cp = conformance("validate", *SPEC, path)
     assert cp.returncode == 2, output_of(cp)
     text = output_of(cp)
     assert name + ".json" in text, f"the message does not name the file:\n{text}"
@@ -455,17 +464,18 @@ def test_validate_names_file_and_json_path(name):
         assert needle in text, f"the message does not contain {needle!r}:\n{text}"
 
 
-def test_validate_invalid_json_names_file_and_line():
-    cp = conformance("validate", os.path.join(BROKEN, "invalid-json.json"))
+def test_validate_invalid_json_names_file_and_position():
+    cp = conformance("validate", *SPEC, os.path.join(BROKEN, "invalid-json.json"))
     assert cp.returncode == 2, output_of(cp)
     text = output_of(cp)
     assert "invalid-json.json" in text, text
-    assert re.search(r"line \d+|invalid-json\.json:\d+", text), text
+    # where: a line, a line:column or a byte offset
+    assert re.search(r"\b(line|byte|offset|column) \d+|invalid-json\.json:\d+", text), text
 
 
 @pytest.mark.parametrize("name", ["unknown-matcher", "invalid-json"])
 def test_run_with_a_broken_suite_exits_2_before_any_request(name, wrong_target):
-    cp = conformance("run", "--target", wrong_target.base, "--suite",
+    cp = conformance("run", "--target", wrong_target.base, *SPEC, "--suite",
                      os.path.join(BROKEN, name + ".json"), secret="b" * 40)
     assert cp.returncode == 2, output_of(cp)
     assert name + ".json" in output_of(cp)
@@ -475,7 +485,7 @@ def test_run_with_a_broken_suite_exits_2_before_any_request(name, wrong_target):
 def test_duplicate_case_ids_across_files(tmp_path):
     a = write_suite(tmp_path, "dup-a", [health_case("same.id")])
     b = write_suite(tmp_path, "dup-b", [health_case("same.id")])
-    cp = conformance("validate", a, b)
+    cp = conformance("validate", *SPEC, a, b)
     assert cp.returncode == 2, output_of(cp)
     text = output_of(cp)
     assert "same.id" in text and ("dup-a.json" in text or "dup-b.json" in text), text
@@ -495,7 +505,7 @@ def test_list_names_every_fixture_case():
 
 def test_list_of_a_given_suite(tmp_path):
     suite = write_suite(tmp_path, "lst", [health_case("lst.one"), health_case("lst.two")])
-    cp = conformance("list", "--suite", suite)
+    cp = conformance("list", *SPEC, "--suite", suite)
     assert cp.returncode == 0, output_of(cp)
     listed = [ln.split()[0] for ln in cp.stdout.splitlines() if ln.strip()]
     assert "lst.one" in listed and "lst.two" in listed, cp.stdout
@@ -505,18 +515,23 @@ def test_list_of_a_given_suite(tmp_path):
 def test_coverage_of_the_repository_fixtures_is_complete():
     cp = conformance("coverage")
     assert cp.returncode == 0, output_of(cp)
+    n = len(requirement_ids())
+    assert re.search(rf"\b{n} of {n}\b", cp.stdout), cp.stdout
     for rid, _, _ in requirement_ids():
-        assert rid in cp.stdout, f"coverage does not list {rid}"
+        assert not re.search(rf"\b{rid}\b", cp.stdout), f"{rid} reported without a case"
 
 
 def test_coverage_of_fixtures_missing_an_id_fails(tmp_path):
     fx = tmp_path / "fixtures"
     fx.mkdir()
     write_suite(fx, "only-health", [health_case("cov.health")])
-    cp = conformance("coverage", "--suite", str(fx))
+    cp = conformance("coverage", *SPEC, "--suite", str(fx))
     assert cp.returncode not in (0,), output_of(cp)
     assert cp.returncode == 1, f"expected exit 1 for a coverage gap:\n{output_of(cp)}"
-    assert "ENV-1" in output_of(cp), output_of(cp)
+    out = output_of(cp)
+    for rid, _, _ in requirement_ids():
+        if rid != "HLT-1":
+            assert re.search(rf"\b{rid}\b", out), f"{rid} is not reported as uncovered:\n{out}"
 
 
 def test_schema_diff_of_the_reference_server_is_empty(reference):

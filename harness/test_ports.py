@@ -9,7 +9,7 @@ def test_fastapi_port_passes_the_whole_suite(fastapi_port, tmp_path):
     need_binary(RUNNER)
     report_path = os.path.join(str(tmp_path), "fastapi.json")
     cp = run_conformance("run", "--target", fastapi_port.base, "--name", "fastapi",
-                         "--jobs", "2", "--report", "json:" + report_path,
+                         "--jobs", "2", "--level", "full", "--report", "json:" + report_path,
                          secret=fastapi_port.secret)
     assert os.path.exists(report_path), f"no report (exit {cp.returncode}): {cp.stderr[-2000:]}"
     with open(report_path, encoding="utf-8") as f:

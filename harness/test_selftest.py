@@ -29,6 +29,7 @@ AREAS = ([f"ENV-{i}" for i in range(1, 8)] + [f"CALL-{i}" for i in range(1, 7)]
          + [f"AUTH-{i}" for i in range(1, 7)] + [f"SCH-{i}" for i in range(1, 5)]
          + [f"CTX-{i}" for i in range(2, 6)] + ["INV-1", "INV-2"]
          + [f"SCOPE-{i}" for i in range(1, 7)] + ["HLT-1", "PROF-1", "ROB-1"])
+FULL = ("--level", "full")  # every case may kill
 MD = os.path.join(ROOT, "reports", "mutation.md")
 JSON = os.path.join(ROOT, "reports", "mutation.json")
 
@@ -65,11 +66,12 @@ def run_one(key, proxy_url, ref_secret, workdir, control_passed):
     try:
         if kind == "proxy":
             rc, report, out = runs.run_suite(f"{proxy_url}/m/{name}/afi", ref_secret,
-                                             report_path, name)
+                                             report_path, name, extra=FULL)
         else:
             secret = secrets.token_hex(24)
             target = runs.start_fastapi(secret, fault=name)
-            rc, report, out = runs.run_suite(target.url, secret, report_path, "fastapi-" + name)
+            rc, report, out = runs.run_suite(target.url, secret, report_path, "fastapi-" + name,
+                                             extra=FULL)
         if report is None or rc not in (0, 1):
             error = f"the run did not complete (exit {rc}): {out.strip()[-600:]}"
     except Exception as e:  # a target that does not start is an error of this mutant only
@@ -97,7 +99,8 @@ def mutation(request, tmp_path_factory):
     try:
         proxy = runs.start_proxy(ref.url, secret)
         rc, control, out = runs.run_suite(f"{proxy.url}/m/none/afi", secret,
-                                          os.path.join(workdir, "control.json"), "control")
+                                          os.path.join(workdir, "control.json"), "control",
+                                          extra=FULL)
         if control is None:
             pytest.fail(f"the control run through the identity proxy did not complete "
                         f"(exit {rc}): {out}", pytrace=False)

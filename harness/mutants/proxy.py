@@ -137,6 +137,7 @@ class MutantContext:
 
 class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body are two writes: no 40 ms delayed-ACK stall
     proxy = None  # set by serve()
     verbose = False
 

@@ -2,7 +2,7 @@
 
 Used by harness/test_selftest.py (the suite's mutation self-test) and
 harness/mutants/matrix.py. Every target runs with its own secret; the runner gets it
-through AFI_SECRET.
+through AFI_SECRET. The binaries come from build/ (or $BIN, as for scripts/run-suite.sh).
 """
 import json
 import os
@@ -15,8 +15,9 @@ import urllib.request
 HERE = os.path.dirname(os.path.abspath(__file__))
 HARNESS = os.path.dirname(HERE)
 ROOT = os.path.dirname(HARNESS)
-RUNNER = os.path.join(ROOT, "build", "conformance")
-SERVER = os.path.join(ROOT, "build", "reference-server")
+BIN = os.path.join(ROOT, os.environ.get("BIN", "build"))  # as scripts/run-suite.sh
+RUNNER = os.path.join(BIN, "conformance")
+SERVER = os.path.join(BIN, "reference-server")
 PYTHON = "/usr/bin/python3"
 PROXY = os.path.join(HERE, "proxy.py")
 FASTAPI_SERVE = os.path.join(HARNESS, "ports", "fastapi", "serve.py")
@@ -117,7 +118,8 @@ def run_suite(target, secret, report_path, name, jobs=2, extra=(), timeout=240):
     argv = [RUNNER, "run", "--target", target, "--name", name, "--jobs", str(jobs),
             "--report", "json:" + report_path, *extra]
     try:
-        cp = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=timeout)
+        cp = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=timeout,
+                            cwd=ROOT)
     except subprocess.TimeoutExpired as e:
         return None, None, f"timed out after {timeout}s: {e.stdout or ''}{e.stderr or ''}"
     report = None

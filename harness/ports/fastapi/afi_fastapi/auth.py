@@ -43,10 +43,10 @@ def presented_token(headers) -> Optional[str]:
     if len(auth) > 1:
         raise _invalid("more than one Authorization header")
     if auth:  # the header wins over the cookie
-        scheme, _, token = auth[0].strip().partition(" ")
-        if scheme.lower() != "bearer":
+        parts = auth[0].split(None, 1)
+        if not parts or parts[0].lower() != "bearer":
             raise _invalid("the Authorization scheme is not Bearer")
-        token = token.strip()
+        token = parts[1].strip() if len(parts) > 1 else ""
         if not token:
             raise _invalid("Bearer without a token")
         return token

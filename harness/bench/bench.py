@@ -1,0 +1,794 @@
+#!/usr/bin/python3
+"""Runs the AFI benchmarks on this machine and writes reports/bench.md.
+
+Started by scripts/bench.sh (which builds the static baseline and installs newman
+first). Every figure is the median of --runs runs with min and max; a component that
+is missing or misbehaves gives a "not measured: ..." line, never a figure.
+"""
+import argparse
+import datetime
+import http.client
+import json
+import os
+import platform
+import secrets
+import shlex
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, HERE)
+
+PYTHON = "/usr/bin/python3"
+# BENCH_REFERENCE_SERVER lets the bench itself be tried against a stand-in server.
+SERVER = os.environ.get("BENCH_REFERENCE_SERVER") or os.path.join(ROOT, "build", "reference-server")
+RUNNER = os.path.join(ROOT, "build", "conformance")
+STATIC = os.path.join(ROOT, "build", "bench", "static-server")
+FASTAPI = os.path.join(ROOT, "harness", "ports", "fastapi", "serve.py")
+FIXTURES = os.path.join(ROOT, "fixtures")
+LUA = os.path.join(HERE, "lua")
+NEWMAN = os.path.join(HERE, "node_modules", ".bin", "newman")
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
+
+
+def rel(path):
+    return os.path.relpath(path, ROOT)
+
+
+# ---------------------------------------------------------------- statistics
+
+class Figure:
+    """A measured quantity over several runs: median, min, max (None when unmeasured)."""
+
+    def __init__(self, values):
+        self.values = [v for v in values if v is not None]
+
+    @property
+    def ok(self):
+        return bool(self.values)
+
+    @property
+    def med(self):
+        return statistics.median(self.values) if self.values else None
+
+    @property
+    def lo(self):
+        return min(self.values) if self.values else None
+
+    @property
+    def hi(self):
+        return max(self.values) if self.values else None
+
+    def fmt(self, spec="{:,.0f}", unit=""):
+        if not self.values:
+            return "–"
+        m = spec.format(self.med) + unit
+        if len(self.values) == 1:
+            return m
+        return f"{m} ({spec.format(self.lo)}–{spec.format(self.hi)})"
+
+
+# ---------------------------------------------------------------- processes
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def proc_children(pid):
+    """Every live descendant of pid (uvicorn workers are children of the master)."""
+    parents = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        fields = stat[stat.rfind(")") + 2:].split()
+        parents.setdefault(int(fields[1]), []).append(int(entry))
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        for c in parents.get(p, []):
+            out.append(c)
+            todo.append(c)
+    return out
+
+
+def proc_cpu_ticks(pid):
+    """utime + stime of pid, in clock ticks (fields 14 and 15 of /proc/PID/stat)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            stat = f.read()
+    except OSError:
+        return 0
+    fields = stat[stat.rfind(")") + 2:].split()
+    return int(fields[11]) + int(fields[12])
+
+
+def proc_rss_kb(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise RuntimeError(f"no VmRSS for pid {pid}")
+
+
+class Target:
+    """One server under test: started, waited for, measured and stopped."""
+
+    def __init__(self, name, argv, secret, port=None, base_path="/afi", reads_url=False):
+        self.name = name
+        self.argv = argv
+        self.secret = secret
+        self.log = tempfile.NamedTemporaryFile(prefix=f"bench-{name}-", suffix=".log", delete=False)
+        env = dict(os.environ, AFI_SECRET=secret)
+        self.proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE if reads_url else self.log,
+                                     stderr=self.log, stdin=subprocess.DEVNULL,
+                                     start_new_session=True)
+        try:
+            if reads_url:
+                line = self.proc.stdout.readline().decode(errors="replace").strip()
+                if not line.startswith("listening on "):
+                    raise RuntimeError(f"{name} printed {line!r} instead of 'listening on URL'")
+                self.base = line[len("listening on "):]
+            else:
+                self.base = f"http://127.0.0.1:{port}{base_path}"
+            self.wait_health()
+        except Exception:
+            self.stop()
+            raise
+        u = urllib.request.urlparse(self.base)
+        self.host, self.port, self.base_path = u.hostname, u.port, u.path
+
+    def wait_health(self, timeout=30.0):
+        deadline = time.monotonic() + timeout
+        last = None
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{self.name} exited with {self.proc.returncode}: {self.log_tail()}")
+            try:
+                with urllib.request.urlopen(self.base + "/health", timeout=1) as r:
+                    if r.status == 200:
+                        return
+            except Exception as e:  # not up yet
+                last = e
+            time.sleep(0.05)
+        raise RuntimeError(f"{self.name} did not answer /health in {timeout:.0f} s: {last}")
+
+    def log_tail(self):
+        try:
+            with open(self.log.name, errors="replace") as f:
+                return f.read()[-400:].strip() or "(empty log)"
+        except OSError:
+            return "(no log)"
+
+    def pids(self):
+        return [self.proc.pid] + proc_children(self.proc.pid)
+
+    def cpu_ticks(self):
+        return sum(proc_cpu_ticks(p) for p in self.pids())
+
+    def rss_kb(self):
+        return proc_rss_kb(self.proc.pid)
+
+    def call(self, method, path, body=None, token=None, timeout=30):
+        """One request on a fresh connection: (status, parsed JSON or None)."""
+        conn = http.client.HTTPConnection(self.host, self.port, timeout=timeout)
+        try:
+            headers = {}
+            if token:
+                headers["Authorization"] = "Bearer " + token
+            data = None
+            if body is not None:
+                data = json.dumps(body).encode()
+                headers["Content-Type"] = "application/json"
+            conn.request(method, self.base_path + path, body=data, headers=headers)
+            r = conn.getresponse()
+            raw = r.read()
+            try:
+                return r.status, json.loads(raw)
+            except ValueError:
+                return r.status, None
+        finally:
+            conn.close()
+
+    def stop(self):
+        if self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        if self.proc.stdout:
+            self.proc.stdout.close()
+        self.log.close()
+        os.unlink(self.log.name)
+
+
+# ---------------------------------------------------------------- tokens
+
+def mint(secret, sub, role=None, ttl=7200):
+    import jwt  # PyJWT, Debian's python3-jwt
+    now = int(time.time())
+    claims = {"sub": sub, "exp": now + ttl, "iat": now, "jti": secrets.token_hex(8)}
+    if role:
+        claims["role"] = role
+    return jwt.encode(claims, secret, algorithm="HS256")
+
+
+# ---------------------------------------------------------------- the bench
+
+class Bench:
+    def __init__(self, args):
+        self.args = args
+        self.runs = args.runs
+        self.duration = args.duration
+        self.secret = secrets.token_hex(32)
+        self.tmp = tempfile.mkdtemp(prefix="afi-bench-")
+        self.commands = []       # (what, command line) as run, secrets elided
+        self.missing = []        # "not measured" lines
+        self.notes = []
+        self.results = {}
+        self.goals = []
+
+    def note_cmd(self, what, argv, env=None):
+        envs = " ".join(f"{k}={shlex.quote(v)}" for k, v in (env or {}).items())
+        line = (envs + " " if envs else "") + " ".join(shlex.quote(a) for a in argv)
+        line = line.replace(self.secret, "$AFI_SECRET")
+        if (what, line) not in self.commands:
+            self.commands.append((what, line))
+
+    def not_measured(self, what, why):
+        line = f"not measured: {what}: {why}"
+        print("bench: " + line, file=sys.stderr)
+        self.missing.append(line)
+
+    # ------------------------------------------------------------ targets
+
+    def start(self, kind, **kw):
+        """Starts one kind of target; returns (Target, None) or (None, why)."""
+        try:
+            if kind == "reference":
+                if not os.access(SERVER, os.X_OK):
+                    return None, f"{rel(SERVER)} missing"
+                argv = [SERVER, "--port", "0"]
+                self.note_cmd("reference server", argv, {"AFI_SECRET": "$AFI_SECRET"})
+                return Target(kind, argv, self.secret, reads_url=True), None
+            if kind == "static":
+                if not os.access(STATIC, os.X_OK):
+                    return None, f"{rel(STATIC)} missing (scripts/bench.sh builds it)"
+                argv = [STATIC, "--port", "0", "--threads", str(self.args.static_threads)]
+                self.note_cmd("static baseline", argv)
+                return Target(kind, argv, self.secret, reads_url=True), None
+            if kind.startswith("fastapi"):
+                if not os.path.exists(FASTAPI):
+                    return None, f"{rel(FASTAPI)} missing"
+                port = free_port()
+                argv = [PYTHON, FASTAPI, "--port", str(port)]
+                if kind == "fastapi-fast":
+                    argv.append("--fast")
+                self.note_cmd(f"FastAPI port ({kind})", argv[:3] + ["PORT"] + argv[4:],
+                              {"AFI_SECRET": "$AFI_SECRET"})
+                return Target(kind, argv, self.secret, port=port), None
+        except Exception as e:  # a target that does not start is reported, not fatal
+            return None, f"{kind} did not start: {e}"
+        raise ValueError(kind)
+
+    def preflight(self, t, token, verified=True):
+        """The echo call answers 200 with the right result, and (verified) a forged token is 401."""
+        st, body = t.call("POST", "/call/echo", {"text": "hello"}, token=token)
+        if st != 200 or not isinstance(body, dict) or body.get("result") != {"message": "hello"}:
+            return f"echo answered {st} {json.dumps(body)[:200]}"
+        if verified:
+            forged = mint("x" * 48, "bench-forger")
+            st, body = t.call("POST", "/call/echo", {"text": "hello"}, token=forged)
+            if st != 401:
+                return f"a token signed with another secret got {st}, not 401: the token is not verified"
+        return None
+
+    # ------------------------------------------------------------ wrk
+
+    def wrk(self, t, script, conns, duration, env=None, limit=None, threads=2):
+        """One wrk run against t; returns a dict (rps, latency, cpu_us, requests) or raises."""
+        env = dict(env or {})
+        env.update(BENCH_LUA_DIR=LUA, BENCH_BASE_PATH=t.base_path, BENCH_THREADS=str(threads))
+        done_file = None
+        if limit is not None:
+            done_file = os.path.join(self.tmp, f"done-{time.monotonic_ns()}")
+            env.update(BENCH_LIMIT=str(limit), BENCH_DONE_FILE=done_file)
+        argv = ["wrk", f"-t{threads}", f"-c{conns}", f"-d{duration}s", "--timeout", "10s",
+                "-s", os.path.join(LUA, script), t.base + "/health"]
+        shown = {k: v for k, v in env.items() if k not in ("BENCH_TOKEN", "BENCH_LUA_DIR", "BENCH_DONE_FILE")}
+        if "BENCH_TOKEN" in env:
+            shown["BENCH_TOKEN"] = "<HS256 JWT>"
+        self.note_cmd(f"wrk {script}", [a.replace(LUA + "/", "harness/bench/lua/") for a in argv], shown)
+        cpu0 = t.cpu_ticks()
+        p = subprocess.Popen(argv, env=dict(os.environ, **env), stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+        if done_file:
+            # wrk sleeps its whole -d even once every thread stopped: SIGINT ends it early.
+            deadline = time.monotonic() + duration + 5
+            while p.poll() is None and time.monotonic() < deadline:
+                try:
+                    with open(done_file) as f:
+                        if len(f.read().split()) >= threads:
+                            p.send_signal(signal.SIGINT)
+                            break
+                except OSError:
+                    pass
+                time.sleep(0.02)
+        try:
+            out, err = p.communicate(timeout=duration + 60)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            out, err = p.communicate()
+        cpu1 = t.cpu_ticks()
+        line = next((l for l in out.splitlines() if l.startswith("BENCHJSON ")), None)
+        if p.returncode != 0 or line is None:
+            raise RuntimeError(f"wrk failed ({p.returncode}): {(err or out)[-300:]}")
+        r = json.loads(line[len("BENCHJSON "):])
+        errs = r["errors"]
+        if errs["status"]:
+            raise RuntimeError(f"{errs['status']} of {r['requests']} answers were not 2xx/3xx")
+        bad = errs["connect"] + errs["read"] + errs["write"] + errs["timeout"]
+        if bad:
+            raise RuntimeError(f"socket errors {errs}")
+        if r["requests"] == 0:
+            raise RuntimeError("no request completed")
+        r["rps"] = r["requests"] / (r["duration_us"] / 1e6)
+        r["cpu_us"] = (cpu1 - cpu0) / CLK_TCK * 1e6 / r["requests"]
+        return r
+
+    def wrk_series(self, t, script, conns, env=None):
+        """A warm-up then self.runs measured runs; returns {rps, p50, p99, cpu} Figures or raises."""
+        self.wrk(t, script, conns, 1, env)
+        rs = [self.wrk(t, script, conns, self.duration, env) for _ in range(self.runs)]
+        return {
+            "rps": Figure([r["rps"] for r in rs]),
+            "p50": Figure([r["latency_us"]["p50"] / 1000 for r in rs]),
+            "p99": Figure([r["latency_us"]["p99"] / 1000 for r in rs]),
+            "cpu": Figure([r["cpu_us"] for r in rs]),
+            "requests": sum(r["requests"] for r in rs),
+        }
+
+    # ------------------------------------------------------------ 1. throughput
+
+    def section_throughput(self):
+        kinds = [("static", "static baseline (libmicrohttpd, fixed body)", False),
+                 ("reference", "reference server", True),
+                 ("fastapi", "FastAPI port, default (1 worker)", True),
+                 ("fastapi-fast", "FastAPI port, --fast (2 workers, uvloop, httptools)", True)]
+        rows = {}
+        mixed = {}
+        for kind, label, verified in kinds:
+            t, why = self.start(kind)
+            if t is None:
+                self.not_measured(f"echo throughput of the {label}", why)
+                continue
+            try:
+                token = mint(self.secret, "bench-echo")
+                why = self.preflight(t, token, verified)
+                if why:
+                    self.not_measured(f"echo throughput of the {label}", why)
+                    continue
+                env = {"BENCH_TOKEN": token}
+                for conns in (1, 32):
+                    try:
+                        rows[(kind, conns)] = self.wrk_series(t, "echo.lua", conns, env)
+                    except Exception as e:
+                        self.not_measured(f"echo at {conns} connections, {label}", str(e))
+                if kind == "static":
+                    continue
+                try:
+                    mixed[kind] = self.mixed_series(t)
+                except Exception as e:
+                    self.not_measured(f"mixed workload, {label}", str(e))
+            finally:
+                t.stop()
+        self.results["throughput"] = (kinds, rows, mixed)
+
+    def viewer_tokens(self, n, prefix):
+        path = os.path.join(self.tmp, f"tokens-{prefix}.txt")
+        with open(path, "w") as f:
+            for i in range(n):
+                f.write(mint(self.secret, f"{prefix}-{i}") + "\n")
+        return path
+
+    def mixed_series(self, t):
+        tokens = self.viewer_tokens(100, "mixed")
+        with open(tokens) as f:
+            one = f.readline().strip()
+        st, body = t.call("POST", "/call/kv_set", {"key": "personal:k0", "value": 1}, token=one)
+        if st != 200:
+            raise RuntimeError(f"kv_set answered {st} {json.dumps(body)[:200]}")
+        st, body = t.call("GET", "/context/user", token=one)
+        if st != 200:
+            raise RuntimeError(f"GET /context/user answered {st} {json.dumps(body)[:200]}")
+        return self.wrk_series(t, "mixed.lua", 32, {"BENCH_TOKENS": tokens, "BENCH_KEYS": "3"})
+
+    # ------------------------------------------------------------ 2. memory
+
+    def section_memory(self):
+        t, why = self.start("reference")
+        if t is None:
+            self.not_measured("reference server memory", why)
+            return
+        try:
+            tokens = self.viewer_tokens(100, "mem")
+            idle = t.rss_kb()
+            rounds = []
+            for _ in range(2):
+                r = self.wrk(t, "mixed.lua", 32, 120, limit=50_000,
+                             env={"BENCH_TOKENS": tokens, "BENCH_KEYS": "3"})
+                time.sleep(0.5)
+                rounds.append((r["requests"], t.rss_kb()))
+            st, body = t.call("POST", "/call/kv_list", {"scope": "personal"},
+                              token=mint(self.secret, "mem-0"))
+            keys = len(body["result"]["keys"]) if st == 200 and isinstance(body, dict) else None
+            self.results["memory"] = {"idle": idle, "rounds": rounds, "keys_viewer0": keys}
+        except Exception as e:
+            self.not_measured("reference server memory", str(e))
+        finally:
+            t.stop()
+
+    # ------------------------------------------------------------ 4b. store size
+
+    def section_keys(self):
+        t, why = self.start("reference")
+        if t is None:
+            self.not_measured("throughput by store size", why)
+            return
+        rows = []
+        try:
+            token = mint(self.secret, "bench-kv")
+            for n in (1000, 10_000, 100_000):
+                self.wrk(t, "kv_fill.lua", 8, 300, limit=n // 2,
+                         env={"BENCH_TOKEN": token, "BENCH_NKEYS": str(n)})
+                st, body = t.call("POST", "/call/kv_list", {"scope": "personal"}, token=token)
+                got = len(body["result"]["keys"]) if st == 200 and isinstance(body, dict) else None
+                if got != n:
+                    raise RuntimeError(f"after filling {n} keys kv_list shows {got} (status {st})")
+                rows.append((n, self.wrk_series(t, "kv_get.lua", 32,
+                                                {"BENCH_TOKEN": token, "BENCH_NKEYS": str(n)})))
+        except Exception as e:
+            self.not_measured("throughput by store size (remaining sizes)", str(e))
+        finally:
+            t.stop()
+        self.results["keys"] = rows
+
+    # ------------------------------------------------------------ 3. runner
+
+    def section_runner(self):
+        self.not_measured("the conformance runner", "not written yet")
+
+    # ------------------------------------------------------------ goals
+
+    def goal(self, name, target, measured, ok, miss_by):
+        """One row of the goals table; miss_by says how far off a MISS is."""
+        if ok is None:
+            verdict = "not measured"
+        elif ok:
+            verdict = "PASS"
+        else:
+            verdict = f"MISS ({miss_by})"
+        self.goals.append((name, target, measured, verdict))
+
+    def evaluate_goals(self):
+        kinds, rows, mixed = self.results.get("throughput", ([], {}, {}))
+        ref32 = rows.get(("reference", 32))
+        st32 = rows.get(("static", 32))
+        fa32 = rows.get(("fastapi-fast", 32))
+        if ref32 and st32:
+            ratio = ref32["rps"].med / st32["rps"].med
+            self.goal("reference vs static baseline, echo, 32 connections", ">= 70%",
+                      f"{ratio:.0%} ({ref32['rps'].med:,.0f} vs {st32['rps'].med:,.0f} req/s)",
+                      ratio >= 0.70, f"{(0.70 - ratio) * 100:.0f} points short")
+        else:
+            self.goal("reference vs static baseline, echo, 32 connections", ">= 70%", "–", None, "")
+        if ref32 and fa32:
+            ratio = ref32["rps"].med / fa32["rps"].med
+            self.goal("reference vs FastAPI port (fastest), echo, 32 connections", ">= 6x",
+                      f"{ratio:.1f}x ({ref32['rps'].med:,.0f} vs {fa32['rps'].med:,.0f} req/s)",
+                      ratio >= 6, f"{6 / ratio:.2f}x too slow relative to the goal")
+        else:
+            self.goal("reference vs FastAPI port (fastest), echo, 32 connections", ">= 6x", "–", None, "")
+        if ref32:
+            cpu = ref32["cpu"].med
+            self.goal("reference server CPU per echo call (32 connections)", "<= 20 µs",
+                      f"{cpu:.1f} µs", cpu <= 20, f"{cpu - 20:.1f} µs over, {cpu / 20 - 1:.0%} too much")
+        else:
+            self.goal("reference server CPU per echo call (32 connections)", "<= 20 µs", "–", None, "")
+        if "reference" in mixed:
+            cpu = mixed["reference"]["cpu"].med
+            self.goal("reference server CPU per call, mixed workload", "<= 20 µs",
+                      f"{cpu:.1f} µs", cpu <= 20, f"{cpu - 20:.1f} µs over, {cpu / 20 - 1:.0%} too much")
+        run = self.results.get("runner")
+        if run and run.get("seq_ms_per_req"):
+            ms = run["seq_ms_per_req"].med
+            self.goal("runner time per request, --jobs 1", "< 0.1 ms", f"{ms:.3f} ms",
+                      ms < 0.1, f"{ms - 0.1:.3f} ms over, {ms / 0.1:.1f}x the goal")
+            if run.get("newman_ms_per_req"):
+                ratio = run["newman_ms_per_req"].med / ms
+                self.goal("runner vs newman, time per request", ">= 100x cheaper",
+                          f"{ratio:.0f}x", ratio >= 100, f"{100 / ratio:.1f}x short")
+            else:
+                self.goal("runner vs newman, time per request", ">= 100x cheaper", "–", None, "")
+        else:
+            self.goal("runner time per request, --jobs 1", "< 0.1 ms", "–", None, "")
+            self.goal("runner vs newman, time per request", ">= 100x cheaper", "–", None, "")
+        if run and run.get("wall_default"):
+            w = run["wall_default"].med
+            self.goal("core suite wall time, default --jobs", "< 1 s", f"{w:.3f} s", w < 1.0,
+                      f"{w - 1:.3f} s over")
+        else:
+            self.goal("core suite wall time, default --jobs", "< 1 s", "–", None, "")
+        mem = self.results.get("memory")
+        if mem:
+            (_, r1), (_, r2) = mem["rounds"]
+            growth = r2 - r1
+            self.goal("no memory growth between two 100 000-request rounds",
+                      f"<= {self.args.rss_tolerance_kb} KiB",
+                      f"{growth:+,d} KiB ({r1:,d} → {r2:,d} KiB)",
+                      growth <= self.args.rss_tolerance_kb,
+                      f"grew {growth - self.args.rss_tolerance_kb:,d} KiB past the tolerance")
+        else:
+            self.goal("no memory growth between two 100 000-request rounds", "0", "–", None, "")
+
+    # ------------------------------------------------------------ report
+
+    def versions(self):
+        def cmd(argv, pick=lambda s: s.splitlines()[0] if s else "?"):
+            try:
+                r = subprocess.run(argv, capture_output=True, text=True, timeout=30)
+                return pick((r.stdout or r.stderr).strip())
+            except Exception:
+                return "missing"
+
+        def pyver(mod):
+            r = subprocess.run([PYTHON, "-c", f"import {mod}; print({mod}.__version__)"],
+                               capture_output=True, text=True)
+            return r.stdout.strip() or "missing"
+
+        pc = " ".join(f"{p} {cmd(['pkg-config', '--modversion', p])}"
+                      for p in ("libmicrohttpd", "libcjson", "libjwt", "libcurl"))
+        cpu = "?"
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+        rows = [
+            ("machine", f"{cpu}, {os.cpu_count()} CPUs, {platform.system()} {platform.release()}"),
+            ("commit", cmd(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"]) +
+             (" (work tree has uncommitted changes)" if cmd(["git", "-C", ROOT, "status", "--porcelain"], lambda s: s) else "")),
+            ("compiler", cmd(["cc", "--version"])),
+            ("libraries", pc),
+            ("wrk", cmd(["wrk", "-v"])),
+            ("python", cmd([PYTHON, "--version"])),
+            ("fastapi / uvicorn / uvloop / httptools",
+             " / ".join(pyver(m) for m in ("fastapi", "uvicorn", "uvloop", "httptools"))),
+            ("node / newman", cmd(["node", "--version"]) + " / " +
+             (cmd([NEWMAN, "--version"]) if os.access(NEWMAN, os.X_OK) else "missing")),
+        ]
+        return rows
+
+    def write(self, path, started, load0):
+        self.evaluate_goals()
+        load1 = open("/proc/loadavg").read().split()[:3]
+        L = []
+        w = L.append
+        w("# AFI benchmarks")
+        w("")
+        w(f"Written by `make bench` (scripts/bench.sh → harness/bench/bench.py) on "
+          f"{started:%Y-%m-%d %H:%M} UTC in {time.monotonic() - self.t0:.0f} s. "
+          f"Everything was measured in this one run, on this machine, over loopback. "
+          f"Each figure is the median of {self.runs} runs with (min–max); each wrk run lasts "
+          f"{self.duration} s after a 1 s warm-up, with `wrk -t2` (the load generator shares "
+          f"the machine's CPUs with the server, so every server figure here is a floor).")
+        w("")
+        w(f"Load average at the start: {' '.join(load0)}; at the end: {' '.join(load1)} "
+          f"(a busy machine makes every figure noisy).")
+        w("")
+        w("## Goals")
+        w("")
+        w("| goal | target | measured (medians) | verdict |")
+        w("|---|---|---|---|")
+        for g in self.goals:
+            w("| " + " | ".join(g) + " |")
+        w("")
+        self.write_throughput(w)
+        self.write_memory(w)
+        self.write_runner(w)
+        self.write_scaling(w)
+        if self.missing or self.notes:
+            w("## Not measured, notes")
+            w("")
+            for m in self.missing:
+                w(f"- {m}")
+            for n in self.notes:
+                w(f"- {n}")
+            w("")
+        w("## Versions")
+        w("")
+        w("| what | version |")
+        w("|---|---|")
+        for k, v in self.versions():
+            w(f"| {k} | {v} |")
+        w("")
+        w("## Commands")
+        w("")
+        w("Every command the bench ran, once per distinct form (`$AFI_SECRET` is a fresh "
+          "random 64-hex-digit secret; tokens are HS256 JWTs minted with PyJWT):")
+        w("")
+        w("```")
+        for what, line in self.commands:
+            w(f"# {what}")
+            w(line)
+        w("```")
+        w("")
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w") as f:
+            f.write("\n".join(L))
+
+    def write_throughput(self, w):
+        kinds, rows, mixed = self.results.get("throughput", ([], {}, {}))
+        w("## 1. Echo call throughput")
+        w("")
+        w("`POST /call/echo {\"text\":\"hello\"}` with `Authorization: Bearer <HS256 JWT>` "
+          "(the server verifies it: before measuring, the bench checks that the answer is the "
+          "echo result and that a token signed with another secret gets 401), keep-alive. "
+          "Server CPU per call is utime+stime of the server's processes (/proc/PID/stat, "
+          "uvicorn workers included) over the run, divided by the requests wrk completed.")
+        w("")
+        w("| target | connections | requests/s | p50 ms | p99 ms | server CPU µs/call |")
+        w("|---|---|---|---|---|---|")
+        for kind, label, _ in kinds:
+            for c in (1, 32):
+                r = rows.get((kind, c))
+                if r is None:
+                    w(f"| {label} | {c} | not measured | | | |")
+                    continue
+                w(f"| {label} | {c} | {r['rps'].fmt()} | {r['p50'].fmt('{:.3f}')} | "
+                  f"{r['p99'].fmt('{:.3f}')} | {r['cpu'].fmt('{:.1f}')} |")
+        w("")
+        w("### Mixed workload")
+        w("")
+        w("100 viewers (100 pre-minted tokens, rotated per request), each with 3 personal "
+          "keys, cycling kv_set, kv_get and GET /context/user; 32 connections.")
+        w("")
+        w("| target | requests/s | p50 ms | p99 ms | server CPU µs/call |")
+        w("|---|---|---|---|---|")
+        for kind, label, _ in kinds:
+            if kind == "static":
+                continue
+            r = mixed.get(kind)
+            if r is None:
+                w(f"| {label} | not measured | | | |")
+                continue
+            w(f"| {label} | {r['rps'].fmt()} | {r['p50'].fmt('{:.3f}')} | "
+              f"{r['p99'].fmt('{:.3f}')} | {r['cpu'].fmt('{:.1f}')} |")
+        w("")
+
+    def write_memory(self, w):
+        w("## 2. Reference server memory")
+        w("")
+        mem = self.results.get("memory")
+        if not mem:
+            w("Not measured (see below).")
+            w("")
+            return
+        w("VmRSS of a fresh reference server (/proc/PID/status): idle after start, then after "
+          "each of two rounds of the mixed workload (at least 100 000 requests each, 32 "
+          "connections, 100 viewers × 3 keys = 300 keys). Growth between the rounds would be "
+          f"a leak; the goal allows {self.args.rss_tolerance_kb} KiB of allocator noise.")
+        w("")
+        w("| moment | requests so far | VmRSS KiB |")
+        w("|---|---|---|")
+        w(f"| idle | 0 | {mem['idle']:,d} |")
+        total = 0
+        for i, (n, rss) in enumerate(mem["rounds"], 1):
+            total += n
+            w(f"| after round {i} | {total:,d} | {rss:,d} |")
+        w("")
+        if mem.get("keys_viewer0") is not None:
+            w(f"(Check: viewer 0 holds {mem['keys_viewer0']} personal keys at the end.)")
+            w("")
+
+    def write_runner(self, w):
+        w("## 3. The conformance runner")
+        w("")
+        run = self.results.get("runner")
+        if not run:
+            w("Not measured (see below).")
+            w("")
+            return
+        for line in run["text"]:
+            w(line)
+        w("")
+
+    def write_scaling(self, w):
+        w("## 4. How cost grows with work")
+        w("")
+        w("### Runner: the core suite replicated")
+        w("")
+        rep = self.results.get("replicated")
+        if rep:
+            for line in rep:
+                w(line)
+        else:
+            w("Not measured (see below).")
+        w("")
+        w("### Reference server: kv_get throughput by store size")
+        w("")
+        rows = self.results.get("keys")
+        if not rows:
+            w("Not measured (see below).")
+            w("")
+            return
+        w("One viewer's personal keys, filled with kv_set (and checked with kv_list), then "
+          "kv_get of a random key, 32 connections.")
+        w("")
+        w("| keys in the store | requests/s | p50 ms | p99 ms | server CPU µs/call | vs 1 000 keys |")
+        w("|---|---|---|---|---|---|")
+        base = rows[0][1]["rps"].med
+        for n, r in rows:
+            w(f"| {n:,d} | {r['rps'].fmt()} | {r['p50'].fmt('{:.3f}')} | {r['p99'].fmt('{:.3f}')} | "
+              f"{r['cpu'].fmt('{:.1f}')} | {r['rps'].med / base:.0%} |")
+        w("")
+
+
+SECTIONS = ("throughput", "memory", "runner", "keys")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--out", default=os.path.join(ROOT, "reports", "bench.md"))
+    ap.add_argument("--runs", type=int, default=int(os.environ.get("BENCH_RUNS", "3")))
+    ap.add_argument("--duration", type=int, default=int(os.environ.get("BENCH_DURATION", "5")),
+                    help="seconds per measured wrk run")
+    ap.add_argument("--static-threads", type=int, default=2)
+    ap.add_argument("--rss-tolerance-kb", type=int, default=64)
+    ap.add_argument("--only", default=",".join(SECTIONS),
+                    help="comma-separated sections: " + ", ".join(SECTIONS))
+    args = ap.parse_args()
+    if args.runs < 3:
+        print("bench: --runs below 3 gives no meaningful median; using it anyway", file=sys.stderr)
+    if shutil.which("wrk") is None:
+        print("bench: wrk is missing (make deps-bench installs it)", file=sys.stderr)
+        return 2
+    b = Bench(args)
+    b.t0 = time.monotonic()
+    started = datetime.datetime.now(datetime.timezone.utc)
+    load0 = open("/proc/loadavg").read().split()[:3]
+    only = args.only.split(",")
+    try:
+        for name in SECTIONS:
+            if name in only:
+                print(f"bench: {name}...", file=sys.stderr)
+                getattr(b, "section_" + name)()
+        b.write(args.out, started, load0)
+    finally:
+        shutil.rmtree(b.tmp, ignore_errors=True)
+    print(f"bench: wrote {rel(args.out)} in {time.monotonic() - b.t0:.0f} s", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
