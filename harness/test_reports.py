@@ -103,8 +103,10 @@ def test_json_requirements_match_the_cases(run):
         assert req["status"] in REQ_STATUSES
         listed[req["id"]] = req
         cases = by_req.get(req["id"], [])
-        assert sorted(req["cases"]) == sorted(c["id"] for c in cases), req["id"]
         ran = [c for c in cases if c["status"] != "skipped"]
+        # the cases that ran are listed; skipped ones may be listed too (reports.md leaves it open)
+        assert len(req["cases"]) == len(set(req["cases"])), req["id"]
+        assert {c["id"] for c in ran} <= set(req["cases"]) <= {c["id"] for c in cases}, req["id"]
         if not ran:
             assert req["status"] == "untested", req
         elif any(c["status"] == "failed" for c in ran):
@@ -206,10 +208,13 @@ def test_tap_version_plan_and_one_point_per_case(run):
     cases = all_cases(run.report)
     assert plan == len(cases) == len(points)
     assert [int(m.group(2)) for _, m in points] == list(range(1, plan + 1))
+    def names(c, m):
+        return re.search(rf"(?<![a-z0-9.-]){re.escape(c['id'])}(?![a-z0-9.-])", m.group(3))
+
     for c in cases:
-        assert sum(c["id"] in m.group(3) for _, m in points) == 1, c["id"]
+        assert sum(bool(names(c, m)) for _, m in points) == 1, c["id"]
     for _, m in points:
-        c = next(c for c in cases if c["id"] in m.group(3))
+        c = next(c for c in cases if names(c, m))
         if c["status"] == "failed":
             assert m.group(1) == "not ok", m.group(0)
         elif c["status"] == "passed":
