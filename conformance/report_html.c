@@ -353,7 +353,8 @@ static void areas(struct report_buf *b, const cJSON *doc)
         const struct report_status_tally *c = &a[i].counts;
         int bad = report_status_tally_failing(c);
         const char *st = bad ? "failed" : c->n[REPORT_WARNED] ? "warned"
-                         : c->n[REPORT_PASSED] ? "passed" : "untested";
+                         : c->n[REPORT_PASSED] ? "passed"
+                         : c->n[REPORT_SKIPPED] ? "skipped" : "untested";
 
         report_buf_puts(b, "<tr><td><b>");
         esc(b, a[i].name);

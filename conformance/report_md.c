@@ -39,7 +39,8 @@ static void areas_table(struct report_buf *b, const cJSON *doc)
         const struct report_status_tally *c = &areas[i].counts;
         int bad = report_status_tally_failing(c);
 
-        report_buf_printf(b, "| %s ", bad ? "❌" : c->n[REPORT_WARNED] ? "⚠️" : "✅");
+        report_buf_printf(b, "| %s ", bad ? "❌" : c->n[REPORT_WARNED] ? "⚠️"
+                                      : c->n[REPORT_PASSED] ? "✅" : "➖");
         report_buf_md(b, areas[i].name);
         report_buf_printf(b, " | %d | %d | %d | %d | %d | %d | %d |\n", c->total,
                           c->n[REPORT_PASSED], c->n[REPORT_FAILED], c->n[REPORT_WARNED],
