@@ -576,3 +576,87 @@ def test_matrix_refuses_a_file_that_is_not_a_report(tmp_path):
     cp = conformance("matrix", str(bogus), "--html", str(tmp_path / "m.html"))
     assert cp.returncode == 2, output_of(cp)
     assert "bogus.json" in cp.stderr, cp.stderr
+
+
+# --- the checks the runner adds to every step (docs/fixtures.md) ---------------------------------
+
+
+def _rw_case(cid, name, status, tags=()):
+    return {"id": cid, "title": f"{name} answers {status}", "requirements": ["CALL-1"],
+            "level": "core", "tags": list(tags),
+            "steps": [{"name": f"POST /call/{name}",
+                       "request": {"method": "POST", "path": f"/call/{name}", "json": {}},
+                       "expect": {"status": status}}]}
+
+
+def test_run_wide_checks_name_their_own_requirement(tmp_path):
+    """Every case's own expectation (the status) holds; each answer breaks one run-wide rule."""
+    schema = profile_schema_document()
+    broken_health = threading.Event()
+
+    def handler(method, path, headers, body):
+        p = path.split("?")[0]
+        if p == "/afi/health":
+            if broken_health.is_set():
+                return json_answer(503, {"error": {"code": "internal_error", "message": "down",
+                                                   "details": None}})
+            return json_answer(200, {"status": "ok"})
+        if p == "/afi/schema":
+            return 200, [("Content-Type", "application/json")], schema
+        if p == "/afi/call/echo":  # the result violates the target's own exported schema
+            return json_answer(200, {"result": {"message": 5}, "invalidate": []})
+        if p == "/afi/call/site_info":  # invalidate unsorted
+            return json_answer(200, {"result": {"name": "x", "afi_version": "1"},
+                                     "invalidate": ["function:b", "function:a"]})
+        if p == "/afi/call/whoami":  # no WWW-Authenticate
+            return json_answer(401, {"error": {"code": "unauthenticated", "message": "who?",
+                                               "details": None}})
+        if p == "/afi/call/add":  # not the envelope
+            return 404, [("Content-Type", "text/html")], b"<h1>not here</h1>"
+        if p == "/afi/call/fail":  # a code of another status
+            return json_answer(500, {"error": {"code": "not_found", "message": "x",
+                                               "details": None}})
+        if p == "/afi/call/sleep":  # fine, but /health dies afterwards
+            broken_health.set()
+            return json_answer(200, {"result": {"slept": 0}, "invalidate": []})
+        return json_answer(404, {"error": {"code": "not_found", "message": "x", "details": None}})
+
+    t = FakeTarget(handler)
+    try:
+        suite = write_suite(tmp_path, "rw", [
+            _rw_case("rw.schema", "echo", 200), _rw_case("rw.sorted", "site_info", 200),
+            _rw_case("rw.www", "whoami", 401),
+            _rw_case("rw.envelope", "add", 404), _rw_case("rw.pairing", "fail", 500),
+            _rw_case("rw.rob", "sleep", 200, tags=["robustness"])], area="CALL")
+        cp, rep = json_report(tmp_path, "rw", "run", "--target", t.base, "--suite", suite, *SPEC,
+                              "--jobs", "1", secret="r" * 40)
+    finally:
+        t.stop()
+    assert cp.returncode == 1 and rep, output_of(cp)
+    reqs = {c["id"]: {f["requirement"] for f in c["failures"]}
+            for s in rep["suites"] for c in s["cases"]}
+    assert "SCH-3" in reqs["rw.schema"], reqs
+    assert "CALL-5" in reqs["rw.sorted"], reqs
+    assert "ENV-7" in reqs["rw.www"], reqs
+    assert "ENV-1" in reqs["rw.envelope"], reqs
+    assert "ENV-2" in reqs["rw.pairing"], reqs
+    assert "ROB-1" in reqs["rw.rob"], reqs
+    schema_msgs = [f["message"] for s in rep["suites"] for c in s["cases"] if c["id"] == "rw.schema"
+                   for f in c["failures"] if f["requirement"] == "SCH-3"]
+    assert any("echo" in m and "type" in m for m in schema_msgs), schema_msgs
+    block = "\n".join(_failure_block(cp.stdout, "rw.schema"))
+    assert "SCH-3" in block and "echo" in block, block
+
+
+def test_help_subcommand_form():
+    cp = conformance("help", "run")
+    assert cp.returncode == 0 and "--target" in cp.stdout, output_of(cp)
+
+
+def test_report_creates_missing_directories(reference, tmp_path):
+    suite = write_suite(tmp_path, "dirs", [health_case("dirs.one")])
+    out = tmp_path / "a" / "b" / "r.json"
+    cp = conformance("run", "--target", reference.base, "--suite", suite, *SPEC,
+                     "--report", f"json:{out}", secret=reference.secret)
+    assert cp.returncode == 0, output_of(cp)
+    assert json.loads(out.read_text())["summary"]["passed"] == 1

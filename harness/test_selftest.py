@@ -9,7 +9,7 @@ passes against the unmutated reference (the control run through the identity pro
 A surviving mutant fails its own test id and names the rule the suite leaves unguarded.
 The score is written to reports/mutation.md and reports/mutation.json.
 
-AFI_SELFTEST_WORKERS (default 3) is how many suite runs go at once.
+AFI_SELFTEST_WORKERS (default 8; most of a run is the 5 s prof.sleep-max case, not CPU) is how many suite runs go at once.
 """
 import concurrent.futures
 import os
@@ -117,7 +117,7 @@ def mutation(request, tmp_path_factory):
                 order.append(ports.pop(0))
             order.extend(proxied[:2])
             del proxied[:2]
-        workers = int(os.environ.get("AFI_SELFTEST_WORKERS", "3"))
+        workers = int(os.environ.get("AFI_SELFTEST_WORKERS", "8"))
         with concurrent.futures.ThreadPoolExecutor(workers) as pool:
             futures = {k: pool.submit(run_one, k, proxy.url, secret, workdir, passed)
                        for k in order}

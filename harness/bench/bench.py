@@ -305,8 +305,9 @@ class Bench:
 
     # ------------------------------------------------------------ wrk
 
-    def wrk(self, t, script, conns, duration, env=None, limit=None, threads=2):
+    def wrk(self, t, script, conns, duration, env=None, limit=None):
         """One wrk run against t; returns a dict (rps, latency, cpu_us, requests) or raises."""
+        threads = min(2, conns)  # wrk -t2, except that one connection can only have one thread
         env = dict(env or {})
         env.update(BENCH_LUA_DIR=LUA, BENCH_BASE_PATH=t.base_path, BENCH_THREADS=str(threads))
         done_file = None
