@@ -8,7 +8,8 @@ from .faults import fault
 
 def etag(secret: bytes, sub: str, context: str, members, data: dict) -> str:
     """CTX-4: HMAC-SHA256 keyed with the secret over sub, context and each member's
-    name, rev and compact result; sub is "" for public bundles (same tag for everyone)."""
+    name, rev and compact result; sub is "" for public bundles (same tag for everyone).
+    Results are hashed, so a write the viewer can see changes the tag (INV-2)."""
     if fault("etag_shared"):
         plain = "\0".join([context] + [f"{fn.name}\0{fn.rev}" for fn in members])
         return '"' + hashlib.sha256(plain.encode()).hexdigest()[:32] + '"'

@@ -34,7 +34,8 @@ def _owner(call: Call, key: str) -> str:
 
 
 def _check_shared_write(call: Call, key: str) -> None:
-    """SCOPE-3: writing a shared key needs WRITER (decided after validation, CALL-4)."""
+    """SCOPE-3: writing a shared key needs WRITER (decided after validation, CALL-4),
+    and before anything is written (CALL-6: a failed call changes nothing)."""
     if key.startswith("shared:") and not fault("shared_write_any_role") \
             and not role_at_least(call.viewer.role, "WRITER"):
         raise AfiError("forbidden", "writing a shared: key needs the role WRITER or higher")

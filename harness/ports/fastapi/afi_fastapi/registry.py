@@ -10,7 +10,7 @@ from typing import Awaitable, Callable, Dict, Optional, Tuple
 from . import functions as f
 from .auth import ROLES
 
-# Named schema pieces of protocol.md section 10.
+# Named schema pieces of protocol.md section 10. SCOPE-1: the key pattern.
 KEY = {"type": "string", "pattern": "^(personal|shared):[A-Za-z0-9_.-]{1,128}$"}
 TRUE = {"type": "boolean", "const": True}
 STRING = {"type": "string"}

@@ -93,7 +93,7 @@ async def call(request: Request, fn) -> Response:
         raise validation_error(violations)
     defaults = {n: schema["default"] for n, schema in fn.args.items() if "default" in schema}
     result = await fn.handler(Call(viewer, STORE), {**defaults, **args})
-    # INV-1: exactly the declared affects, sorted and unique.
+    # CALL-5 / INV-1: {result, invalidate}; exactly the declared affects, sorted and unique.
     return json_response({"result": result, "invalidate": sorted(set(fn.affects))})
 
 

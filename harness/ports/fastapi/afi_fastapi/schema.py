@@ -1,4 +1,8 @@
-"""The OpenAPI 3.1 export of the registry (SCH-2, SCH-3), built once at startup."""
+"""The OpenAPI 3.1 export of the registry (SCH-2, SCH-3), built once at startup.
+
+SCH-4: its canonical form must equal fixtures/profile-schema.json; check with
+`build/conformance schema-diff --target URL`.
+"""
 from .registry import CONTEXTS, REGISTRY
 
 

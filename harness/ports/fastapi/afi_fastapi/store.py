@@ -69,7 +69,7 @@ class MemoryStore(Store):
         self._data = {}
         self._tombstones = {}  # only with the delete_keeps_rev fault
         self._revoked = set()
-        self._lock = threading.Lock()  # SCOPE-6: read-modify-write never interleaves
+        self._lock = threading.Lock()  # SCOPE-6, ROB-2: read-modify-write never interleaves
 
     async def get(self, owner, key):
         with self._lock:
