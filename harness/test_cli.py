@@ -660,3 +660,28 @@ def test_report_creates_missing_directories(reference, tmp_path):
                      "--report", f"json:{out}", secret=reference.secret)
     assert cp.returncode == 0, output_of(cp)
     assert json.loads(out.read_text())["summary"]["passed"] == 1
+
+
+def test_validate_a_directory_reports_every_broken_file():
+    cp = conformance("validate", *SPEC, BROKEN)
+    assert cp.returncode == 2, output_of(cp)
+    text = output_of(cp)
+    missing = [n for n in os.listdir(BROKEN) if n.endswith(".json") and n not in text]
+    assert not missing, f"validate of the directory does not report {missing}:\n{text}"
+
+
+def test_validate_the_fixtures_directory():
+    cp = conformance("validate", FIXTURES)
+    assert cp.returncode == 0, output_of(cp)
+
+
+def test_matrix_markdown(reference_run, failing_run, tmp_path):
+    md = tmp_path / "matrix.md"
+    cp = conformance("matrix", reference_run.paths["json"], failing_run.paths["json"],
+                     "--md", str(md))
+    assert cp.returncode == 0, output_of(cp)
+    text = md.read_text()
+    header = next(ln for ln in text.splitlines() if ln.startswith("|"))
+    assert "reference" in header and "failing-demo" in header, header
+    for rid, _, _ in requirement_ids():
+        assert re.search(rf"\b{rid}\b", text), f"{rid} has no row"

@@ -374,6 +374,13 @@ def test_call_3_media_type_case_insensitive_with_utf8_charset(afi):
     assert r.status == 200 and r.json()["result"] == {"message": "x"}, r
 
 
+@pytest.mark.parametrize("ctype", ["application/json; foo=bar", "application/json;charset=utf-8",
+                                   "APPLICATION/JSON"])
+def test_call_3_media_type_parameters_are_allowed(afi, ctype):
+    r = afi.call("echo", body=b'{"text":"x"}', headers={"Content-Type": ctype})
+    assert r.status == 200, (ctype, r)
+
+
 def test_call_3_missing_content_type_only_with_empty_body(afi):
     envelope(afi.call("echo", body=b'{"text":"x"}'), 415, "unsupported_media_type")
 
@@ -497,6 +504,8 @@ def test_auth_1_cookie_and_header_and_lowercase_scheme(afi):
     sub = afi.ok("whoami", cookie=tok)["sub"]
     assert sub.startswith("cookie-viewer-")
     r = afi.call("whoami", headers={"Authorization": "bearer " + tok})
+    assert r.status == 200 and r.json()["result"]["sub"] == sub
+    r = afi.call("whoami", headers={"Cookie": f"theme=dark; afi_viewer={tok}; lang=en"})
     assert r.status == 200 and r.json()["result"]["sub"] == sub
 
 
