@@ -331,6 +331,8 @@ def test_shards_are_disjoint_and_cover_the_run(reference, reference_run, tmp_pat
         cp, rep = json_report(tmp_path, f"shard{k}", "run", "--target", reference.base,
                               "--shard", f"{k}/3", "--jobs", str(k), secret=reference.secret)
         assert cp.returncode == 0 and rep, output_of(cp)
+        assert rep.get("shard") == f"{k}/3", rep.get("shard")
+        assert rep["summary"]["total"] == len(report_case_ids(rep))
         shards.append(executed(rep))
     for a in range(3):
         for b in range(a + 1, 3):
@@ -431,6 +433,8 @@ BROKEN_CASES = {
     "bad-regex": ["$.cases[0].steps[0].expect.body.status"],
     "repeat-too-big": ["$.cases[0].steps[0].request.repeat"],
     "method-number": ["$.cases[1].steps[1].request.method"],
+    "unknown-key": ["$.cases[0].titel"],
+    "two-problems": ["$.cases[0].level", "$.cases[1].steps[0].expect.status"],
 }
 
 
@@ -685,3 +689,79 @@ def test_matrix_markdown(reference_run, failing_run, tmp_path):
     assert "reference" in header and "failing-demo" in header, header
     for rid, _, _ in requirement_ids():
         assert re.search(rf"\b{rid}\b", text), f"{rid} has no row"
+
+
+def test_runner_sends_only_what_the_step_asks(tmp_path):
+    """fixtures.md: besides the step's own headers, only Host, Accept: */* and Content-Length;
+    a POST without a body carries Content-Length: 0; the first failing step ends the case."""
+    seen = []
+    schema = profile_schema_document()
+
+    def handler(method, path, headers, body):
+        p = path.split("?")[0]
+        if p == "/afi/schema":
+            return 200, [("Content-Type", "application/json")], schema
+        if p == "/afi/health":
+            return json_answer(200, {"status": "ok"})
+        seen.append((method, p, [(k.lower(), v) for k, v in headers.items()], body))
+        return json_answer(200, {"context": "global", "data": {}})
+
+    t = FakeTarget(handler)
+    try:
+        case = {"id": "hdr.case", "title": "headers", "requirements": ["CTX-2"], "level": "core",
+                "steps": [
+                    {"name": "plain GET", "request": {"method": "GET", "path": "/context/global",
+                                                      "headers": {"X-Probe": "1"}},
+                     "expect": {"status": 200}},
+                    {"name": "bodiless POST", "request": {"method": "POST", "path": "/context/x"},
+                     "expect": {"status": 200, "body": {"context": "nope"}}},
+                    {"name": "never sent", "request": {"method": "GET", "path": "/context/never"},
+                     "expect": {"status": 200}}]}
+        suite = write_suite(tmp_path, "hdr", [case], area="CTX")
+        cp = conformance("run", "--target", t.base, "--suite", suite, *SPEC, "--jobs", "1",
+                         secret="h" * 40)
+    finally:
+        t.stop()
+    assert cp.returncode == 1, output_of(cp)
+    assert [(m, p) for m, p, _, _ in seen] == [("GET", "/afi/context/global"),
+                                               ("POST", "/afi/context/x")], seen
+    get_names = sorted(k for k, _ in seen[0][2])
+    assert get_names == ["accept", "host", "x-probe"], seen[0][2]
+    assert dict(seen[0][2])["accept"] == "*/*"
+    post = dict(seen[1][2])
+    assert sorted(post) == ["accept", "content-length", "host"], seen[1][2]
+    assert post["content-length"] == "0" and seen[1][3] == b""
+
+
+def test_runner_compares_numbers_and_keys_strictly(tmp_path):
+    """Answers are parsed strictly: 1.0 is not 1, 2^53 + 1 is not 2^53, duplicate keys are not
+    JSON. A control case with an exact answer passes."""
+    answers = {"/afi/context/float": b'{"n":1.0}', "/afi/context/big": b'{"n":9007199254740993}',
+               "/afi/context/dup": b'{"n":1,"n":1}', "/afi/context/exact": b'{"n":1}'}
+
+    def handler(method, path, headers, body):
+        p = path.split("?")[0]
+        if p == "/afi/health":
+            return json_answer(200, {"status": "ok"})
+        if p in answers:
+            return 200, [("Content-Type", "application/json")], answers[p]
+        return 200, [("Content-Type", "application/json")], profile_schema_document()
+
+    def case(cid, name, n):
+        return {"id": cid, "title": name, "requirements": ["CTX-2"], "level": "core",
+                "steps": [{"name": "GET", "request": {"method": "GET", "path": "/context/" + name},
+                           "expect": {"status": 200, "body": {"n": n}}}]}
+
+    t = FakeTarget(handler)
+    try:
+        suite = write_suite(tmp_path, "strict", [
+            case("strict.float", "float", 1), case("strict.big", "big", 9007199254740992),
+            case("strict.dup", "dup", 1), case("strict.exact", "exact", 1)], area="CTX")
+        cp, rep = json_report(tmp_path, "strict", "run", "--target", t.base, "--suite", suite,
+                              *SPEC, secret="n" * 40)
+    finally:
+        t.stop()
+    assert rep, output_of(cp)
+    assert report_case_ids(rep) == {"strict.float": "failed", "strict.big": "failed",
+                                    "strict.dup": "failed", "strict.exact": "passed"}, \
+        output_of(cp)
