@@ -765,3 +765,13 @@ def test_runner_compares_numbers_and_keys_strictly(tmp_path):
     assert report_case_ids(rep) == {"strict.float": "failed", "strict.big": "failed",
                                     "strict.dup": "failed", "strict.exact": "passed"}, \
         output_of(cp)
+
+
+def test_a_suite_outside_fixtures_finds_the_spec_by_default(reference, tmp_path):
+    """Ambiguity: `--spec` defaults to <fixtures>/../docs/protocol.md. A user who adds one suite
+    file of their own (`--suite /tmp/extra.json`) expects the tool's own protocol.md to be
+    found, as the default fixtures are ($AFI_FIXTURES, <exe>/../fixtures, ./fixtures)."""
+    suite = write_suite(tmp_path, "extra", [health_case("extra.health")])
+    cp = conformance("run", "--target", reference.base, "--suite", suite,
+                     secret=reference.secret)
+    assert cp.returncode == 0, output_of(cp)
