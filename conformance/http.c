@@ -3,11 +3,17 @@
 
 #include <ctype.h>
 #include <curl/curl.h>
+#include <errno.h>
+#include <netdb.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
 
 #define HTTP_MAX_BODY (64u << 20)
 
@@ -17,6 +23,7 @@ struct xfer {
     struct http_response *res;
     const struct http_request *req;
     size_t sent;
+    long timeout_ms;
 };
 
 struct http_client {
@@ -159,6 +166,7 @@ static void setup(struct http_client *c, struct xfer *x, const struct http_reque
     x->res = r;
     x->req = q;
     x->sent = 0;
+    x->timeout_ms = c->timeout_ms;
     r->error[0] = '\0';
     curl_easy_setopt(e, CURLOPT_URL, q->url);
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
@@ -199,12 +207,189 @@ static void setup(struct http_client *c, struct xfer *x, const struct http_reque
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->hdrs);
 }
 
+/* ---------- early answers ----------
+ * A target may answer (413, 401) before reading a large body and close the
+ * connection (CALL-3: it need not read the rest). libcurl 7.88 then reports a
+ * send error and drops the answer that already arrived. The same request is
+ * then replayed over a plain socket that keeps reading after the peer stops
+ * reading, so the answer the target gave is the one checked. */
+
+static void raw_append(char **b, size_t *n, size_t *cap, const char *s, size_t len)
+{
+    if (*n + len + 1 > *cap) {
+        while (*n + len + 1 > *cap)
+            *cap = *cap ? *cap * 2 : 4096;
+        *b = realloc(*b, *cap);
+    }
+    memcpy(*b + *n, s, len);
+    *n += len;
+    (*b)[*n] = '\0';
+}
+
+static long ms_since(const struct timespec *t0)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (t.tv_sec - t0->tv_sec) * 1000 + (t.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+/* Parses a complete answer in buf; returns 1 when complete, 0 when more is needed. */
+static int raw_parse(const char *buf, size_t n, int eof, struct http_response *r)
+{
+    const char *end = NULL;
+    for (size_t i = 0; i + 3 < n; i++)
+        if (!memcmp(buf + i, "\r\n\r\n", 4)) {
+            end = buf + i;
+            break;
+        }
+    if (!end)
+        return 0;
+    const char *body = end + 4;
+    size_t have = n - (size_t)(body - buf);
+    long clen = -1;
+    int chunked = 0;
+    const char *line = buf;
+    http_response_clear(r);
+    while (line < end) {
+        const char *nl = strstr(line, "\r\n");
+        if (!nl || nl > end)
+            nl = end;
+        if (line == buf) {
+            r->status = strtol(line + 9, NULL, 10);
+        } else {
+            struct http_response *ud = r;
+            on_header((char *)line, 1, (size_t)(nl - line), ud);
+            const char *c = memchr(line, ':', (size_t)(nl - line));
+            if (c && !strncasecmp(line, "content-length", 14))
+                clen = strtol(c + 1, NULL, 10);
+            if (c && !strncasecmp(line, "transfer-encoding", 17) && strstr(c, "chunked"))
+                chunked = 1;
+        }
+        line = nl + 2;
+    }
+    if (chunked) {
+        size_t pos = 0;
+        for (;;) {
+            char *e;
+            unsigned long sz = strtoul(body + pos, &e, 16);
+            const char *crlf = strstr(body + pos, "\r\n");
+            if (!crlf || (size_t)(crlf - body) >= have)
+                return eof;
+            pos = (size_t)(crlf - body) + 2;
+            if (sz == 0)
+                return 1;
+            if (pos + sz + 2 > have)
+                return eof;
+            on_body((char *)body + pos, 1, sz, r);
+            pos += sz + 2;
+        }
+    }
+    if (clen >= 0 && have < (size_t)clen && !eof)
+        return 0;
+    on_body((char *)body, 1, clen >= 0 && (size_t)clen < have ? (size_t)clen : have, r);
+    return clen >= 0 || eof;
+}
+
+int http_do_plain(const struct http_request *q, struct http_response *r, long timeout_ms)
+{
+    char host[256], port[16] = "80";
+    const char *u = q->url;
+    if (strncmp(u, "http://", 7))
+        return -1;
+    u += 7;
+    size_t hl = strcspn(u, ":/");
+    if (hl >= sizeof host)
+        return -1;
+    memcpy(host, u, hl);
+    host[hl] = '\0';
+    const char *path = strchr(u, '/');
+    if (u[hl] == ':')
+        snprintf(port, sizeof port, "%.*s", (int)strcspn(u + hl + 1, "/"), u + hl + 1);
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *ai = NULL;
+    if (getaddrinfo(host, port, &hints, &ai) || !ai)
+        return -1;
+    int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    int rc = -1;
+    char *out = NULL, *in = NULL;
+    size_t on = 0, ocap = 0, in_n = 0, in_cap = 0, sent = 0;
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    if (fd < 0 || (connect(fd, ai->ai_addr, ai->ai_addrlen) && errno != EINPROGRESS))
+        goto out;
+    char head[1024];
+    int n = snprintf(head, sizeof head, "%s %s HTTP/1.1\r\nHost: %.*s\r\nAccept: */*\r\n", q->method,
+                     path ? path : "/", (int)strcspn(u, "/"), u);
+    raw_append(&out, &on, &ocap, head, (size_t)n);
+    for (size_t i = 0; i < q->nheaders; i++) {
+        const char *c = strchr(q->headers[i], ':');
+        if (!c || !c[1])
+            continue;
+        raw_append(&out, &on, &ocap, q->headers[i], strlen(q->headers[i]));
+        raw_append(&out, &on, &ocap, "\r\n", 2);
+    }
+    n = snprintf(head, sizeof head, "Content-Length: %zu\r\n\r\n", q->body_len);
+    if (q->chunked)
+        n = snprintf(head, sizeof head, "\r\n%zx\r\n", q->body_len);
+    raw_append(&out, &on, &ocap, head, (size_t)n);
+    raw_append(&out, &on, &ocap, q->body ? q->body : "", q->body ? q->body_len : 0);
+    if (q->chunked)
+        raw_append(&out, &on, &ocap, "\r\n0\r\n\r\n", 7);
+    int sending = 1, eof = 0;
+    while (!eof) {
+        long left = timeout_ms - ms_since(&t0);
+        if (left <= 0)
+            break;
+        struct pollfd p = {fd, (short)(POLLIN | (sending ? POLLOUT : 0)), 0};
+        if (poll(&p, 1, (int)left) <= 0)
+            break;
+        if (p.revents & POLLIN || p.revents & (POLLHUP | POLLERR)) {
+            char buf[65536];
+            ssize_t got = recv(fd, buf, sizeof buf, 0);
+            if (got > 0)
+                raw_append(&in, &in_n, &in_cap, buf, (size_t)got);
+            else if (got == 0 || (errno != EAGAIN && errno != EINTR))
+                eof = 1;
+            if (in_n && raw_parse(in, in_n, eof, r)) {
+                rc = 0;
+                break;
+            }
+        }
+        if (sending && (p.revents & POLLOUT)) {
+            ssize_t w = send(fd, out + sent, on - sent, MSG_NOSIGNAL);
+            if (w > 0)
+                sent += (size_t)w;
+            else if (errno != EAGAIN && errno != EINTR)
+                sending = 0;
+            if (sent == on)
+                sending = 0;
+        }
+    }
+    if (rc && in_n && raw_parse(in, in_n, 1, r) && r->status > 0)
+        rc = 0;
+out:
+    if (fd >= 0)
+        close(fd);
+    freeaddrinfo(ai);
+    free(out);
+    free(in);
+    if (rc)
+        http_response_clear(r);
+    return rc;
+}
+
 static int finish(struct xfer *x, CURLcode rc)
 {
     struct http_response *r = x->res;
     long status = 0;
     curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
     r->status = status;
+    if (status == 0 && rc == CURLE_SEND_ERROR && x->req->body) {
+        char keep[sizeof r->error];
+        memcpy(keep, r->error, sizeof keep);
+        if (!http_do_plain(x->req, r, x->timeout_ms))
+            return 0;
+        memcpy(r->error, keep, sizeof keep);
+    }
     if (rc != CURLE_OK && !r->error[0])
         snprintf(r->error, sizeof r->error, "%s", curl_easy_strerror(rc));
     if (status > 0)

@@ -43,6 +43,13 @@ int http_do(struct http_client *c, const struct http_request *req, struct http_r
 int http_do_many(struct http_client *c, const struct http_request *req, int repeat, int concurrency,
                  struct http_response *res);
 
+/* Sends req over a plain socket (http:// only, Connection: close) and keeps
+ * reading after the target stops reading the body, so an answer given early
+ * (413 or 401 before a large body is read, as CALL-3 allows) is not lost.
+ * http_do uses it when libcurl reports a send error without an answer.
+ * Returns 0 when an answer was received, else -1. */
+int http_do_plain(const struct http_request *req, struct http_response *res, long timeout_ms);
+
 /* The values of header `lname` (lower case) joined with ", ", malloc'd; NULL when absent. */
 char *http_header(const struct http_response *res, const char *lname);
 
