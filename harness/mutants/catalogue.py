@@ -871,10 +871,12 @@ def scope6_read_modify_write(ctx, req):
     get.set_json({"key": j["key"]})
     got = ctx.forward(get)
     cur = result_of(got)
-    if not isinstance(cur, dict) or not (cur["value"] is None or (
-            isinstance(cur["value"], int) and not isinstance(cur["value"], bool))):
-        return ctx.forward(req)
-    new = (cur["value"] or 0) + by
+    absent = isinstance(cur, dict) and cur.get("rev") == 0
+    integer = isinstance(cur, dict) and isinstance(cur.get("value"), int) \
+        and not isinstance(cur["value"], bool)
+    if not (absent or integer) or (0 if absent else cur["value"]) + by > 2**53:
+        return ctx.forward(req)  # the upstream answers the 409 conflicts itself
+    new = (0 if absent else cur["value"]) + by
     time.sleep(0.003)
     put = req.copy()
     put.path = "/call/kv_set"
