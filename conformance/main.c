@@ -93,13 +93,39 @@ static int is_dir(const char *p)
     return !stat(p, &st) && S_ISDIR(st.st_mode);
 }
 
-/* Finds the fixtures directory and the protocol document. */
-static void locate(struct common *c)
+/* The installed fixtures directory: $AFI_FIXTURES, <exe dir>/../fixtures, ./fixtures. */
+static void default_fixtures(char *out, size_t outlen)
 {
     const char *env = getenv("AFI_FIXTURES");
     char exe[PATH_MAX - 64];
     ssize_t n;
-    c->fixtures[0] = '\0';
+    if (env && *env) {
+        snprintf(out, outlen, "%s", env);
+        return;
+    }
+    if ((n = readlink("/proc/self/exe", exe, sizeof exe - 1)) > 0) {
+        exe[n] = '\0';
+        char *slash = strrchr(exe, '/');
+        if (slash)
+            *slash = '\0';
+        snprintf(out, outlen, "%s/../fixtures", exe);
+        char real[PATH_MAX];
+        if (realpath(out, real) && is_dir(real)) {
+            snprintf(out, outlen, "%s", real);
+            return;
+        }
+    }
+    snprintf(out, outlen, "fixtures");
+}
+
+/* Finds the fixtures directory (the first --suite's directory, else the
+ * installed one) and the protocol document (--spec, else docs/protocol.md
+ * beside the fixtures directory, else beside the installed one). */
+static void locate(struct common *c)
+{
+    char dflt[PATH_MAX + 32];
+    default_fixtures(dflt, sizeof dflt);
+    snprintf(c->fixtures, sizeof c->fixtures, "%s", dflt);
     if (c->nsuites) {
         snprintf(c->fixtures, sizeof c->fixtures, "%s", c->suites[0]);
         if (!is_dir(c->fixtures)) {
@@ -109,23 +135,15 @@ static void locate(struct common *c)
             else
                 snprintf(c->fixtures, sizeof c->fixtures, ".");
         }
-    } else if (env && *env) {
-        snprintf(c->fixtures, sizeof c->fixtures, "%s", env);
-    } else if ((n = readlink("/proc/self/exe", exe, sizeof exe - 1)) > 0) {
-        exe[n] = '\0';
-        char *slash = strrchr(exe, '/');
-        if (slash)
-            *slash = '\0';
-        snprintf(c->fixtures, sizeof c->fixtures, "%s/../fixtures", exe);
-        if (!is_dir(c->fixtures))
-            c->fixtures[0] = '\0';
     }
-    if (!c->fixtures[0])
-        snprintf(c->fixtures, sizeof c->fixtures, "fixtures");
-    if (c->spec)
+    if (c->spec) {
         snprintf(c->specpath, sizeof c->specpath, "%s", c->spec);
-    else
-        snprintf(c->specpath, sizeof c->specpath, "%s/../docs/protocol.md", c->fixtures);
+        return;
+    }
+    struct stat st;
+    snprintf(c->specpath, sizeof c->specpath, "%s/../docs/protocol.md", c->fixtures);
+    if (stat(c->specpath, &st))
+        snprintf(c->specpath, sizeof c->specpath, "%s/../docs/protocol.md", dflt);
 }
 
 static int load_all(struct common *c, struct fx_set *set, const struct spec *spec)

@@ -907,12 +907,15 @@ static void progress(struct run *r, int idx)
         r->nwarned++;
     if (r->o.quiet)
         return;
+    static const char *const tag[] = {"PASS", "FAIL", "WARN", "SKIP", "XFAIL", "XPASS", ""};
     if (r->o.tty) {
+        /* Failures scroll above the live progress line. */
+        if (r->o.verbose || cr->status != CASE_PASSED)
+            printf("\r\033[K%-5s %s (%.1f ms)\n", tag[cr->status], c->id, cr->ms);
         printf("\r\033[K[%d/%d] %d passed, %d failed, %d warned  %s", r->done, r->torun, r->npassed, r->nfailed,
                r->nwarned, c->id);
         fflush(stdout);
     } else if (r->o.verbose || cr->status != CASE_PASSED) {
-        static const char *const tag[] = {"PASS", "FAIL", "WARN", "SKIP", "XFAIL", "XPASS", ""};
         printf("%-5s %s (%.1f ms)\n", tag[cr->status], c->id, cr->ms);
     }
 }
