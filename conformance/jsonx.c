@@ -155,7 +155,12 @@ static char *jp_string(struct jparser *p)
                 } else if (cp >= 0xD800 && cp <= 0xDFFF) {
                     cp = 0xFFFD;
                 }
-                put_utf8(out, &o, cp);
+                if (cp == 0) {
+                    out[o++] = (char)0xC0; /* NUL kept as C0 80: see jsonx.h */
+                    out[o++] = (char)0x80;
+                } else {
+                    put_utf8(out, &o, cp);
+                }
                 break;
             }
             default:
@@ -496,7 +501,10 @@ static void sb_str(struct sbuf *b, const char *s)
     sb_put(b, "\"", 1);
     for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
         char esc[8];
-        if (*c == '"' || *c == '\\') {
+        if (c[0] == 0xC0 && c[1] == 0x80) {
+            sb_put(b, "\\u0000", 6);
+            c++;
+        } else if (*c == '"' || *c == '\\') {
             esc[0] = '\\';
             esc[1] = (char)*c;
             sb_put(b, esc, 2);
@@ -620,4 +628,43 @@ size_t jsonx_utf8_len(const char *s)
         if (((unsigned char)*s & 0xC0) != 0x80)
             n++;
     return n;
+}
+
+char *jsonx_bytes(const char *s, size_t *len)
+{
+    size_t n = strlen(s), o = 0;
+    char *out = malloc(n + 1);
+    for (size_t i = 0; i < n; i++) {
+        if ((unsigned char)s[i] == 0xC0 && (unsigned char)s[i + 1] == 0x80) {
+            out[o++] = '\0';
+            i++;
+        } else {
+            out[o++] = s[i];
+        }
+    }
+    out[o] = '\0';
+    *len = o;
+    return out;
+}
+
+cJSON *jsonx_string_from_bytes(const char *buf, size_t len)
+{
+    size_t nul = 0;
+    for (size_t i = 0; i < len; i++)
+        nul += buf[i] == '\0';
+    char *s = malloc(len + nul + 1);
+    size_t o = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (buf[i] == '\0') {
+            s[o++] = (char)0xC0;
+            s[o++] = (char)0x80;
+        } else {
+            s[o++] = buf[i];
+        }
+    }
+    s[o] = '\0';
+    cJSON *j = cJSON_CreateString("");
+    free(j->valuestring);
+    j->valuestring = s;
+    return j;
 }

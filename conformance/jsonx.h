@@ -7,6 +7,10 @@
  * valuestring whatever the item type, so the trees stay ordinary cJSON).
  * Numbers created by cJSON_CreateNumber have no token text; jsonx treats them
  * as integers when their double is integral.
+ *
+ * A NUL character (\u0000) inside a string is kept as the two bytes C0 80
+ * (never valid UTF-8, so never ambiguous): cJSON strings end at a NUL byte.
+ * jsonx_print writes it back as \u0000 and jsonx_bytes as a NUL byte.
  */
 #ifndef AFI_CONFORMANCE_JSONX_H
 #define AFI_CONFORMANCE_JSONX_H
@@ -41,6 +45,12 @@ char *jsonx_print_short(const cJSON *item, size_t max);
  * equal only when both are integers with the same digits or both are
  * non-integers with the same double. */
 int jsonx_equal(const cJSON *a, const cJSON *b);
+
+/* The bytes a string stands for (C0 80 becomes NUL); malloc'd, *len set. */
+char *jsonx_bytes(const char *s, size_t *len);
+
+/* A string item holding buf[0..len) (NUL bytes kept as C0 80). */
+cJSON *jsonx_string_from_bytes(const char *buf, size_t len);
 
 /* Number of Unicode code points in a UTF-8 string. */
 size_t jsonx_utf8_len(const char *s);

@@ -307,8 +307,7 @@ static int build_request(struct casectx *x, struct vars *v, const cJSON *rq, str
         if (!fixture_sets(hdrs, "Content-Type"))
             add_line(b, "Content-Type", "application/json");
     } else if (raw) {
-        b->body = strdup(raw->valuestring);
-        b->req.body_len = strlen(b->body);
+        b->body = jsonx_bytes(raw->valuestring, &b->req.body_len);
     } else if (rb64) {
         unsigned char *d = b64_decode(rb64->valuestring, &b->req.body_len);
         if (!d) {
@@ -712,7 +711,7 @@ static void check_answer(struct stepctx *s, const cJSON *ex, const struct http_r
     }
     const cJSON *bt = cJSON_GetObjectItemCaseSensitive(ex, "body_text");
     if (bt) {
-        cJSON *t = cJSON_CreateString(res->body ? res->body : "");
+        cJSON *t = jsonx_string_from_bytes(res->body ? res->body : "", res->body_len);
         matcher_match(bt, t, "body_text", &d);
         cJSON_Delete(t);
     }

@@ -91,3 +91,24 @@ Test(jsonx, print_short_truncates_on_a_character)
     free(p);
     cJSON_Delete(s);
 }
+
+Test(jsonx, nul_in_strings_survives)
+{
+    cJSON *j = parse("[\"a\\u0000b\"]");
+    char *p = jsonx_print(j);
+    cr_assert_str_eq(p, "[\"a\\u0000b\"]");
+    free(p);
+    cr_assert_eq(jsonx_utf8_len(j->child->valuestring), 3);
+    size_t n;
+    char *b = jsonx_bytes(j->child->valuestring, &n);
+    cr_assert_eq(n, 3);
+    cr_assert_eq(memcmp(b, "a\0b", 3), 0);
+    cJSON *t = jsonx_string_from_bytes(b, n);
+    cr_assert(jsonx_equal(t, j->child));
+    cJSON *other = parse("\"a\"");
+    cr_assert_not(jsonx_equal(other, j->child), "a NUL does not end the string");
+    free(b);
+    cJSON_Delete(t);
+    cJSON_Delete(other);
+    cJSON_Delete(j);
+}
