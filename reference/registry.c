@@ -109,8 +109,10 @@ void registry_free(struct registry *r)
 		return;
 	for (size_t i = 0; i < r->count; i++)
 		for (struct registry_arg *a = r->fns[i].args; a->name; a++)
-			if (a->pattern)
+			if (a->is_compiled) {
 				regfree(&a->compiled);
+				a->is_compiled = 0;
+			}
 	for (size_t i = 0; i < r->context_count; i++)
 		free(r->contexts[i].members);
 	free(r->contexts);
@@ -124,12 +126,15 @@ int registry_init(struct registry *r, char *err, size_t errlen)
 	size_t n = sizeof functions / sizeof functions[0];
 	for (size_t i = 0; i < n; i++) {
 		for (struct registry_arg *a = functions[i].args; a->name; a++) {
-			if (a->pattern && regcomp(&a->compiled, a->pattern, REG_EXTENDED | REG_NOSUB)) {
+			if (!a->pattern || a->is_compiled)
+				continue;
+			if (regcomp(&a->compiled, a->pattern, REG_EXTENDED | REG_NOSUB)) {
 				snprintf(err, errlen, "cannot compile the pattern of %s.%s", functions[i].name, a->name);
 				r->count = i;
 				registry_free(r);
 				return -1;
 			}
+			a->is_compiled = 1;
 		}
 		r->count = i + 1;
 	}

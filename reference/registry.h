@@ -34,6 +34,7 @@ struct registry_arg {
 	size_t max_bytes;		/* any: compact serialization limit (not a JSON
 					 * Schema keyword, so not exported) */
 	regex_t compiled;		/* pattern, compiled by registry_init */
+	int is_compiled;		/* argument arrays are shared by functions */
 };
 
 struct registry_fn {

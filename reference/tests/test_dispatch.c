@@ -330,9 +330,9 @@ Test(dispatch, counters)
 	result_is(call("counter_incr", a, "{\"key\":\"personal:c\",\"by\":1000}"), "{\"key\":\"personal:c\",\"value\":1001}");
 	result_is(call("kv_get", a, "{\"key\":\"personal:c\"}"), "{\"key\":\"personal:c\",\"value\":1001,\"rev\":2}");
 	expect(call("counter_incr", a, "{\"key\":\"personal:c\",\"by\":0}"), 422, NULL);
-	call("kv_set", a, "{\"key\":\"personal:f\",\"value\":1.5}");
+	result_is(call("kv_set", a, "{\"key\":\"personal:f\",\"value\":1.5}"), "{\"key\":\"personal:f\",\"rev\":1}");
 	expect(call("counter_incr", a, "{\"key\":\"personal:f\"}"), 409, "conflict");
-	call("kv_set", a, "{\"key\":\"personal:big\",\"value\":9007199254740992}");
+	result_is(call("kv_set", a, "{\"key\":\"personal:big\",\"value\":9007199254740992}"), "{\"key\":\"personal:big\",\"rev\":1}");
 	expect(call("counter_incr", a, "{\"key\":\"personal:big\"}"), 409, "conflict");
 	result_is(call("kv_get", a, "{\"key\":\"personal:big\"}"),
 		  "{\"key\":\"personal:big\",\"value\":9007199254740992,\"rev\":1}");
