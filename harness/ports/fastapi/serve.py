@@ -67,7 +67,7 @@ def main(argv=None) -> int:
         "afi_fastapi.router:app", workers=workers,
         loop="uvloop" if args.fast else "asyncio",
         http=AfiHttpToolsProtocol if args.fast else AfiH11Protocol,
-        lifespan="off", access_log=False, log_level="warning", server_header=False,
+        lifespan="off", access_log=False, log_level="error", server_header=False,
     )
     shown = f"[{host}]" if family == socket.AF_INET6 else host
     print(f"listening on http://{shown}:{port}/afi", flush=True)
