@@ -11,7 +11,24 @@ import os
 import socket
 import sys
 
+import uvicorn
+from uvicorn.supervisors import Multiprocess
+
 HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+class AnnouncingServer(uvicorn.Server):
+    """Prints its "listening on" line once startup is done: the app is imported and the
+    socket is served (importing FastAPI takes seconds on a busy machine)."""
+
+    def __init__(self, config, line):
+        super().__init__(config)
+        self.line = line
+
+    async def startup(self, sockets=None):
+        await super().startup(sockets=sockets)
+        if not self.should_exit:
+            print(self.line, flush=True)
 
 
 def parse_args(argv):
@@ -47,8 +64,6 @@ def main(argv=None) -> int:
         return 2
     workers = args.workers or (2 if args.fast else 1)
 
-    import uvicorn
-    from uvicorn.supervisors import Multiprocess
     from afi_fastapi.transport import AfiH11Protocol, AfiHttpToolsProtocol
 
     family = socket.AF_INET6 if ":" in args.bind else socket.AF_INET
@@ -70,12 +85,13 @@ def main(argv=None) -> int:
         lifespan="off", access_log=False, log_level="error", server_header=False,
     )
     shown = f"[{host}]" if family == socket.AF_INET6 else host
-    print(f"listening on http://{shown}:{port}/afi", flush=True)
-    server = uvicorn.Server(config)
+    announce = f"listening on http://{shown}:{port}/afi"
     if workers > 1:
-        Multiprocess(config, target=server.run, sockets=[sock]).run()
+        # The workers import the app themselves; /health answers once one is up.
+        print(announce, flush=True)
+        Multiprocess(config, target=uvicorn.Server(config).run, sockets=[sock]).run()
     else:
-        server.run(sockets=[sock])
+        AnnouncingServer(config, announce).run(sockets=[sock])
     return 0
 
 
