@@ -183,8 +183,10 @@ def write_reports(results, control, md_path, json_path, wall_seconds, selection_
              f"{wall_seconds:.0f} s." if results else "No mutant was run.", ""]
     if selection_note:
         lines += [selection_note, ""]
-    lines += [f"Control run (identity proxy in front of the reference server): "
-              f"{control.get('summary', 'not run')}.", "",
+    cs = control.get("summary") or {}
+    lines += [f"Control run (the identity proxy `none` in front of the reference server): "
+              f"{cs.get('passed', '?')} passed, {cs.get('failed', '?')} failed, "
+              f"{cs.get('skipped', '?')} skipped of {cs.get('total', '?')} cases.", "",
               "A mutant is killed when at least one case fails (or warns) whose "
               "`requirements` or failure `requirement` names the mutant's rule and that "
               "passes against the unmutated target.", ""]
