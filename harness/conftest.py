@@ -3,6 +3,7 @@ import os
 import secrets
 import socket
 import subprocess
+import tempfile
 import time
 import urllib.request
 
@@ -50,13 +51,22 @@ class Target:
         self.base = f"http://127.0.0.1:{self.port}{base_path}"
         env = dict(os.environ, AFI_SECRET=self.secret, **(env_extra or {}))
         argv = [a.replace("{port}", str(self.port)) for a in argv]
-        self.proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.PIPE)
+        # stderr goes to a file, not a pipe: a pipe nobody drains blocks a chatty target
+        self.log = tempfile.TemporaryFile()
+        self.proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=self.log)
         try:
             wait_health(self.base, proc=self.proc)
-        except Exception:
+        except Exception as e:
             self.stop()
-            raise
+            raise RuntimeError(f"{e}; its stderr ends with: {self.stderr_tail()!r}") from e
+
+    def stderr_tail(self, n=2000):
+        """The last n bytes the target wrote to stderr."""
+        self.log.flush()
+        self.log.seek(0, os.SEEK_END)
+        size = self.log.tell()
+        self.log.seek(max(0, size - n))
+        return self.log.read().decode("utf-8", "replace")
 
     def stop(self):
         if self.proc.poll() is None:
