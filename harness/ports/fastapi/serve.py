@@ -2,7 +2,8 @@
 """Starts the AFI FastAPI port: serve.py --port N [--bind 127.0.0.1] [--workers N] [--fast].
 
 Needs AFI_SECRET (>= 32 bytes) in the environment; exits 2 with a message otherwise.
-Prints "listening on http://HOST:PORT/afi" once the socket is bound (--port 0 picks one).
+Prints "listening on http://HOST:PORT/afi" (--port 0 picks a free port) once the server
+answers; with --workers N > 1, once the socket is bound and the workers are starting.
 --workers N > 1 runs N processes, each with its OWN in-memory store: data, counters and
 revocations are not shared between them, so use it for the echo benchmark only.
 """
