@@ -14,7 +14,7 @@
 
 struct vctx {
     const char *file;
-    struct fx_errors *errs;
+    struct fixture_errors *errs;
     int bad;
 };
 
@@ -366,7 +366,7 @@ static void check_capture(struct vctx *v, const cJSON *cap, const char *p)
     }
 }
 
-static int id_taken(const struct fx_set *set, const struct fx_suite *cur, int upto, const char *id)
+static int id_taken(const struct fixture_set *set, const struct fixture_suite *cur, int upto, const char *id)
 {
     for (int i = 0; i < set->ncases; i++)
         if (!strcmp(set->cases[i]->id, id))
@@ -377,11 +377,11 @@ static int id_taken(const struct fx_set *set, const struct fx_suite *cur, int up
     return 0;
 }
 
-static void check_case(struct vctx *v, const struct fx_set *set, struct fx_suite *s, int ci,
+static void check_case(struct vctx *v, const struct fixture_set *set, struct fixture_suite *s, int ci,
                        const cJSON *c, const struct spec *spec)
 {
     static const char *const keys[] = {"id", "title", "requirements", "level", "grade", "tags", "steps", NULL};
-    struct fx_case *fc = &s->cases[ci];
+    struct fixture_case *fc = &s->cases[ci];
     char *p = jpath_index("$.cases", ci);
     fc->suite = s;
     if (!cJSON_IsObject(c)) {
@@ -464,7 +464,7 @@ static void check_case(struct vctx *v, const struct fx_set *set, struct fx_suite
         int i = 0;
         for (const cJSON *st = steps->child; st; st = st->next, i++) {
             char *ep = jpath_index(sp, i);
-            struct fx_step *fs = &fc->steps[i];
+            struct fixture_step *fs = &fc->steps[i];
             static const char *const stk[] = {"name", "request", "expect", "capture", NULL};
             fs->repeat = fs->concurrency = 1;
             if (!cJSON_IsObject(st)) {
@@ -501,7 +501,7 @@ out:
     free(p);
 }
 
-static void suite_free(struct fx_suite *s)
+static void suite_free(struct fixture_suite *s)
 {
     if (!s)
         return;
@@ -530,8 +530,8 @@ static char *slurp(const char *path, size_t *len)
     return b;
 }
 
-int fixture_load_file(struct fx_set *set, const char *path, const struct spec *spec,
-                      struct fx_errors *errs)
+int fixture_load_file(struct fixture_set *set, const char *path, const struct spec *spec,
+                      struct fixture_errors *errs)
 {
     struct vctx v = {path, errs, 0};
     size_t len;
@@ -540,7 +540,7 @@ int fixture_load_file(struct fx_set *set, const char *path, const struct spec *s
         problem(&v, "$", "expected a readable file");
         return -1;
     }
-    struct fx_suite *s = calloc(1, sizeof *s);
+    struct fixture_suite *s = calloc(1, sizeof *s);
     s->file = strdup(path);
     s->root = jsonx_parse(buf, len, err, sizeof err);
     free(buf);
@@ -607,8 +607,8 @@ static int ends_with(const char *s, const char *suf)
     return n >= m && !strcmp(s + n - m, suf);
 }
 
-int fixture_load_dir(struct fx_set *set, const char *dir, const struct spec *spec,
-                     struct fx_errors *errs)
+int fixture_load_dir(struct fixture_set *set, const char *dir, const struct spec *spec,
+                     struct fixture_errors *errs)
 {
     DIR *d = opendir(dir);
     if (!d) {
@@ -642,14 +642,14 @@ int fixture_load_dir(struct fx_set *set, const char *dir, const struct spec *spe
     return rc;
 }
 
-const char *fixture_sub_owner(const struct fx_suite *suite, const char *name)
+const char *fixture_sub_owner(const struct fixture_suite *suite, const char *name)
 {
     const cJSON *id = cJSON_GetObjectItemCaseSensitive(suite->identities, name);
     const cJSON *same = cJSON_GetObjectItemCaseSensitive(id, "same_sub_as");
     return cJSON_IsString(same) ? same->valuestring : name;
 }
 
-void fixture_set_free(struct fx_set *set)
+void fixture_set_free(struct fixture_set *set)
 {
     if (!set)
         return;
@@ -660,7 +660,7 @@ void fixture_set_free(struct fx_set *set)
     memset(set, 0, sizeof *set);
 }
 
-void fixture_errors_free(struct fx_errors *errs)
+void fixture_errors_free(struct fixture_errors *errs)
 {
     if (!errs)
         return;

@@ -7,8 +7,8 @@
 
 #include "spec.h"
 
-/* All pointers below borrow from the suite's parsed document (fx_suite.root). */
-struct fx_step {
+/* All pointers below borrow from the suite's parsed document (fixture_suite.root). */
+struct fixture_step {
     const char *name;       /* "step N" when the fixture gives none */
     const cJSON *request;   /* validated request object */
     const cJSON *expect;    /* validated expectations */
@@ -16,9 +16,9 @@ struct fx_step {
     int repeat, concurrency;
 };
 
-struct fx_suite;
+struct fixture_suite;
 
-struct fx_case {
+struct fixture_case {
     const char *id, *title;
     const cJSON *requirements; /* array of id strings, at least one */
     const cJSON *tags;         /* NULL or array of strings */
@@ -26,30 +26,30 @@ struct fx_case {
     int full;                  /* level "full" */
     int should;                /* grade should (explicit or from the spec) */
     int robustness;            /* tagged "robustness" */
-    struct fx_step *steps;
+    struct fixture_step *steps;
     int nsteps;
-    struct fx_suite *suite;
+    struct fixture_suite *suite;
 };
 
-struct fx_suite {
+struct fixture_suite {
     char *file;
     const char *name, *area, *title;
     cJSON *root;
     const cJSON *identities; /* object, possibly empty */
-    struct fx_case *cases;
+    struct fixture_case *cases;
     int ncases;
 };
 
 /* Every problem found: "FILE: JSONPATH: expected ...". */
-struct fx_errors {
+struct fixture_errors {
     char **v;
     size_t n;
 };
 
-struct fx_set {
-    struct fx_suite **suites;
+struct fixture_set {
+    struct fixture_suite **suites;
     int nsuites;
-    struct fx_case **cases; /* all cases, suites in load order, file order within */
+    struct fixture_case **cases; /* all cases, suites in load order, file order within */
     int ncases;
 };
 
@@ -57,18 +57,18 @@ struct fx_set {
  * stay unique across the set; requirement ids are checked against spec unless
  * spec is NULL). Returns 0, or -1 with the problems appended to errs (the
  * suite is then not added). */
-int fixture_load_file(struct fx_set *set, const char *path, const struct spec *spec,
-                      struct fx_errors *errs);
+int fixture_load_file(struct fixture_set *set, const char *path, const struct spec *spec,
+                      struct fixture_errors *errs);
 
 /* Loads every suite of a directory (*.json except profile-schema.json and
  * *.schema.json), sorted by file name. Returns 0 or -1 (problems in errs). */
-int fixture_load_dir(struct fx_set *set, const char *dir, const struct spec *spec,
-                     struct fx_errors *errs);
+int fixture_load_dir(struct fixture_set *set, const char *dir, const struct spec *spec,
+                     struct fixture_errors *errs);
 
 /* Resolves same_sub_as: the identity name whose sub `name` uses (itself when none). */
-const char *fixture_sub_owner(const struct fx_suite *suite, const char *name);
+const char *fixture_sub_owner(const struct fixture_suite *suite, const char *name);
 
-void fixture_set_free(struct fx_set *set); /* frees the contents, not set */
-void fixture_errors_free(struct fx_errors *errs);
+void fixture_set_free(struct fixture_set *set); /* frees the contents, not set */
+void fixture_errors_free(struct fixture_errors *errs);
 
 #endif

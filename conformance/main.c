@@ -146,9 +146,9 @@ static void locate(struct common *c)
         snprintf(c->specpath, sizeof c->specpath, "%s/../docs/protocol.md", dflt);
 }
 
-static int load_all(struct common *c, struct fx_set *set, const struct spec *spec)
+static int load_all(struct common *c, struct fixture_set *set, const struct spec *spec)
 {
-    struct fx_errors errs = {0};
+    struct fixture_errors errs = {0};
     int rc = 0;
     if (!c->nsuites) {
         rc = fixture_load_dir(set, c->fixtures, spec, &errs);
@@ -206,6 +206,32 @@ static long parse_pos(const char *s)
 
 /* ---------- run ---------- */
 
+struct console {
+    int verbose, quiet, tty;
+};
+
+/* Live progress: on a terminal one line rewritten in place (failures scroll
+ * above it); otherwise a plain line per case that did not pass (-v: every case). */
+static void on_case(const struct runner *r, int idx, void *ctx)
+{
+    const struct console *con = ctx;
+    const struct case_result *cr = &r->results[idx];
+    const char *id = r->set->cases[idx]->id;
+    static const char *const tag[] = {"PASS", "FAIL", "WARN", "SKIP", "XFAIL", "XPASS", ""};
+    if (con->quiet)
+        return;
+    int show = con->verbose || cr->status != CASE_PASSED;
+    if (con->tty) {
+        if (show)
+            printf("\r\033[K%-5s %s (%.1f ms)\n", tag[cr->status], id, cr->ms);
+        printf("\r\033[K[%d/%d] %d passed, %d failed, %d warned  %s", r->done, r->torun, r->npassed, r->nfailed,
+               r->nwarned, id);
+        fflush(stdout);
+    } else if (show) {
+        printf("%-5s %s (%.1f ms)\n", tag[cr->status], id, cr->ms);
+    }
+}
+
 static int cmd_run(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -216,8 +242,9 @@ static int cmd_run(int argc, char **argv)
         {"spawn", 1, 0, OPT_SPAWN}, {"name", 1, 0, OPT_NAME}, {"verbose", 0, 0, 'v'}, {"quiet", 0, 0, 'q'},
         {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
     struct common c = {0};
-    struct run r = {0};
-    struct fx_set set = {0};
+    struct runner r = {0};
+    struct console con = {0};
+    struct fixture_set set = {0};
     struct spec *spec = NULL;
     struct spawn sp = {.log_fd = -1};
     const char *target = NULL, *secret = getenv("AFI_SECRET"), *spawn_cmd = NULL, *name = NULL;
@@ -284,8 +311,8 @@ static int cmd_run(int argc, char **argv)
             break;
         case OPT_SPAWN: spawn_cmd = optarg; break;
         case OPT_NAME: name = optarg; break;
-        case 'v': r.o.verbose = 1; break;
-        case 'q': r.o.quiet = 1; break;
+        case 'v': con.verbose = 1; break;
+        case 'q': con.quiet = 1; break;
         case 'h': fputs(run_usage, stdout); rc = 0; goto out;
         default: fprintf(stderr, "\n%s", run_usage); goto out;
         }
@@ -355,7 +382,9 @@ static int cmd_run(int argc, char **argv)
     }
     r.o.target = target_buf;
     r.o.secret = secret;
-    r.o.tty = isatty(STDOUT_FILENO);
+    con.tty = isatty(STDOUT_FILENO);
+    r.o.progress = on_case;
+    r.o.progress_ctx = &con;
     r.set = &set;
     r.spec = spec;
     if (runner_prepare(&r, err, sizeof err)) {
@@ -363,10 +392,14 @@ static int cmd_run(int argc, char **argv)
         rc = EXIT_UNREACHABLE;
         goto out;
     }
-    if (!r.o.quiet)
+    if (!con.quiet)
         printf("conformance: %d cases against %s (run %s, level %s, %d jobs)\n", r.torun, r.o.target, r.id,
                r.sel.full ? "full" : "core", r.o.jobs);
     runner_execute(&r);
+    if (con.tty && !con.quiet) {
+        printf("\r\033[K");
+        fflush(stdout);
+    }
     if (spawned)
         spawn_stop(&sp);
     spawned = 0;
@@ -410,7 +443,7 @@ static int cmd_list(int argc, char **argv)
                                          {"skip", 1, 0, OPT_SKIP}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
     struct common c = {0};
     struct select_opts sel = {.full = 1, .shard_k = 1, .shard_n = 1};
-    struct fx_set set = {0};
+    struct fixture_set set = {0};
     int opt, rc = EXIT_USAGE;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -440,7 +473,7 @@ static int cmd_list(int argc, char **argv)
     }
     int shown = 0;
     for (int i = 0; i < set.ncases; i++) {
-        const struct fx_case *fc = set.cases[i];
+        const struct fixture_case *fc = set.cases[i];
         if (select_case(&sel, fc->id, fc->full, i) != SELECT_RUN)
             continue;
         char reqs[256] = "";
@@ -487,7 +520,7 @@ static int cmd_validate(int argc, char **argv)
     if (!spec)
         fprintf(stderr, "conformance: note: %s not found; requirement ids are not checked (use --spec)\n",
                 c.specpath);
-    struct fx_set set = {0};
+    struct fixture_set set = {0};
     int bad = load_all(&c, &set, spec);
     if (!bad)
         printf("%d suites, %d cases: valid\n", set.nsuites, set.ncases);
@@ -564,7 +597,7 @@ static int cmd_schema_diff(int argc, char **argv)
         rc = EXIT_FAILED;
     } else {
         cJSON *ce = schema_canonical(exp), *ca = schema_canonical(act);
-        struct diffs d = {0};
+        struct matcher_diffs d = {0};
         schema_diff(ce, ca, "$", &d);
         for (size_t i = 0; i < d.n; i++)
             printf("%s: expected %s, got %s\n", d.v[i].path, d.v[i].expected, d.v[i].actual);
@@ -574,7 +607,7 @@ static int cmd_schema_diff(int argc, char **argv)
         else
             printf("SCH-4: the target's canonical schema equals %s\n", exp_path);
         rc = d.n ? EXIT_FAILED : 0;
-        diffs_clear(&d);
+        matcher_diffs_clear(&d);
         cJSON_Delete(ce);
         cJSON_Delete(ca);
     }
@@ -610,7 +643,7 @@ static int cmd_coverage(int argc, char **argv)
     struct spec *spec = load_spec(&c, 1);
     if (!spec)
         return EXIT_USAGE;
-    struct fx_set set = {0};
+    struct fixture_set set = {0};
     if (load_all(&c, &set, spec)) {
         spec_free(spec);
         return EXIT_USAGE;

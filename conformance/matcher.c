@@ -10,7 +10,7 @@
 
 #define SHOWN 200
 
-void diffs_add(struct diffs *d, const char *path, const char *expected, const char *actual)
+void matcher_diffs_add(struct matcher_diffs *d, const char *path, const char *expected, const char *actual)
 {
     if (!d)
         return;
@@ -24,7 +24,7 @@ void diffs_add(struct diffs *d, const char *path, const char *expected, const ch
     d->n++;
 }
 
-void diffs_clear(struct diffs *d)
+void matcher_diffs_clear(struct matcher_diffs *d)
 {
     if (!d)
         return;
@@ -38,11 +38,11 @@ void diffs_clear(struct diffs *d)
     d->n = d->cap = 0;
 }
 
-static int fail(const cJSON *m, const cJSON *actual, const char *path, struct diffs *d)
+static int fail(const cJSON *m, const cJSON *actual, const char *path, struct matcher_diffs *d)
 {
     if (d) {
         char *e = jsonx_print_short(m, SHOWN), *a = jsonx_print_short(actual, SHOWN);
-        diffs_add(d, path, e, a);
+        matcher_diffs_add(d, path, e, a);
         free(e);
         free(a);
     }
@@ -226,7 +226,7 @@ static int op_holds(const char *op, const cJSON *arg, const cJSON *a)
     return 0;
 }
 
-int matcher_match(const cJSON *m, const cJSON *actual, const char *path, struct diffs *d)
+int matcher_match(const cJSON *m, const cJSON *actual, const char *path, struct matcher_diffs *d)
 {
     if (is_operator(m)) {
         const cJSON *only = cJSON_GetObjectItemCaseSensitive(m, "$only");
@@ -249,7 +249,7 @@ int matcher_match(const cJSON *m, const cJSON *actual, const char *path, struct 
                     char *p = jpath_key(path, k->string);
                     char *a = jsonx_print_short(k, SHOWN);
                     if (d)
-                        diffs_add(d, p, "(absent: $only forbids other keys)", a);
+                        matcher_diffs_add(d, p, "(absent: $only forbids other keys)", a);
                     free(p);
                     free(a);
                     ok = 0;

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct results_counts results_count(const struct run *r)
+struct results_counts results_count(const struct runner *r)
 {
     struct results_counts k = {0};
     for (int i = 0; i < r->set->ncases; i++) {
@@ -24,7 +24,7 @@ struct results_counts results_count(const struct run *r)
     return k;
 }
 
-int results_exit_code(const struct run *r)
+int results_exit_code(const struct runner *r)
 {
     struct results_counts k = results_count(r);
     return k.failed || k.xpass ? 1 : 0;
@@ -44,7 +44,7 @@ static cJSON *strings(const cJSON *arr)
     return out;
 }
 
-static cJSON *failure_json(const struct run *r, const struct failure *f)
+static cJSON *failure_json(const struct runner *r, const struct failure *f)
 {
     cJSON *j = cJSON_CreateObject();
     cJSON_AddNumberToObject(j, "step", f->step);
@@ -70,7 +70,7 @@ static cJSON *failure_json(const struct run *r, const struct failure *f)
     return j;
 }
 
-static int case_lists(const struct fx_case *c, const char *id)
+static int case_lists(const struct fixture_case *c, const char *id)
 {
     for (const cJSON *q = c->requirements->child; q; q = q->next)
         if (cJSON_IsString(q) && !strcmp(q->valuestring, id))
@@ -78,7 +78,7 @@ static int case_lists(const struct fx_case *c, const char *id)
     return 0;
 }
 
-static cJSON *requirements_json(const struct run *r)
+static cJSON *requirements_json(const struct runner *r)
 {
     cJSON *arr = cJSON_CreateArray();
     for (size_t qi = 0; r->spec && qi < r->spec->n; qi++) {
@@ -90,7 +90,7 @@ static cJSON *requirements_json(const struct run *r)
         cJSON *cases = cJSON_AddArrayToObject(j, "cases");
         int any = 0, must_failed = 0, should_failed = 0;
         for (int i = 0; i < r->set->ncases; i++) {
-            const struct fx_case *c = r->set->cases[i];
+            const struct fixture_case *c = r->set->cases[i];
             const struct case_result *cr = &r->results[i];
             if (cr->status == CASE_SKIPPED || cr->status == CASE_OTHER_SHARD)
                 continue;
@@ -115,7 +115,7 @@ static cJSON *requirements_json(const struct run *r)
     return arr;
 }
 
-cJSON *results_report(const struct run *r, const char *implementation)
+cJSON *results_report(const struct runner *r, const char *implementation)
 {
     struct results_counts k = results_count(r);
     cJSON *doc = cJSON_CreateObject();
@@ -146,7 +146,7 @@ cJSON *results_report(const struct run *r, const char *implementation)
     cJSON *suites = cJSON_AddArrayToObject(doc, "suites");
     int ci = 0;
     for (int si = 0; si < r->set->nsuites; si++) {
-        const struct fx_suite *s = r->set->suites[si];
+        const struct fixture_suite *s = r->set->suites[si];
         cJSON *sj = cJSON_CreateObject();
         cJSON_AddStringToObject(sj, "suite", s->name);
         cJSON_AddStringToObject(sj, "area", s->area);
@@ -154,7 +154,7 @@ cJSON *results_report(const struct run *r, const char *implementation)
         cJSON_AddStringToObject(sj, "file", s->file);
         cJSON *cases = cJSON_AddArrayToObject(sj, "cases");
         for (int k2 = 0; k2 < s->ncases; k2++, ci++) {
-            const struct fx_case *c = r->set->cases[ci];
+            const struct fixture_case *c = r->set->cases[ci];
             const struct case_result *cr = &r->results[ci];
             if (cr->status == CASE_OTHER_SHARD)
                 continue;
@@ -177,9 +177,9 @@ cJSON *results_report(const struct run *r, const char *implementation)
     return doc;
 }
 
-static void print_case(const struct run *r, int i, FILE *out)
+static void print_case(const struct runner *r, int i, FILE *out)
 {
-    const struct fx_case *c = r->set->cases[i];
+    const struct fixture_case *c = r->set->cases[i];
     const struct case_result *cr = &r->results[i];
     static const char *const head[] = {"", "FAIL", "WARN", "", "XFAIL", "XPASS", ""};
     if (cr->status == CASE_XPASS) {
@@ -219,7 +219,7 @@ static void print_case(const struct run *r, int i, FILE *out)
     }
 }
 
-void results_print(const struct run *r, FILE *out)
+void results_print(const struct runner *r, FILE *out)
 {
     for (int i = 0; i < r->set->ncases; i++) {
         enum case_status s = r->results[i].status;

@@ -12,18 +12,18 @@ struct results_counts {
 };
 
 /* Counts the cases of the run (cases of other shards are not counted). */
-struct results_counts results_count(const struct run *r);
+struct results_counts results_count(const struct runner *r);
 
 /* The JSON report (format version 1) of a finished run; caller frees with
  * cJSON_Delete. implementation is the --name label (NULL: "unnamed"). */
-cJSON *results_report(const struct run *r, const char *implementation);
+cJSON *results_report(const struct runner *r, const char *implementation);
 
 /* Prints each failed, warned, expected-failure and unexpected-pass case with
  * its failures, then the counts; the closing line is exactly
  * "N passed, M failed" (+ ", K skipped"). */
-void results_print(const struct run *r, FILE *out);
+void results_print(const struct runner *r, FILE *out);
 
 /* 0 when nothing failed (warnings and expected failures allowed), else 1. */
-int results_exit_code(const struct run *r);
+int results_exit_code(const struct runner *r);
 
 #endif

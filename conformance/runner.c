@@ -35,15 +35,15 @@ const char *runner_status_name(enum case_status s)
 /* ---------- per-case state ---------- */
 
 struct casectx {
-    struct run *r;
-    const struct fx_case *c;
+    struct runner *r;
+    const struct fixture_case *c;
     int index;
     long now;
     char **tokens;   /* per identity of the suite, minted on first use */
     char mint_err[300];
 };
 
-static int identity_index(const struct fx_suite *s, const char *name)
+static int identity_index(const struct fixture_suite *s, const char *name)
 {
     int i = 0;
     for (const cJSON *id = s->identities->child; id; id = id->next, i++)
@@ -133,11 +133,11 @@ static void msg_append(struct failure *f, const char *fmt, ...)
     strcpy(f->message + old, line);
 }
 
-static void diffs_to_failure(struct failure *f, struct diffs *d)
+static void diffs_to_failure(struct failure *f, struct matcher_diffs *d)
 {
     for (size_t i = 0; i < d->n; i++) {
         msg_append(f, "%s: expected %s, got %s", d->v[i].path, d->v[i].expected, d->v[i].actual);
-        diffs_add(&f->diffs, d->v[i].path, d->v[i].expected, d->v[i].actual);
+        matcher_diffs_add(&f->diffs, d->v[i].path, d->v[i].expected, d->v[i].actual);
     }
 }
 
@@ -622,7 +622,7 @@ static void runwide(struct stepctx *s, const struct http_response *res, const cJ
             return;
         }
         /* SCH-3: the target's own exported schema for this function. */
-        struct run *r = s->x->r;
+        struct runner *r = s->x->r;
         if (!r->schema) {
             struct failure *f = step_failure(s, "SCH-3", res);
             msg_append(f, "run-wide check SCH-3: call %s answered 200 but the target's /schema is unusable: %s", fn, r->schema_error);
@@ -679,13 +679,13 @@ static void check_answer(struct stepctx *s, const cJSON *ex, const struct http_r
     runwide(s, res, body, perr);
     if (*expect_failed)
         return;
-    struct diffs d = {0};
+    struct matcher_diffs d = {0};
     const cJSON *st = cJSON_GetObjectItemCaseSensitive(ex, "status");
     if (!status_ok(st, res->status)) {
         char got[32];
         snprintf(got, sizeof got, "%ld", res->status);
         char *w = jsonx_print(st);
-        diffs_add(&d, "status", w, got);
+        matcher_diffs_add(&d, "status", w, got);
         free(w);
     }
     const cJSON *hx = cJSON_GetObjectItemCaseSensitive(ex, "headers");
@@ -705,7 +705,7 @@ static void check_answer(struct stepctx *s, const cJSON *ex, const struct http_r
     const cJSON *bm = cJSON_GetObjectItemCaseSensitive(ex, "body");
     if (bm) {
         if (!body)
-            diffs_add(&d, "$", "a strict JSON body", perr && *perr ? perr : "(not JSON)");
+            matcher_diffs_add(&d, "$", "a strict JSON body", perr && *perr ? perr : "(not JSON)");
         else
             matcher_match(bm, body, "$", &d);
     }
@@ -726,7 +726,7 @@ static void check_answer(struct stepctx *s, const cJSON *ex, const struct http_r
             s->cr->f[before] = tmp;
         }
     }
-    diffs_clear(&d);
+    matcher_diffs_clear(&d);
 }
 
 static void health_check(struct casectx *x, struct http_client *hc, struct case_result *cr)
@@ -753,16 +753,16 @@ static void health_check(struct casectx *x, struct http_client *hc, struct case_
     built_free(&b);
 }
 
-static void run_case(struct run *r, struct http_client *hc, int idx)
+static void run_case(struct runner *r, struct http_client *hc, int idx)
 {
-    const struct fx_case *c = r->set->cases[idx];
+    const struct fixture_case *c = r->set->cases[idx];
     struct case_result *cr = &r->results[idx];
     double t0 = now_ms();
     struct casectx x = {r, c, idx, (long)time(NULL), NULL, ""};
     x.tokens = calloc((size_t)cJSON_GetArraySize(c->suite->identities) + 1, sizeof *x.tokens);
     struct vars *v = vars_new(builtin, &x);
     for (int si = 0; si < c->nsteps; si++) {
-        const struct fx_step *st = &c->steps[si];
+        const struct fixture_step *st = &c->steps[si];
         char name[64], err[600];
         snprintf(name, sizeof name, "step %d", si + 1);
         const char *sname = st->name ? st->name : name;
@@ -804,7 +804,7 @@ static void run_case(struct run *r, struct http_client *hc, int idx)
                     free(f->requirement);
                     free(f->message);
                     free(f->curl);
-                    diffs_clear(&f->diffs);
+                    matcher_diffs_clear(&f->diffs);
                     cJSON_Delete(f->request);
                     cJSON_Delete(f->response);
                 }
@@ -823,7 +823,7 @@ static void run_case(struct run *r, struct http_client *hc, int idx)
                 else
                     missing++;
             }
-            struct diffs d = {0};
+            struct matcher_diffs d = {0};
             char label[300];
             snprintf(label, sizeof label, "collect(%s)", cp->valuestring);
             matcher_match(cJSON_GetObjectItemCaseSensitive(col, "match"), arr, label, &d);
@@ -833,7 +833,7 @@ static void run_case(struct run *r, struct http_client *hc, int idx)
                     msg_append(f, "%s: %d of %d answers have no value there", label, missing, n);
                 diffs_to_failure(f, &d);
             }
-            diffs_clear(&d);
+            matcher_diffs_clear(&d);
             cJSON_Delete(arr);
         }
         if (st->capture && cr->nf == nf0) {
@@ -893,10 +893,9 @@ static void run_case(struct run *r, struct http_client *hc, int idx)
 
 /* ---------- the run ---------- */
 
-static void progress(struct run *r, int idx)
+static void count(struct runner *r, int idx)
 {
     const struct case_result *cr = &r->results[idx];
-    const struct fx_case *c = r->set->cases[idx];
     r->done++;
     if (cr->status == CASE_PASSED)
         r->npassed++;
@@ -904,30 +903,19 @@ static void progress(struct run *r, int idx)
         r->nfailed++;
     else if (cr->status == CASE_WARNED)
         r->nwarned++;
-    if (r->o.quiet)
-        return;
-    static const char *const tag[] = {"PASS", "FAIL", "WARN", "SKIP", "XFAIL", "XPASS", ""};
-    if (r->o.tty) {
-        /* Failures scroll above the live progress line. */
-        if (r->o.verbose || cr->status != CASE_PASSED)
-            printf("\r\033[K%-5s %s (%.1f ms)\n", tag[cr->status], c->id, cr->ms);
-        printf("\r\033[K[%d/%d] %d passed, %d failed, %d warned  %s", r->done, r->torun, r->npassed, r->nfailed,
-               r->nwarned, c->id);
-        fflush(stdout);
-    } else if (r->o.verbose || cr->status != CASE_PASSED) {
-        printf("%-5s %s (%.1f ms)\n", tag[cr->status], c->id, cr->ms);
-    }
+    if (r->o.progress)
+        r->o.progress(r, idx, r->o.progress_ctx);
 }
 
 struct worker {
-    struct run *r;
+    struct runner *r;
     pthread_t th;
 };
 
 static void *work(void *arg)
 {
     struct worker *w = arg;
-    struct run *r = w->r;
+    struct runner *r = w->r;
     struct http_client *hc = http_client_new(r->o.timeout_ms);
     for (;;) {
         pthread_mutex_lock(&r->lock);
@@ -944,7 +932,7 @@ static void *work(void *arg)
             break;
         run_case(r, hc, idx);
         pthread_mutex_lock(&r->lock);
-        progress(r, idx);
+        count(r, idx);
         pthread_mutex_unlock(&r->lock);
     }
     http_client_free(hc);
@@ -968,7 +956,7 @@ static void random_id(char *out)
     out[8] = '\0';
 }
 
-int runner_prepare(struct run *r, char *err, size_t errlen)
+int runner_prepare(struct runner *r, char *err, size_t errlen)
 {
     pthread_mutex_init(&r->lock, NULL);
     random_id(r->id);
@@ -978,7 +966,7 @@ int runner_prepare(struct run *r, char *err, size_t errlen)
     strftime(r->started_at, sizeof r->started_at, "%Y-%m-%dT%H:%M:%SZ", &tm);
     r->results = calloc((size_t)r->set->ncases + 1, sizeof *r->results);
     for (int i = 0; i < r->set->ncases; i++) {
-        const struct fx_case *c = r->set->cases[i];
+        const struct fixture_case *c = r->set->cases[i];
         enum select_verdict v = select_case(&r->sel, c->id, c->full, i);
         r->results[i].status = v == SELECT_RUN ? CASE_PASSED : v == SELECT_SKIP ? CASE_SKIPPED : CASE_OTHER_SHARD;
         if (v == SELECT_RUN)
@@ -1022,7 +1010,7 @@ out:
     return rc;
 }
 
-void runner_execute(struct run *r)
+void runner_execute(struct runner *r)
 {
     double t0 = now_ms();
     int jobs = r->o.jobs > 0 ? r->o.jobs : 1;
@@ -1036,14 +1024,10 @@ void runner_execute(struct run *r)
     for (int i = 0; i < jobs; i++)
         pthread_join(w[i].th, NULL);
     free(w);
-    if (r->o.tty && !r->o.quiet) {
-        printf("\r\033[K");
-        fflush(stdout);
-    }
     r->duration_ms = now_ms() - t0;
 }
 
-void runner_clear(struct run *r)
+void runner_clear(struct runner *r)
 {
     for (int i = 0; r->results && i < r->set->ncases; i++) {
         struct case_result *cr = &r->results[i];
@@ -1053,7 +1037,7 @@ void runner_clear(struct run *r)
             free(f->requirement);
             free(f->message);
             free(f->curl);
-            diffs_clear(&f->diffs);
+            matcher_diffs_clear(&f->diffs);
             cJSON_Delete(f->request);
             cJSON_Delete(f->response);
         }

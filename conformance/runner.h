@@ -22,7 +22,7 @@ struct failure {
     char *step_name;
     char *requirement;   /* the id the failed check belongs to */
     char *message;       /* one or more lines a person reads */
-    struct diffs diffs;
+    struct matcher_diffs diffs;
     cJSON *request;      /* {"method","path","url","identity","headers","body"} or NULL */
     cJSON *response;     /* {"status","headers","body"} or NULL */
     char *curl;          /* a shell command line reproducing the request, or NULL */
@@ -35,17 +35,24 @@ struct case_result {
     size_t nf;
 };
 
+struct runner;
+
+/* Told about each finished case (idx into set->cases), from a worker thread
+ * while the run's lock is held, so it may read the counters of struct runner. */
+typedef void (*runner_progress_fn)(const struct runner *r, int idx, void *ctx);
+
 struct runner_opts {
     const char *target;     /* base URL, no trailing slash */
     const char *secret;
     int jobs;
     long timeout_ms;
-    int verbose, quiet, tty;
+    runner_progress_fn progress; /* may be NULL */
+    void *progress_ctx;
 };
 
-struct run {
+struct runner {
     struct runner_opts o;
-    const struct fx_set *set;
+    const struct fixture_set *set;
     const struct spec *spec;
     struct select_opts sel;
     struct select_list xfail;
@@ -55,7 +62,7 @@ struct run {
     struct case_result *results; /* one per set->cases entry */
     double duration_ms;
     char started_at[32];
-    /* progress, guarded by lock */
+    /* progress counters, guarded by lock */
     pthread_mutex_t lock;
     int next, done, torun, npassed, nfailed, nwarned;
 };
@@ -63,13 +70,13 @@ struct run {
 /* Prepares a run: fills r->id, r->started_at and the selection verdicts, checks
  * GET /health and fetches GET /schema. Returns 0, or -1 when the target does
  * not answer /health (message in err: the caller exits 3). */
-int runner_prepare(struct run *r, char *err, size_t errlen);
+int runner_prepare(struct runner *r, char *err, size_t errlen);
 
 /* Runs every selected case on r->o.jobs threads and fills r->results. */
-void runner_execute(struct run *r);
+void runner_execute(struct runner *r);
 
 /* Frees what prepare and execute allocated (not r itself). */
-void runner_clear(struct run *r);
+void runner_clear(struct runner *r);
 
 /* The text of a case status ("passed", "failed", ...). */
 const char *runner_status_name(enum case_status s);

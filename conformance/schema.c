@@ -173,7 +173,7 @@ cJSON *schema_canonical(const cJSON *doc)
     return r;
 }
 
-size_t schema_diff(const cJSON *e, const cJSON *a, const char *path, struct diffs *d)
+size_t schema_diff(const cJSON *e, const cJSON *a, const char *path, struct matcher_diffs *d)
 {
     size_t n = 0;
     if (cJSON_IsObject(e) && cJSON_IsObject(a)) {
@@ -185,7 +185,7 @@ size_t schema_diff(const cJSON *e, const cJSON *a, const char *path, struct diff
         for (const cJSON *c = a->child; c; c = c->next)
             if (!cJSON_GetObjectItemCaseSensitive(e, c->string)) {
                 char *p = jpath_key(path, c->string), *x = jsonx_print_short(c, 200);
-                diffs_add(d, p, "(absent)", x);
+                matcher_diffs_add(d, p, "(absent)", x);
                 free(p);
                 free(x);
                 n++;
@@ -205,7 +205,7 @@ size_t schema_diff(const cJSON *e, const cJSON *a, const char *path, struct diff
     if (jsonx_equal(e, a))
         return 0;
     char *x = jsonx_print_short(e, 200), *y = jsonx_print_short(a, 200);
-    diffs_add(d, path, x, y);
+    matcher_diffs_add(d, path, x, y);
     free(x);
     free(y);
     return 1;

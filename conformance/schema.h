@@ -22,6 +22,6 @@ cJSON *schema_canonical(const cJSON *doc);
 
 /* Appends to d one difference per JSON path where the canonical documents
  * expected and actual differ; returns the number appended. */
-size_t schema_diff(const cJSON *expected, const cJSON *actual, const char *path, struct diffs *d);
+size_t schema_diff(const cJSON *expected, const cJSON *actual, const char *path, struct matcher_diffs *d);
 
 #endif

@@ -46,7 +46,7 @@ static struct spec *test_spec(void)
     "{\"id\":\"" id "\",\"title\":\"t\",\"requirements\":[\"ENV-1\"],\"level\":\"core\"," \
     "\"steps\":[{\"request\":{\"method\":\"GET\",\"path\":\"/health\"},\"expect\":{\"status\":200}}]}"
 
-static int has_error(const struct fx_errors *e, const char *needle1, const char *needle2)
+static int has_error(const struct fixture_errors *e, const char *needle1, const char *needle2)
 {
     for (size_t i = 0; i < e->n; i++)
         if (strstr(e->v[i], needle1) && strstr(e->v[i], needle2))
@@ -54,7 +54,7 @@ static int has_error(const struct fx_errors *e, const char *needle1, const char 
     return 0;
 }
 
-static void dump(const struct fx_errors *e)
+static void dump(const struct fixture_errors *e)
 {
     for (size_t i = 0; i < e->n; i++)
         fprintf(stderr, "  %s\n", e->v[i]);
@@ -71,8 +71,8 @@ Test(fixture, loads_a_good_suite_with_grades_from_the_spec)
                                    "\"steps\":[{\"name\":\"n\",\"request\":{\"method\":\"POST\",\"path\":\"/call/x\",\"identity\":\"alice2\","
                                    "\"json\":{\"a\":1},\"repeat\":4,\"concurrency\":2},\"expect\":{\"status\":[200,201],"
                                    "\"collect\":{\"path\":\"$.result\",\"match\":{\"$len\":4}}},\"capture\":{\"etag\":{\"header\":\"ETag\"}}}]}]}");
-    struct fx_set set = {0};
-    struct fx_errors errs = {0};
+    struct fixture_set set = {0};
+    struct fixture_errors errs = {0};
     int rc = fixture_load_file(&set, p, spec, &errs);
     dump(&errs);
     cr_assert_eq(rc, 0);
@@ -98,8 +98,8 @@ Test(fixture, problems_name_file_path_and_expectation)
         "{\"id\":\"b.two\",\"title\":\"t\",\"requirements\":[\"NOPE-1\"],\"level\":\"core\",\"steps\":["
         "{\"request\":{\"method\":\"GET\",\"path\":\"health\",\"identity\":\"zed\",\"json\":1,\"body\":\"x\",\"repeat\":2000},"
         "\"expect\":{\"status\":99,\"body\":{\"$typo\":1},\"extra\":1},\"capture\":{\"v\":{\"body\":\"nope\"}}}]}]}");
-    struct fx_set set = {0};
-    struct fx_errors errs = {0};
+    struct fixture_set set = {0};
+    struct fixture_errors errs = {0};
     cr_assert_eq(fixture_load_file(&set, p, spec, &errs), -1);
     dump(&errs);
     cr_assert_eq(set.ncases, 0, "a bad suite is not added");
@@ -125,8 +125,8 @@ Test(fixture, problems_name_file_path_and_expectation)
 Test(fixture, not_json_and_cross_file_uniqueness)
 {
     char *p = write_file("c.json", "{\"suite\":\"c\",}");
-    struct fx_set set = {0};
-    struct fx_errors errs = {0};
+    struct fixture_set set = {0};
+    struct fixture_errors errs = {0};
     cr_assert_eq(fixture_load_file(&set, p, NULL, &errs), -1);
     cr_assert(has_error(&errs, "c.json: $: expected strict JSON", "byte"));
     fixture_errors_free(&errs);

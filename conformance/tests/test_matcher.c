@@ -81,27 +81,27 @@ Test(matcher, differences_name_the_json_path)
 {
     cJSON *m = J("{\"error\":{\"code\":\"unknown_function\"}}");
     cJSON *v = J("{\"error\":{\"code\":\"not_found\"}}");
-    struct diffs d = {0};
+    struct matcher_diffs d = {0};
     cr_assert_not(matcher_match(m, v, "$", &d));
     cr_assert_eq(d.n, 1);
     cr_assert_str_eq(d.v[0].path, "$.error.code");
     cr_assert_str_eq(d.v[0].expected, "\"unknown_function\"");
     cr_assert_str_eq(d.v[0].actual, "\"not_found\"");
-    diffs_clear(&d);
+    matcher_diffs_clear(&d);
     cJSON_Delete(m);
     cJSON_Delete(v);
     m = J("{\"a\":[1,{\"b c\":2}]}");
     v = J("{\"a\":[1,{\"b c\":3}]}");
     matcher_match(m, v, "$", &d);
     cr_assert_str_eq(d.v[0].path, "$.a[1][\"b c\"]");
-    diffs_clear(&d);
+    matcher_diffs_clear(&d);
     cJSON_Delete(m);
     cJSON_Delete(v);
     m = J("{\"gone\":1}");
     v = J("{}");
     matcher_match(m, v, "$", &d);
     cr_assert_str_eq(d.v[0].actual, "(absent)");
-    diffs_clear(&d);
+    matcher_diffs_clear(&d);
     cJSON_Delete(m);
     cJSON_Delete(v);
 }

@@ -61,14 +61,14 @@ Test(schema, canonical_diff)
     char *pa = jsonx_print(ca);
     cr_assert_str_eq(pa, "{\"openapi\":\"3.1.0\",\"paths\":{\"/call/e\":{\"post\":{\"x\":[1,2]}}}}");
     free(pa);
-    struct diffs d = {0};
+    struct matcher_diffs d = {0};
     cr_assert_eq(schema_diff(ca, cb, "$", &d), 2);
     cr_assert_str_eq(d.v[0].path, "$.paths[\"/call/e\"].post.x[1]");
     cr_assert_str_eq(d.v[0].expected, "2");
     cr_assert_str_eq(d.v[0].actual, "3");
     cr_assert_str_eq(d.v[1].path, "$.extra");
     cr_assert_str_eq(d.v[1].expected, "(absent)");
-    diffs_clear(&d);
+    matcher_diffs_clear(&d);
     cr_assert_eq(schema_diff(ca, ca, "$", &d), 0);
     cJSON_Delete(a); cJSON_Delete(b); cJSON_Delete(ca); cJSON_Delete(cb);
 }
