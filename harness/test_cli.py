@@ -45,11 +45,11 @@ HELP_WORDS = {
     "run": ["--target", "--suite", "--level", "--only", "--skip", "--expected-failures", "--jobs",
             "--timeout-ms", "--secret", "--report", "--shard", "--spawn", "--name", "-v", "-q",
             "json", "junit", "md", "tap", "html", "AFI_SECRET"],
-    "list": ["list"],
+    "list": ["list", "--suite", "--level", "--only", "--skip"],
     "validate": ["validate", "FILE"],
     "schema-diff": ["--target"],
-    "coverage": ["coverage"],
-    "matrix": ["--html", "REPORT"],
+    "coverage": ["coverage", "--suite"],
+    "matrix": ["--html", "--md", "REPORT"],
 }
 
 
