@@ -535,7 +535,7 @@ static void runwide(struct stepctx *s, const struct http_response *res, const cJ
     const char *method = s->b->method;
     if (res->status >= 400 && strcmp(method, "HEAD")) {
         /* ENV-1: the envelope and nothing else. */
-        char why[600] = "";
+        char why[600] = "", *got = NULL;
         const cJSON *e = cJSON_GetObjectItemCaseSensitive(body, "error");
         const cJSON *code = cJSON_GetObjectItemCaseSensitive(e, "code");
         const cJSON *msg = cJSON_GetObjectItemCaseSensitive(e, "message");
@@ -547,18 +547,23 @@ static void runwide(struct stepctx *s, const struct http_response *res, const cJ
         } else if (!body) {
             snprintf(why, sizeof why, "$: expected the error envelope, got a body that is not strict JSON (%s)", perr);
         } else if (!cJSON_IsObject(body) || cJSON_GetArraySize(body) != 1 || !cJSON_IsObject(e)) {
-            snprintf(why, sizeof why, "$: expected exactly {\"error\": {...}}, got other top-level keys or types");
+            snprintf(why, sizeof why, "$: expected exactly {\"error\": {...}}, got %s", (got = jsonx_print_short(body, 200)));
         } else if (cJSON_GetArraySize(e) != 3 || !code || !msg || !det) {
-            snprintf(why, sizeof why, "$.error: expected exactly the keys code, message, details");
+            snprintf(why, sizeof why, "$.error: expected exactly the keys code, message, details, got %s",
+                     (got = jsonx_print_short(e, 200)));
         } else if (!cJSON_IsString(msg) || !*msg->valuestring) {
-            snprintf(why, sizeof why, "$.error.message: expected a non-empty string");
+            snprintf(why, sizeof why, "$.error.message: expected a non-empty string, got %s",
+                     (got = jsonx_print_short(msg, 200)));
         } else if (!cJSON_IsNull(det) && !cJSON_IsArray(det) && !cJSON_IsObject(det)) {
-            snprintf(why, sizeof why, "$.error.details: expected null, an array or an object");
+            snprintf(why, sizeof why, "$.error.details: expected null, an array or an object, got %s",
+                     (got = jsonx_print_short(det, 200)));
         }
         if (why[0]) {
             struct failure *f = step_failure(s, "ENV-1", res);
             msg_append(f, "run-wide check ENV-1 (every answer >= 400 is the error envelope): %s", why);
-        } else {
+        }
+        free(got);
+        if (!why[0]) {
             /* ENV-2: a known code with its one status. */
             long want = 0;
             for (size_t i = 0; i < sizeof env2 / sizeof *env2; i++)
@@ -601,21 +606,25 @@ static void runwide(struct stepctx *s, const struct http_response *res, const cJ
             return;
         /* CALL-5: {"result","invalidate"}, invalidate sorted and unique. */
         const cJSON *inv = cJSON_GetObjectItemCaseSensitive(body, "invalidate");
-        char why[600] = "";
+        char why[600] = "", *got = NULL;
         if (!json_ctype(res))
             snprintf(why, sizeof why, "Content-Type: expected application/json");
         else if (!body)
             snprintf(why, sizeof why, "$: expected a strict JSON body, got one that is not (%s)", perr);
         else if (!cJSON_IsObject(body) || cJSON_GetArraySize(body) != 2 ||
                  !cJSON_GetObjectItemCaseSensitive(body, "result") || !inv)
-            snprintf(why, sizeof why, "$: expected exactly the keys result and invalidate");
+            snprintf(why, sizeof why, "$: expected exactly the keys result and invalidate, got %s",
+                     (got = jsonx_print_short(body, 200)));
         else if (!cJSON_IsArray(inv))
-            snprintf(why, sizeof why, "$.invalidate: expected an array of strings");
+            snprintf(why, sizeof why, "$.invalidate: expected an array of strings, got %s",
+                     (got = jsonx_print_short(inv, 200)));
         else
             for (const cJSON *e = inv->child; e && !why[0]; e = e->next)
                 if (!cJSON_IsString(e) || (e->next && cJSON_IsString(e->next) &&
                                            strcmp(e->valuestring, e->next->valuestring) >= 0))
-                    snprintf(why, sizeof why, "$.invalidate: expected strings sorted by byte order without duplicates");
+                    snprintf(why, sizeof why, "$.invalidate: expected strings sorted by byte order without duplicates, got %s",
+                             (got = jsonx_print_short(inv, 200)));
+        free(got);
         if (why[0]) {
             struct failure *f = step_failure(s, "CALL-5", res);
             msg_append(f, "run-wide check CALL-5 (call %s): %s", fn, why);
