@@ -125,8 +125,25 @@ def parse_raw(data):
     return status, hdrs, body
 
 
+def raw_answers(data):
+    """Every HTTP answer in a raw byte stream (answers with a Content-Length follow each other)."""
+    out = []
+    while data:
+        status, hdrs, body = parse_raw(data)
+        out.append((status, hdrs, body))
+        head_len = data.find(b"\r\n\r\n") + 4
+        if "content-length" not in hdrs or head_len < 4:
+            break
+        data = data[head_len + int(hdrs["content-length"]):]
+    return out
+
+
 def raw_envelope_or_nothing(data):
-    """ROB-1: a raw answer, when there is one, is a 4xx ENV-1 envelope."""
+    """ROB-1: every raw answer, when there is one, is a 4xx ENV-1 envelope."""
+    answers = raw_answers(data)
+    for i, (status, hdrs, body) in enumerate(answers[1:], 2):
+        assert 400 <= status < 500 and hdrs.get("content-type", "").startswith(
+            "application/json"), f"answer {i} on the connection: {status} {hdrs} {body[:200]!r}"
     status, hdrs, body = parse_raw(data)
     if status is None:
         return None
