@@ -775,3 +775,37 @@ def test_a_suite_outside_fixtures_finds_the_spec_by_default(reference, tmp_path)
     cp = conformance("run", "--target", reference.base, "--suite", suite,
                      secret=reference.secret)
     assert cp.returncode == 0, output_of(cp)
+
+
+@pytest.mark.parametrize("url", ["not-a-url", "ftp://127.0.0.1/afi", "http://"])
+def test_a_malformed_target_url_is_a_usage_error(url):
+    """Ambiguity: README's exit 3 is for a target that cannot be reached; a --target that is
+    not an http(s) URL at all is the user's mistake, which a demanding user expects as exit 2."""
+    cp = conformance("run", "--target", url, secret="u" * 40)
+    assert cp.returncode == 2, output_of(cp)
+    assert url in cp.stderr, cp.stderr
+
+
+def test_target_with_a_trailing_slash(reference, tmp_path):
+    suite = write_suite(tmp_path, "slash", [health_case("slash.health")])
+    cp = conformance("run", "--target", reference.base + "/", "--suite", suite, *SPEC,
+                     secret=reference.secret)
+    assert cp.returncode == 0, output_of(cp)
+
+
+def test_matrix_names_repeated_implementations_apart(reference_run, tmp_path):
+    copy = tmp_path / "again.json"
+    shutil.copy(reference_run.paths["json"], copy)
+    out = tmp_path / "m.html"
+    cp = conformance("matrix", reference_run.paths["json"], str(copy), "--html", str(out))
+    assert cp.returncode == 0, output_of(cp)
+    assert "again.json" in out.read_text()
+
+
+def test_matrix_refuses_a_file_that_is_not_json(tmp_path):
+    bogus = tmp_path / "notjson.json"
+    bogus.write_text("{ this is not json")
+    cp = conformance("matrix", str(bogus), "--html", str(tmp_path / "m.html"))
+    assert cp.returncode == 2, output_of(cp)
+    assert "notjson.json" in cp.stderr and "JSON" in cp.stderr, cp.stderr
+    assert not (tmp_path / "m.html").exists()
