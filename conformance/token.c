@@ -105,7 +105,6 @@ char *token_mint(const cJSON *identity, const char *sub, const char *jti, const 
 
     if (!strcmp(kind, "expired")) {
         set_int(claims, "exp", now - 60);
-        set_int(claims, "iat", now - 660);
     } else if (!strcmp(kind, "expired_now")) {
         set_int(claims, "exp", now);
     } else if (!strcmp(kind, "not_yet_valid")) {
