@@ -158,8 +158,10 @@ def conformance(*args, secret=None, timeout=120, env_extra=None, cwd=ROOT):
     if secret is not None:
         env["AFI_SECRET"] = secret
     env.update(env_extra or {})
-    return subprocess.run([RUNNER, *args], env=env, capture_output=True, text=True,
-                          timeout=timeout, cwd=cwd)
+    # errors="replace": a runner that echoes a target's invalid UTF-8 must not crash the harness
+    # (test_reports.py checks the terminal output's bytes itself)
+    return subprocess.run([RUNNER, *args], env=env, capture_output=True, encoding="utf-8",
+                          errors="replace", timeout=timeout, cwd=cwd)
 
 
 def output_of(cp):

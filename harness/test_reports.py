@@ -10,7 +10,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from conftest import FAILING_SUITES, fixture_suite_files, output_of, requirement_ids
+from conftest import (FAILING_SUITES, ROOT, RUNNER, fixture_suite_files, output_of,
+                      requirement_ids)
 
 CHROMIUM = "/usr/bin/chromium"
 CASE_STATUSES = {"passed", "failed", "warned", "skipped", "xfail", "xpass"}
@@ -358,3 +359,94 @@ def test_html_renders_in_headless_chromium(request, which, tmp_path):
         unescaped = text.replace("&quot;", '"').replace("&#34;", '"')
         assert ROLE_DIFF in unescaped, "the failure's diff is not in the rendered page"
         assert "<details" in page.lower(), "failures are not expandable <details>"
+
+
+# --- a target's hostile text in the reports -------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def hostile_run(tmp_path_factory):
+    """A failing run whose answers carry control characters, invalid UTF-8, markup and a
+    10 KiB body: every format must still open in its tool (reports.md, What each format shows)."""
+    from conftest import (FakeTarget, PROTOCOL_MD, json_answer, profile_schema_document,
+                          run_with_reports, write_suite)
+    long_text = "x" * 1000
+    big = b'{"blob":"' + b"b" * 10240 + b'"}'
+    nasty = b'{"t":"bell\x07 esc\x1b <script>alert(1)</script> ]]> & \xff\xfe end"}'
+    answers = {"/afi/context/nasty": nasty, "/afi/context/big": big,
+               "/afi/context/long": json.dumps({"t": long_text}).encode()}
+
+    def handler(method, path, headers, body):
+        p = path.split("?")[0]
+        if p == "/afi/health":
+            return json_answer(200, {"status": "ok"})
+        if p in answers:
+            return 200, [("Content-Type", "application/json"), ("X-Ctl", "a\x01b")], answers[p]
+        return 200, [("Content-Type", "application/json")], profile_schema_document()
+
+    def case(cid, name, expect):
+        return {"id": cid, "title": f"{name} <b>&amp;</b>", "requirements": ["CTX-2"],
+                "level": "core", "steps": [{"name": "GET " + name, "request": {
+                    "method": "GET", "path": "/context/" + name}, "expect": expect}]}
+
+    suites = tmp_path_factory.mktemp("hostile-suites")
+    suite = write_suite(suites, "hostile", [
+        case("hostile.nasty", "nasty", {"status": 200, "body_text": "clean"}),
+        case("hostile.big", "big", {"status": 201}),
+        case("hostile.long", "long", {"status": 200, "body": {"t": "short"}})], area="CTX")
+    t = FakeTarget(handler)
+
+    class T:  # what run_with_reports needs
+        base, secret = t.base, "h" * 40
+    try:
+        run = run_with_reports(tmp_path_factory.mktemp("hostile-run"), T, "--spec", PROTOCOL_MD,
+                               "--suite", suite, name="hostile")
+        env = {k: v for k, v in os.environ.items() if k != "AFI_SECRET"}
+        raw = subprocess.run([RUNNER, "run", "--target", t.base, "--spec", PROTOCOL_MD,
+                              "--suite", suite, "--secret", T.secret],
+                             capture_output=True, timeout=120, cwd=ROOT, env=env)
+        run.raw_terminal = raw.stdout + raw.stderr
+    finally:
+        t.stop()
+    run.need_report()
+    return run
+
+
+def test_hostile_text_keeps_every_format_openable(hostile_run):
+    assert hostile_run.cp.returncode == 1, output_of(hostile_run.cp)
+    assert {c["id"]: c["status"] for c in all_cases(hostile_run.report)} == {
+        "hostile.nasty": "failed", "hostile.big": "failed", "hostile.long": "failed"}
+    ET.parse(hostile_run.paths["junit"])  # XML 1.0 forbids raw control characters
+    for fmt in ("junit", "md", "tap", "html"):
+        raw = open(hostile_run.paths[fmt], "rb").read()
+        text = raw.decode("utf-8")  # valid UTF-8: invalid bytes became U+FFFD
+        assert "\x07" not in text and "\x1b" not in text and "\x01" not in text, fmt
+    html = hostile_run.text("html")
+    assert "<script>alert(1)</script>" not in html and "<script" not in html.lower()
+    assert "<b>&amp;</b>" not in html  # a fixture's title is text, not markup
+    tap_lines, plan, points = tap_points(hostile_run.text("tap"))
+    assert plan == len(points) == 3
+
+
+def test_long_texts_are_truncated_as_documented(hostile_run):
+    r = hostile_run.report
+    big = case_by_id(r, "hostile.big")["failures"][0]["response"]["body"]
+    assert len(big.encode()) < 4096 + 100 and big.startswith('{"blob":"bbb')
+    assert re.search(r"…\s*\(\d+ bytes in all\)\s*$", big) and "10251 bytes" in big, big[-80:]
+    long = case_by_id(r, "hostile.long")["failures"][0]
+    d = next(d for d in long["diffs"] if d["path"] == "$.t")
+    assert d["expected"] == '"short"'
+    assert len(d["actual"]) <= 201 and d["actual"].endswith("…"), d["actual"][-20:]
+    nasty = case_by_id(r, "hostile.nasty")["failures"][0]["response"]["body"]
+    assert "\ufffd" in nasty, nasty
+
+
+def test_terminal_output_escapes_a_targets_control_characters(hostile_run):
+    """A target's bytes reach the terminal escaped as in the reports (reports.md: control
+    characters become \\u00XX, invalid UTF-8 becomes U+FFFD): a hostile target must not be able
+    to send escape sequences to the user's terminal."""
+    out = hostile_run.raw_terminal
+    assert b"hostile.nasty" in out
+    assert b"\x1b" not in out and b"\x07" not in out and b"\x01" not in out, \
+        [ln for ln in out.splitlines() if b"\x1b" in ln or b"\x07" in ln][:3]
+    out.decode("utf-8")  # raises on the target's raw 0xff 0xfe
