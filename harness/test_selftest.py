@@ -22,8 +22,10 @@ from conftest import ROOT, need_binary, requirement_ids
 from mutants import catalogue, runs
 from mutants.port_faults import PORT_FAULTS
 
-PROXY_MUTANTS = [n for n in catalogue.MUTANTS if n != "none"]
+PROXY_MUTANTS = [n for n, m in catalogue.MUTANTS.items() if m.rule not in ("-", "=")]
+EQUIVALENTS = [n for n, m in catalogue.MUTANTS.items() if m.rule == "="]
 KEYS = [("proxy", n) for n in PROXY_MUTANTS] + [("fastapi", n) for n in PORT_FAULTS]
+EQ_KEYS = [("equivalent", n) for n in EQUIVALENTS]
 # The requirement ids the mutants must cover between them (CTX-1 and ROB-2 are optional).
 AREAS = ([f"ENV-{i}" for i in range(1, 8)] + [f"CALL-{i}" for i in range(1, 7)]
          + [f"AUTH-{i}" for i in range(1, 7)] + [f"SCH-{i}" for i in range(1, 5)]
@@ -36,12 +38,12 @@ JSON = os.path.join(ROOT, "reports", "mutation.json")
 
 def key_id(key):
     kind, name = key
-    return name if kind == "proxy" else f"fastapi-{name}"
+    return f"fastapi-{name}" if kind == "fastapi" else name
 
 
 def describe(key):
     kind, name = key
-    if kind == "proxy":
+    if kind in ("proxy", "equivalent"):
         m = catalogue.MUTANTS[name]
         return m.rule, m.desc
     return PORT_FAULTS[name]
@@ -53,7 +55,7 @@ def selected_keys(session):
         cs = getattr(item, "callspec", None)
         if cs is not None and "mutant_key" in cs.params:
             keys.add(cs.params["mutant_key"])
-    return [k for k in KEYS if k in keys]
+    return [k for k in KEYS + EQ_KEYS if k in keys]
 
 
 def run_one(key, proxy_url, ref_secret, workdir, control_passed):
@@ -64,7 +66,7 @@ def run_one(key, proxy_url, ref_secret, workdir, control_passed):
     error = None
     target = None
     try:
-        if kind == "proxy":
+        if kind in ("proxy", "equivalent"):
             rc, report, out = runs.run_suite(f"{proxy_url}/m/{name}/afi", ref_secret,
                                              report_path, name, extra=FULL)
         else:
@@ -80,7 +82,7 @@ def run_one(key, proxy_url, ref_secret, workdir, control_passed):
         if target is not None:
             target.stop()
     failed = runs.failing_cases(report) if report else []
-    kills = runs.killers(report, rule, control_passed) if report else []
+    kills = runs.killers(report, rule, control_passed) if report and kind != "equivalent" else []
     return {"name": key_id(key), "kind": kind, "rule": rule, "desc": desc,
             "killed": bool(kills), "killers": kills, "failed": failed, "error": error,
             "seconds": round(time.monotonic() - t0, 1)}
@@ -110,7 +112,7 @@ def mutation(request, tmp_path_factory):
         keys = selected_keys(request.session)
         # Interleave the FastAPI variants (slow to start) with the proxy runs.
         ports = [k for k in keys if k[0] == "fastapi"]
-        proxied = [k for k in keys if k[0] == "proxy"]
+        proxied = [k for k in keys if k[0] != "fastapi"]
         order = []
         while ports or proxied:
             if ports:
@@ -127,9 +129,9 @@ def mutation(request, tmp_path_factory):
             proxy.stop()
         ref.stop()
     wall = time.monotonic() - t0
-    ordered = [results[k] for k in KEYS if k in results]
-    note = "" if len(ordered) == len(KEYS) else \
-        f"Partial run: {len(ordered)} of {len(KEYS)} mutants were selected."
+    ordered = [results[k] for k in KEYS + EQ_KEYS if k in results]
+    note = "" if len(ordered) == len(KEYS + EQ_KEYS) else \
+        f"Partial run: {len(ordered)} of {len(KEYS + EQ_KEYS)} variants were selected."
     if ordered:
         runs.write_reports(ordered, control_info, MD, JSON, wall, note)
     return {"control": control, "control_info": control_info, "results": results}
@@ -155,6 +157,17 @@ def test_mutant_killed(mutation, mutant_key):
         pytest.fail(f"mutant {r['name']} SURVIVED: rule {r['rule']} ({rule_text}) is left "
                     f"unguarded against: {r['desc']}. Cases that failed without naming "
                     f"{r['rule']}: {others}", pytrace=False)
+
+
+@pytest.mark.parametrize("mutant_key", EQ_KEYS, ids=[key_id(k) for k in EQ_KEYS])
+def test_equivalent_variant_passes(mutation, mutant_key):
+    """A conformant variation (key order, whitespace, extra headers, a realm, cosmetic schema
+    keys) must pass the whole suite: a failing case here over-constrains the protocol."""
+    r = mutation["results"][mutant_key]
+    if r["error"]:
+        pytest.fail(f"variant {r['name']} could not be run: {r['error']}", pytrace=False)
+    assert not r["failed"], \
+        f"the suite rejects a conformant variant ({r['desc']}): {', '.join(r['failed'][:10])}"
 
 
 def test_catalogue_covers_every_area():

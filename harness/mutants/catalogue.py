@@ -921,3 +921,527 @@ def rob1_deep_nesting_500(ctx, req):
         return envelope(500, "internal_error", "internal error")
     return resp
 
+
+
+# --- second batch: subtler variants of the same rules ---------------------------------------
+
+@mutant("ENV-1", "error answers use Content-Type: application/problem+json (RFC 7807 habit)")
+def env1_problem_json(ctx, req):
+    resp = ctx.forward(req)
+    if resp.status >= 400 and resp.code is not None:
+        resp.headers.set("Content-Type", "application/problem+json")
+    return resp
+
+
+@mutant("ENV-1", "error envelopes carry an empty message")
+def env1_empty_message(ctx, req):
+    resp = ctx.forward(req)
+    if resp.status >= 400 and resp.code is not None:
+        j = resp.json()
+        j["error"]["message"] = ""
+        resp.set_json(j)
+    return resp
+
+
+@mutant("ENV-3", "validation types use pydantic's names (value_error.missing, type_error, ...)")
+def env3_pydantic_types(ctx, req):
+    resp = ctx.forward(req)
+    names = {"missing": "value_error.missing", "type": "type_error", "extra": "value_error.extra",
+             "range": "value_error.number", "length": "value_error.any_str",
+             "pattern": "value_error.str.regex"}
+    if resp.code == "validation_error":
+        j = resp.json()
+        for d in j["error"]["details"] or []:
+            if isinstance(d, dict) and d.get("type") in names:
+                d["type"] = names[d["type"]]
+        resp.set_json(j)
+    return resp
+
+
+@mutant("ENV-4", "internal_error answers carry the exception text in an X-Error-Detail header")
+def env4_leak_header(ctx, req):
+    resp = ctx.forward(req)
+    if resp.code == "internal_error":
+        resp.headers.set("X-Error-Detail", "RuntimeError: AFI-INTERNAL-DETAIL")
+    return resp
+
+
+@mutant("ENV-6", "405 answers say Allow: GET, HEAD (the framework's implicit HEAD)")
+def env6_allow_with_head(ctx, req):
+    resp = ctx.forward(req)
+    if resp.status == 405 and resp.headers.get("Allow") == "GET":
+        resp.headers.set("Allow", "GET, HEAD")
+    return resp
+
+
+@mutant("ENV-7", "401 unauthenticated (no credential) also says error=\"invalid_token\"")
+def env7_error_on_anonymous(ctx, req):
+    resp = ctx.forward(req)
+    if resp.code == "unauthenticated":
+        resp.headers.set("WWW-Authenticate", 'Bearer error="invalid_token"')
+    return resp
+
+
+@mutant("CALL-1", "prefix routing: /call/echo/x reaches echo")
+def call1_prefix_match(ctx, req):
+    route, sep, query = req.path.partition("?")
+    for prefix in ("/call/", "/context/"):
+        rest = route[len(prefix):] if route.startswith(prefix) else ""
+        if "/" in rest and rest.split("/", 1)[0]:
+            req.path = prefix + rest.split("/", 1)[0] + sep + query
+    return ctx.forward(req)
+
+
+@mutant("CALL-3", "a call without Content-Type is 415 even when its body is empty")
+def call3_missing_type_refused(ctx, req):
+    resp = ctx.forward(req)
+    if req.fn and not req.body and not req.headers.has("Content-Type") \
+            and resp.status not in (401, 403, 404, 405):
+        return envelope(415, "unsupported_media_type", "Content-Type must be application/json")
+    return resp
+
+
+@mutant("CALL-3", "the charset parameter of Content-Type is ignored (latin1 accepted)")
+def call3_charset_ignored(ctx, req):
+    ct = req.headers.get("Content-Type")
+    if req.fn and ct and ";" in ct:
+        req.headers.set("Content-Type", ct.split(";", 1)[0].strip())
+    return ctx.forward(req)
+
+
+def _nan_to_null(v):
+    if isinstance(v, float) and (v != v or v in (float("inf"), float("-inf"))):
+        return None
+    if isinstance(v, list):
+        return [_nan_to_null(x) for x in v]
+    if isinstance(v, dict):
+        return {k: _nan_to_null(x) for k, x in v.items()}
+    return v
+
+
+@mutant("CALL-3", "a lenient parser accepts NaN and Infinity (read as null)")
+def call3_nan_accepted(ctx, req):
+    resp = ctx.forward(req)
+    if resp.code == "invalid_json" and req.body and (b"NaN" in req.body or b"Infinity" in req.body):
+        try:
+            value = json.loads(req.body.decode("utf-8"))
+        except (ValueError, UnicodeDecodeError):
+            return resp
+        again = req.copy()
+        again.set_json(_nan_to_null(value))
+        return ctx.forward(again)
+    return resp
+
+
+@mutant("CALL-3", "the parser stops after the first JSON value: trailing bytes are ignored")
+def call3_trailing_ignored(ctx, req):
+    resp = ctx.forward(req)
+    if resp.code == "invalid_json" and req.body:
+        try:
+            text = req.body.decode("utf-8")
+            value, end = json.JSONDecoder().raw_decode(text.lstrip(" \t\r\n"))
+        except (ValueError, UnicodeDecodeError):
+            return resp
+        again = req.copy()
+        again.set_json(value)
+        return ctx.forward(again)
+    return resp
+
+
+@mutant("CALL-3", "string lengths count UTF-16 code units (astral characters count twice)")
+def call3_utf16_length(ctx, req):
+    limits = {"echo": ("text", 1000), "save_draft": ("body", 10000)}
+    j = req.json() if req.fn in limits and req.body else None
+    if isinstance(j, dict):
+        arg, limit = limits[req.fn]
+        v = j.get(arg)
+        if isinstance(v, str) and len(v) <= limit < len(v.encode("utf-16-le")) // 2:
+            resp = ctx.forward(req)
+            if resp.status != 200:
+                return resp
+            return envelope(422, "validation_error", "the arguments do not match the schema",
+                            [{"loc": ["body", arg], "type": "length",
+                              "msg": f"{arg} is longer than {limit} characters"}])
+    return ctx.forward(req)
+
+
+@mutant("CALL-4", "the shared-write role check runs before argument validation (403 before 422)")
+def call4_forbidden_before_validation(ctx, req):
+    resp = ctx.forward(req)
+    j = req.json() if req.fn in KEY_FUNCTIONS and req.fn != "kv_get" and req.body else None
+    claims = valid_claims(ctx, req)
+    if resp.code == "validation_error" and isinstance(j, dict) and claims is not None \
+            and str(j.get("key", "")).startswith("shared:") \
+            and claims.get("role", "USER") in ("USER", "READER"):
+        return envelope(403, "forbidden", "writing shared: keys needs WRITER")
+    return resp
+
+
+@mutant("CALL-5", "`invalidate` repeats an entry (affects merged from two sources)")
+def call5_duplicate_invalidate(ctx, req):
+    resp = ctx.forward(req)
+    j = resp.json() if resp.status == 200 and req.fn else None
+    if isinstance(j, dict) and j.get("invalidate"):
+        j["invalidate"] = [j["invalidate"][0]] + j["invalidate"]
+        resp.set_json(j)
+    return resp
+
+
+@mutant("CALL-5", "echo's result carries an undeclared extra key (length)")
+def call5_result_extra_key(ctx, req):
+    resp = ctx.forward(req)
+    r = result_of(resp) if req.fn == "echo" else None
+    if isinstance(r, dict) and isinstance(r.get("message"), str):
+        j = resp.json()
+        j["result"]["length"] = len(r["message"])
+        resp.set_json(j)
+    return resp
+
+
+@mutant("CALL-6", "logout revokes before validating its arguments: a 422 logout still revokes")
+def call6_logout_revokes_on_422(ctx, req):
+    resp = ctx.forward(req)
+    if req.fn == "logout" and resp.code == "validation_error":
+        claims = valid_claims(ctx, req)
+        if claims and claims.get("jti"):
+            again = req.copy()
+            again.set_json({})
+            again.headers.set("Content-Type", "application/json")
+            ctx.forward(again)
+    return resp
+
+
+@mutant("INV-1", "kv_set over-invalidates: its invalidate also names context:global")
+def inv1_extra_context(ctx, req):
+    resp = ctx.forward(req)
+    j = resp.json() if resp.status == 200 and req.fn == "kv_set" else None
+    if isinstance(j, dict) and isinstance(j.get("invalidate"), list):
+        j["invalidate"] = sorted(set(j["invalidate"]) | {"context:global"})
+        resp.set_json(j)
+    return resp
+
+
+WRITES = ("save_draft", "kv_set", "kv_delete", "counter_incr")
+
+
+def retag_bundle(ctx, req, tag_of):
+    """Serves a bundle under tag_of(upstream_tag) and answers If-None-Match against it."""
+    inm = req.headers.get("If-None-Match")
+    req.headers.remove("If-None-Match")
+    resp = ctx.forward(req)
+    if resp.status != 200 or not resp.headers.has("ETag"):
+        return resp
+    tag = '"' + hashlib.sha256(tag_of(resp.headers.get("ETag")).encode()).hexdigest()[:32] + '"'
+    resp.headers.set("ETag", tag)
+    return not_modified(resp, tag) if inm_matches(inm, tag) else resp
+
+
+@mutant("INV-2", "bundle ETags include a global write counter: any viewer's write changes everyone's tag")
+def inv2_global_version_etag(ctx, req):
+    if req.method == "GET" and req.context:
+        with ctx.lock:
+            version = ctx.state.get("version", 0)
+        return retag_bundle(ctx, req, lambda t: f"{t}/{version}")
+    resp = ctx.forward(req)
+    if req.fn in WRITES and resp.status == 200:
+        with ctx.lock:
+            ctx.state["version"] = ctx.state.get("version", 0) + 1
+    return resp
+
+
+@mutant("CTX-2", "bundles leave out members whose result is empty (no draft yet)")
+def ctx2_drops_empty_members(ctx, req):
+    resp = ctx.forward(req)
+    if req.context and resp.status == 200:
+        j = resp.json()
+        j["data"] = {k: v for k, v in j["data"].items()
+                     if not (isinstance(v, dict) and v and all(x in ("", None) for x in v.values()))}
+        resp.set_json(j)
+    return resp
+
+
+@mutant("CTX-4", "public bundles are tagged per viewer too (the credential is always hashed in)")
+def ctx4_public_tag_per_viewer(ctx, req):
+    if req.method == "GET" and req.context == "global":
+        cred = "|".join(req.headers.get_all("Authorization") + req.headers.get_all("Cookie"))
+        return retag_bundle(ctx, req, lambda t: f"{t}/{cred}")
+    return ctx.forward(req)
+
+
+@mutant("CTX-5", "public bundles also carry Vary: Authorization, Cookie")
+def ctx5_public_vary(ctx, req):
+    resp = ctx.forward(req)
+    if req.context and resp.status in (200, 304) and not resp.headers.has("Vary"):
+        resp.headers.set("Vary", "Authorization, Cookie")
+    return resp
+
+
+@mutant("HLT-1", "/health answers Content-Type: text/plain")
+def hlt1_text_type(ctx, req):
+    resp = ctx.forward(req)
+    if req.route == "/health" and resp.status == 200:
+        resp.headers.set("Content-Type", "text/plain; charset=utf-8")
+    return resp
+
+
+@mutant("SCH-1", "/schema answers Content-Type: application/vnd.oai.openapi+json")
+def sch1_openapi_media_type(ctx, req):
+    resp = ctx.forward(req)
+    if req.route == "/schema" and resp.status == 200:
+        resp.headers.set("Content-Type", "application/vnd.oai.openapi+json")
+    return resp
+
+
+@schema_mutant("SCH-3", "operationIds are prefixed (call_echo) instead of the function name")
+def sch3_operation_ids(doc):
+    for path, item in doc.get("paths", {}).items():
+        if "post" in item:
+            item["post"]["operationId"] = "call_" + path.rsplit("/", 1)[-1]
+
+
+@mutant("AUTH-1", "`Authorization: Bearer` with no token is treated as anonymous")
+def auth1_empty_bearer_anonymous(ctx, req):
+    vals = req.headers.get_all("Authorization")
+    if len(vals) == 1 and vals[0].strip().lower() == "bearer":
+        req.headers.remove("Authorization")
+    return ctx.forward(req)
+
+
+@mutant("AUTH-1", "of two Authorization headers the first is used")
+def auth1_first_of_two(ctx, req):
+    vals = req.headers.get_all("Authorization")
+    if len(vals) > 1:
+        req.headers.set("Authorization", vals[0])
+    return ctx.forward(req)
+
+
+@mutant("AUTH-1", "an empty afi_viewer cookie is treated as anonymous")
+def auth1_empty_cookie_anonymous(ctx, req):
+    if req.cookie_token() == "" and not req.headers.has("Authorization"):
+        req.headers.remove("Cookie")
+    return ctx.forward(req)
+
+
+@mutant("AUTH-2", "ill-typed optional claims (iat, jti) are ignored instead of refused")
+def auth2_lax_claim_types(ctx, req):
+    claims = valid_claims(ctx, req)
+    if claims is not None:
+        bad = [k for k in ("iat", "nbf") if k in claims and (
+            isinstance(claims[k], bool) or not isinstance(claims[k], (int, float)))]
+        if "jti" in claims and (not isinstance(claims["jti"], str) or claims["jti"] == ""):
+            bad.append("jti")
+        if bad:
+            resign(ctx, req, {k: v for k, v in claims.items() if k not in bad})
+    return ctx.forward(req)
+
+
+@mutant("AUTH-2", "sub is not length-checked (stored truncated to 128 code points)")
+def auth2_sub_unbounded(ctx, req):
+    claims = valid_claims(ctx, req)
+    if claims is not None and isinstance(claims.get("sub"), str) and len(claims["sub"]) > 128:
+        claims["sub"] = claims["sub"][:128]
+        resign(ctx, req, claims)
+    return ctx.forward(req)
+
+
+@mutant("AUTH-4", "revocation is checked before expiry: revoked+expired is token_revoked")
+def auth4_revoked_checked_first(ctx, req):
+    parts = jwt_parts(req.token()) if req.token() else None
+    jti = parts[1].get("jti") if parts else None
+    resp = ctx.forward(req)
+    if jti and ((req.fn == "logout" and resp.status == 200) or resp.code == "token_revoked"):
+        with ctx.lock:  # what a store consulted before the expiry check would know
+            ctx.state.setdefault("revoked", set()).add(jti)
+    if resp.code == "token_expired" and jti:
+        with ctx.lock:
+            revoked = jti in ctx.state.get("revoked", set())
+        if revoked:
+            return rewrite_code(resp, "token_expired", "token_revoked")
+    return resp
+
+
+@mutant("AUTH-5", "role levels match exactly: a SUPERADMIN is refused an ADMIN function")
+def auth5_exact_role(ctx, req):
+    needs = {"staff_report": "ADMIN", "root_only": "SUPERADMIN"}
+    claims = valid_claims(ctx, req) if req.fn in needs else None
+    if claims is not None and claims.get("role") in ROLES and claims["role"] != needs[req.fn]:
+        resp = ctx.forward(req)
+        if resp.status == 200:
+            return envelope(403, "forbidden", f"{req.fn} needs {needs[req.fn]}")
+        return resp
+    return ctx.forward(req)
+
+
+@mutant("SCOPE-1", "over-long key names are silently truncated to 128 characters")
+def scope1_long_key_truncated(ctx, req):
+    j = req.json() if req.fn in KEY_FUNCTIONS and req.body else None
+    if isinstance(j, dict) and isinstance(j.get("key"), str):
+        scope, sep, name = j["key"].partition(":")
+        if sep and len(name) > 128 and KEY_RE.match(scope + sep + name[:128]):
+            j["key"] = scope + sep + name[:128]
+            req.set_json(j)
+    return ctx.forward(req)
+
+
+@mutant("SCOPE-2", "kv_list personal also lists the shared keys (prefix filter forgotten)")
+def scope2_list_includes_shared(ctx, req):
+    resp = ctx.forward(req)
+    j = req.json() if req.fn == "kv_list" and req.body else None
+    r = result_of(resp)
+    if isinstance(j, dict) and j.get("scope") == "personal" and isinstance(r, dict):
+        other = req.copy()
+        other.set_json({"scope": "shared"})
+        shared = result_of(ctx.forward(other))
+        if isinstance(shared, dict) and shared.get("keys"):
+            out = resp.json()
+            out["result"]["keys"] = sorted(set(r["keys"]) | set(shared["keys"]),
+                                           key=lambda k: k.encode("utf-8"))
+            resp.set_json(out)
+    return resp
+
+
+@mutant("SCOPE-4", "kv_set of a null value deletes the key (null means absent)")
+def scope4_null_is_delete(ctx, req):
+    j = req.json() if req.fn == "kv_set" and req.body else None
+    if not (isinstance(j, dict) and "value" in j and j["value"] is None
+            and isinstance(j.get("key"), str) and set(j) <= {"key", "value", "if_rev"}):
+        return ctx.forward(req)
+    get = req.copy()
+    get.path = "/call/kv_get"
+    get.set_json({"key": j["key"]})
+    cur = result_of(ctx.forward(get))
+    if not isinstance(cur, dict) or ("if_rev" in j and j["if_rev"] != cur.get("rev")):
+        return ctx.forward(req)
+    delete = req.copy()
+    delete.path = "/call/kv_delete"
+    delete.set_json({"key": j["key"]})
+    gone = ctx.forward(delete)
+    if gone.status != 200:
+        return gone
+    return ok_json({"result": {"key": j["key"], "rev": cur["rev"] + 1},
+                    "invalidate": ["context:user", "function:kv_get", "function:kv_list"]})
+
+
+@mutant("SCOPE-6", "counter_incr has no 2^53 ceiling: a sum above it is stored")
+def scope6_no_ceiling(ctx, req):
+    resp = ctx.forward(req)
+    j = req.json() if req.fn == "counter_incr" and req.body else None
+    if resp.code == "conflict" and isinstance(j, dict):
+        get = req.copy()
+        get.path = "/call/kv_get"
+        get.set_json({"key": j["key"]})
+        cur = result_of(ctx.forward(get))
+        v = cur.get("value") if isinstance(cur, dict) else None
+        if isinstance(v, int) and not isinstance(v, bool):
+            new = v + j.get("by", 1)
+            put = req.copy()
+            put.path = "/call/kv_set"
+            put.set_json({"key": j["key"], "value": new})
+            if ctx.forward(put).status == 200:
+                return ok_json({"result": {"key": j["key"], "value": new},
+                                "invalidate": ["function:kv_get", "function:kv_list"]})
+    return resp
+
+
+@mutant("PROF-1", "kv_list answers keys in storage order, not sorted")
+def prof1_kv_list_unsorted(ctx, req):
+    resp = ctx.forward(req)
+    r = result_of(resp) if req.fn == "kv_list" else None
+    if isinstance(r, dict) and isinstance(r.get("keys"), list) and len(r["keys"]) > 1:
+        j = resp.json()
+        j["result"]["keys"] = r["keys"][::-1]
+        resp.set_json(j)
+    return resp
+
+
+@mutant("PROF-1", "kv_delete always answers deleted: true, even for an absent key")
+def prof1_delete_always_true(ctx, req):
+    resp = ctx.forward(req)
+    r = result_of(resp) if req.fn == "kv_delete" else None
+    if isinstance(r, dict) and r.get("deleted") is False:
+        j = resp.json()
+        j["result"]["deleted"] = True
+        resp.set_json(j)
+    return resp
+
+
+# --- equivalent variants: conformant answers the suite must NOT reject -------------------------
+# Rule "=": each changes the answers only in ways docs/protocol.md allows; the self-test
+# requires the whole suite to pass against them (a failure is a false positive of the suite).
+
+def equivalent(desc):
+    return mutant("=", desc)
+
+
+def json_answer_mutant(desc):
+    def wrap(fn):
+        def run(ctx, req):
+            resp = ctx.forward(req)
+            ct = (resp.headers.get("Content-Type") or "").lower()
+            if resp.body and ct.startswith("application/json"):
+                fn(resp)
+            return resp
+        run.__name__ = fn.__name__
+        return equivalent(desc)(run)
+    return wrap
+
+
+def _reversed_keys(v):
+    if isinstance(v, dict):
+        return {k: _reversed_keys(v[k]) for k in reversed(list(v))}
+    if isinstance(v, list):
+        return [_reversed_keys(x) for x in v]
+    return v
+
+
+@json_answer_mutant("every JSON object in every answer has its keys in reverse order")
+def eq_reordered_keys(resp):
+    j = resp.json()
+    if j is not None:
+        resp.set_json(_reversed_keys(j))
+
+
+@json_answer_mutant("every JSON answer is pretty-printed (indent 2, newline at the end)")
+def eq_pretty_json(resp):
+    j = resp.json()
+    if j is not None:
+        resp.body = (json.dumps(j, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+@json_answer_mutant("JSON answers say Content-Type: application/json; charset=utf-8")
+def eq_charset_param(resp):
+    resp.headers.set("Content-Type", "application/json; charset=utf-8")
+
+
+@equivalent("401 challenges carry a realm: Bearer realm=\"afi\"[, error=\"invalid_token\"]")
+def eq_realm_challenge(ctx, req):
+    resp = ctx.forward(req)
+    if resp.status == 401 and resp.headers.has("WWW-Authenticate"):
+        v = resp.headers.get("WWW-Authenticate")
+        rest = v[len("Bearer"):].strip()
+        resp.headers.set("WWW-Authenticate", 'Bearer realm="afi"' + (", " + rest if rest else ""))
+    return resp
+
+
+@equivalent("every answer has extra headers (X-Request-Id, Server) and /health extra keys")
+def eq_extra_headers_and_keys(ctx, req):
+    resp = ctx.forward(req)
+    resp.headers.add("X-Request-Id", "req-" + hashlib.sha1(req.path.encode()).hexdigest()[:8])
+    resp.headers.add("X-Powered-By", "afi-equivalent")
+    if req.route == "/health" and resp.status == 200:
+        j = resp.json()
+        j.update({"uptime_s": 12, "build": "test"})
+        resp.set_json(j)
+    return resp
+
+
+@schema_mutant("=", "the schema has another info block, servers, and operation summaries")
+def eq_schema_cosmetics(doc):
+    doc["info"] = {"title": "Some other adapter", "version": "9.9.9",
+                   "description": "cosmetic keys the canonical form removes"}
+    doc["servers"] = [{"url": "https://example.invalid/afi", "description": "elsewhere"}]
+    for item in doc.get("paths", {}).values():
+        for op in item.values():
+            if isinstance(op, dict):
+                op["summary"] = "an operation"
+                op["description"] = "described"

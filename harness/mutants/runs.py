@@ -163,24 +163,31 @@ def passed_cases(report):
 
 
 def write_reports(results, control, md_path, json_path, wall_seconds, selection_note=""):
-    """Writes the mutation score: results is a list of dicts (see test_selftest.py)."""
+    """Writes the mutation score: results is a list of dicts (see test_selftest.py);
+    kind "equivalent" entries are conformant variants that must pass, not mutants."""
+    equivalents = [r for r in results if r["kind"] == "equivalent"]
+    results = [r for r in results if r["kind"] != "equivalent"]
     killed = [r for r in results if r["killed"]]
-    score = f"{len(killed)}/{len(results)}"
     doc = {"format": "afi-mutation-report", "version": 1,
            "score": {"killed": len(killed), "total": len(results),
                      "ratio": round(len(killed) / len(results), 4) if results else None},
            "wall_seconds": round(wall_seconds, 1),
            "control": control,
            "note": selection_note,
-           "mutants": results}
+           "mutants": results,
+           "equivalents": equivalents}
     os.makedirs(os.path.dirname(json_path), exist_ok=True)
     with open(json_path, "w", encoding="utf-8") as f:
         json.dump(doc, f, indent=2)
         f.write("\n")
-    lines = ["# Mutation score of the conformance suite", "",
-             f"**{score} mutants killed** "
-             f"({100 * len(killed) / len(results):.1f} %), self-test wall time "
-             f"{wall_seconds:.0f} s." if results else "No mutant was run.", ""]
+    lines = ["# Mutation score of the conformance suite", ""]
+    if results:
+        lines.append(f"**{len(killed)}/{len(results)} mutants killed** "
+                     f"({100 * len(killed) / len(results):.1f} %); self-test wall time "
+                     f"{wall_seconds:.0f} s.")
+    else:
+        lines.append("No mutant was run.")
+    lines.append("")
     if selection_note:
         lines += [selection_note, ""]
     cs = control.get("summary") or {}
@@ -189,7 +196,9 @@ def write_reports(results, control, md_path, json_path, wall_seconds, selection_
               f"{cs.get('skipped', '?')} skipped of {cs.get('total', '?')} cases.", "",
               "A mutant is killed when at least one case fails (or warns) whose "
               "`requirements` or failure `requirement` names the mutant's rule and that "
-              "passes against the unmutated target.", ""]
+              "passes against the unmutated target. Proxy mutants are served by "
+              "`harness/mutants/proxy.py` in front of the reference server; `fastapi-*` are "
+              "faults of the FastAPI port (`AFI_FAULT`).", ""]
     survivors = [r for r in results if not r["killed"]]
     if survivors:
         lines += ["## Surviving mutants", ""]
@@ -197,6 +206,16 @@ def write_reports(results, control, md_path, json_path, wall_seconds, selection_
             why = r.get("error") or (f"{len(r['failed'])} cases failed, none naming {r['rule']}"
                                      if r["failed"] else "no case failed")
             lines.append(f"- `{r['name']}` ({r['kind']}, {r['rule']}): {r['desc']} — {why}")
+        lines.append("")
+    if equivalents:
+        bad = [r for r in equivalents if r["failed"] or r.get("error")]
+        lines += ["## Equivalent variants (must pass)", "",
+                  f"{len(equivalents) - len(bad)}/{len(equivalents)} conformant variants pass "
+                  "the whole suite.", "", "| variant | change | result |", "|---|---|---|"]
+        for r in equivalents:
+            res = r.get("error") or (("rejected by " + ", ".join(f"`{c}`" for c in r["failed"][:4]))
+                                     if r["failed"] else "passes")
+            lines.append(f"| `{r['name']}` | {r['desc']} | {res} |")
         lines.append("")
     lines += ["## Mutants", "", "| mutant | via | rule | what it breaks | killed by |",
               "|---|---|---|---|---|"]
@@ -207,4 +226,3 @@ def write_reports(results, control, md_path, json_path, wall_seconds, selection_
                      f"{shown if ks else '**survived**'} |")
     with open(md_path, "w", encoding="utf-8") as f:
         f.write("\n".join(lines) + "\n")
-
