@@ -7,7 +7,10 @@ whole suite runs against every mutant; a mutant is killed when some case fails w
 `requirements` (or a failure's `requirement`) contain the mutant's rule and which
 passes against the unmutated reference (the control run through the identity proxy).
 A surviving mutant fails its own test id and names the rule the suite leaves unguarded.
-The score is written to reports/mutation.md and reports/mutation.json.
+The other way round, a few equivalent variants (catalogue rule "=": key order, whitespace,
+extra headers, a realm, cosmetic schema keys) must pass the whole suite, so the suite is
+checked for false positives too. The score is written to reports/mutation.md and
+reports/mutation.json.
 
 AFI_SELFTEST_WORKERS (default 8; most of a run is the 5 s prof.sleep-max case, not CPU) is how many suite runs go at once.
 """
