@@ -9,6 +9,7 @@ import re
 import shutil
 import subprocess
 import threading
+import time
 
 import pytest
 
@@ -809,3 +810,111 @@ def test_matrix_refuses_a_file_that_is_not_json(tmp_path):
     assert cp.returncode == 2, output_of(cp)
     assert "notjson.json" in cp.stderr and "JSON" in cp.stderr, cp.stderr
     assert not (tmp_path / "m.html").exists()
+
+
+# --- the tokens the runner mints (docs/fixtures.md, Identities and tokens) -----------------------
+
+IDENTITIES = {
+    "plain": {"role": "WRITER"}, "norole": {"role": None}, "nojti": {"jti": False},
+    "twin": {"same_sub_as": "plain"}, "short": {"ttl": 30},
+    "custom": {"claims": {"aud": "x", "exp": 1.5e9}, "omit": ["iat"]},
+    **{k: {"hostile": k} for k in (
+        "expired", "expired_now", "not_yet_valid", "bad_signature", "alg_none", "alg_hs384",
+        "alg_hs512", "malformed", "garbage_base64", "missing_sub", "missing_exp", "unknown_role",
+        "oversized", "fractional_exp")},
+}
+
+
+def _b64json(part):
+    import base64
+    return json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+
+
+@pytest.fixture(scope="module")
+def minted(tmp_path_factory):
+    """{identity: token} as the runner sent them, one step per identity."""
+    seen = {}
+
+    def handler(method, path, headers, body):
+        p = path.split("?")[0]
+        if p == "/afi/health":
+            return json_answer(200, {"status": "ok"})
+        if p.startswith("/afi/context/"):
+            auth = headers.get("Authorization") or ""
+            seen[p.rsplit("/", 1)[1]] = auth[len("Bearer "):] if auth.startswith("Bearer ") \
+                else None
+            return json_answer(200, {"context": "x", "data": {}})
+        return 200, [("Content-Type", "application/json")], profile_schema_document()
+
+    case = {"id": "tok.all", "title": "every identity once", "requirements": ["AUTH-2"],
+            "level": "core",
+            "steps": [{"name": name, "request": {"method": "GET", "path": "/context/" + name,
+                                                 "identity": name},
+                       "expect": {"status": 200}} for name in IDENTITIES]}
+    d = tmp_path_factory.mktemp("tokens")
+    suite = write_suite(d, "tok", [case], identities=IDENTITIES, area="AUTH")
+    t = FakeTarget(handler)
+    try:
+        secret = "m" * 40
+        cp = conformance("run", "--target", t.base, "--suite", suite, *SPEC, secret=secret)
+    finally:
+        t.stop()
+    assert cp.returncode == 0, output_of(cp)
+    assert set(seen) == set(IDENTITIES), sorted(set(IDENTITIES) - set(seen))
+    return secret, seen
+
+
+def test_minted_regular_tokens(minted):
+    import jwt
+    secret, tok = minted
+    opts = {"verify_exp": False, "verify_aud": False}
+    claims = {k: jwt.decode(tok[k], secret, algorithms=["HS256"], options=opts)
+              for k in ("plain", "norole", "nojti", "twin", "short", "custom")}
+    plain = claims["plain"]
+    m = re.fullmatch(r"r([a-z0-9]{8})\.(\d+)\.plain", plain["sub"])
+    assert m, plain
+    run, index = m.groups()
+    assert plain["jti"] == f"j{run}.{index}.plain"
+    assert plain["role"] == "WRITER" and plain["exp"] - plain["iat"] == 600
+    assert isinstance(plain["iat"], int) and abs(plain["iat"] - time.time()) < 300
+    assert "role" not in claims["norole"] and claims["norole"]["sub"].endswith(".norole")
+    assert "jti" not in claims["nojti"]
+    assert claims["twin"]["sub"] == plain["sub"] and claims["twin"]["jti"] != plain["jti"]
+    assert claims["short"]["exp"] - claims["short"]["iat"] == 30
+    c = claims["custom"]
+    assert c["aud"] == "x" and c["exp"] == 1.5e9 and "iat" not in c
+
+
+def test_minted_hostile_tokens(minted):
+    import jwt
+    secret, tok = minted
+    opts = {"verify_exp": False, "verify_nbf": False}
+
+    def payload(name, alg="HS256"):
+        return jwt.decode(tok[name], secret, algorithms=[alg], options=opts)
+
+    e = payload("expired")
+    assert e["exp"] - e["iat"] == -60
+    e = payload("expired_now")
+    assert e["exp"] == e["iat"]
+    e = payload("not_yet_valid")
+    assert e["nbf"] - e["iat"] == 60
+    with pytest.raises(jwt.InvalidSignatureError):
+        jwt.decode(tok["bad_signature"], secret, algorithms=["HS256"], options=opts)
+    h, p, sig = tok["alg_none"].split(".")
+    assert _b64json(h)["alg"] == "none" and sig == "" and "sub" in _b64json(p)
+    assert jwt.get_unverified_header(tok["alg_hs384"])["alg"] == "HS384"
+    payload("alg_hs384", "HS384")
+    assert jwt.get_unverified_header(tok["alg_hs512"])["alg"] == "HS512"
+    payload("alg_hs512", "HS512")
+    assert tok["malformed"] == "not-a-jwt.token"
+    parts = tok["garbage_base64"].split(".")
+    assert len(parts) == 3 and re.fullmatch(r"[A-Za-z0-9_-]+", parts[0])
+    with pytest.raises(Exception):
+        _b64json(parts[0])
+    assert "sub" not in payload("missing_sub") and "exp" not in payload("missing_exp")
+    assert payload("unknown_role")["role"] == "admin"
+    big = payload("oversized")
+    assert len(tok["oversized"]) > 8192 and "pad" in big
+    f = payload("fractional_exp")
+    assert f["exp"] - f["iat"] == 600.5
