@@ -918,3 +918,81 @@ def test_minted_hostile_tokens(minted):
     assert len(tok["oversized"]) > 8192 and "pad" in big
     f = payload("fractional_exp")
     assert f["exp"] - f["iat"] == 600.5
+
+
+def test_runner_builds_requests_as_documented(tmp_path):
+    """fixtures.md, Request and Captures: auth modes, header removal and repetition, the body
+    kinds, captures, substitution (typed and in text) and repeat, seen by a recording target."""
+    import base64
+    seen = []
+
+    def handler(method, path, headers, body):
+        p = path.split("?")[0]
+        if p == "/afi/health":
+            return json_answer(200, {"status": "ok"})
+        if p == "/afi/schema":
+            return 200, [("Content-Type", "application/json")], profile_schema_document()
+        seen.append({"method": method, "path": p, "headers": headers, "body": body})
+        return json_answer(200, {"n": 7}, [("ETag", '"t1"')])
+
+    def step(name, **req):
+        req.setdefault("method", "GET")
+        req["path"] = req.get("path", "/context/" + name)
+        return {"name": name, "request": req, "expect": {"status": 200}}
+
+    steps = [
+        step("cookie", identity="alice", auth="cookie"),
+        step("both", identity="alice", auth="both", cookie_identity="bob"),
+        step("none", identity="alice", auth="none"),
+        step("hdrs", headers={"Accept": None, "X-Two": ["a", "b"]}),
+        dict(step("json", method="POST", json={"b": [1, 2.5, "é"], "a": {"x": None}}),
+             capture={"n": {"body": "$.n"}, "tag": {"header": "ETag"}}),
+        step("b64", method="POST", body_b64=base64.b64encode(b"\xff\x00abc").decode()),
+        step("parts", method="POST", body_parts=[{"text": "[", "repeat": 3},
+                                                 {"b64": base64.b64encode(b"]]]").decode()}]),
+        step("subst", method="POST", path="/context/subst/${case}/${run}", identity="alice",
+             headers={"X-Sub": "${sub:alice}", "X-Tag": "${tag}"},
+             json={"n": "${n}", "s": "n=${n}", "tok": "${token:bob}", "jti": "${jti:alice}"}),
+        step("rep", repeat=5, concurrency=2),
+    ]
+    case = {"id": "req.all", "title": "request building", "requirements": ["AUTH-1"],
+            "level": "core", "steps": steps}
+    suite = write_suite(tmp_path, "req", [case], identities={"alice": {}, "bob": {}}, area="AUTH")
+    t = FakeTarget(handler)
+    try:
+        cp = conformance("run", "--target", t.base, "--suite", suite, *SPEC, secret="q" * 40)
+    finally:
+        t.stop()
+    assert cp.returncode == 0, output_of(cp)
+    by = {}
+    for r in seen:
+        by.setdefault(r["path"].split("/")[3], []).append(r)
+
+    def hdr(r, name):
+        return r["headers"].get_all(name) or []
+
+    cookie = by["cookie"][0]
+    assert hdr(cookie, "Authorization") == [] and len(hdr(cookie, "Cookie")) == 1
+    alice_tok = hdr(cookie, "Cookie")[0].split("afi_viewer=", 1)[1]
+    both = by["both"][0]
+    assert hdr(both, "Authorization") == ["Bearer " + alice_tok]
+    bob_tok = hdr(both, "Cookie")[0].split("afi_viewer=", 1)[1]
+    assert bob_tok != alice_tok
+    none = by["none"][0]
+    assert hdr(none, "Authorization") == [] and hdr(none, "Cookie") == []
+    h = by["hdrs"][0]
+    assert hdr(h, "Accept") == [] and hdr(h, "X-Two") == ["a", "b"]
+    j = by["json"][0]
+    assert j["body"] == '{"b":[1,2.5,"é"],"a":{"x":null}}'.encode()
+    assert hdr(j, "Content-Type") == ["application/json"]
+    assert by["b64"][0]["body"] == b"\xff\x00abc"
+    assert by["parts"][0]["body"] == b"[[[]]]"
+    s = by["subst"][0]
+    m = re.fullmatch(r"/afi/context/subst/c(\d+)/([a-z0-9]{8})", s["path"])
+    assert m, s["path"]
+    alice_sub = _b64json(alice_tok.split(".")[1])["sub"]
+    assert alice_sub == f"r{m.group(2)}.{m.group(1)}.alice"
+    assert hdr(s, "X-Sub") == [alice_sub] and hdr(s, "X-Tag") == ['"t1"']
+    assert json.loads(s["body"]) == {"n": 7, "s": "n=7", "tok": bob_tok,
+                                     "jti": _b64json(alice_tok.split(".")[1])["jti"]}
+    assert len(by["rep"]) == 5
