@@ -378,7 +378,10 @@ def test_verbose_and_quiet(reference, tmp_path):
     for cp in (v, d, q):
         assert cp.returncode == 0, output_of(cp)
         assert closing_line(cp.stdout) == "2 passed, 0 failed", cp.stdout
-    assert "vq.one" in v.stdout and "vq.two" in v.stdout, v.stdout
+    # -v: a line per case; -q: only failures and the closing line
+    for cid in ("vq.one", "vq.two"):
+        assert sum(cid in ln for ln in v.stdout.splitlines()) == 1, v.stdout
+    assert [ln for ln in q.stdout.splitlines() if ln.strip()] == ["2 passed, 0 failed"], q.stdout
     assert len(q.stdout) <= len(d.stdout) <= len(v.stdout)
 
 
@@ -514,6 +517,9 @@ def test_list_of_a_given_suite(tmp_path):
     assert cp.returncode == 0, output_of(cp)
     listed = [ln.split()[0] for ln in cp.stdout.splitlines() if ln.strip()]
     assert "lst.one" in listed and "lst.two" in listed, cp.stdout
+    line = next(ln for ln in cp.stdout.splitlines() if ln.startswith("lst.one"))
+    for word in ("core", "must", "HLT-1", "health answers ok"):  # id, level, grade, reqs, title
+        assert word in line, line
     assert not set(fixture_case_ids()) & set(listed)
 
 
@@ -996,3 +1002,11 @@ def test_runner_builds_requests_as_documented(tmp_path):
     assert json.loads(s["body"]) == {"n": 7, "s": "n=7", "tok": bob_tok,
                                      "jti": _b64json(alice_tok.split(".")[1])["jti"]}
     assert len(by["rep"]) == 5
+
+
+def test_full_level_passes_against_the_reference_server(reference, tmp_path):
+    cp, rep = json_report(tmp_path, "full", "run", "--target", reference.base, "--level", "full",
+                          secret=reference.secret)
+    assert cp.returncode == 0 and rep, output_of(cp)[-3000:]
+    assert rep["level"] == "full" and rep["summary"]["skipped"] == 0
+    assert rep["summary"]["passed"] == rep["summary"]["total"] == len(fixture_case_ids())
