@@ -16,7 +16,7 @@ import time
 import urllib.parse
 
 from mutants.wire import (Headers, Req, Resp, envelope, jwt_parts, jwt_sign, jwt_verify,
-                          ok_json)
+                          loads_strict, ok_json)
 
 MUTANTS = {}
 
@@ -1025,7 +1025,7 @@ def call3_nan_accepted(ctx, req):
     if resp.code == "invalid_json" and req.body and (b"NaN" in req.body or b"Infinity" in req.body):
         try:
             value = json.loads(req.body.decode("utf-8"))
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):
             return resp
         again = req.copy()
         again.set_json(_nan_to_null(value))
@@ -1037,14 +1037,17 @@ def call3_nan_accepted(ctx, req):
 def call3_trailing_ignored(ctx, req):
     resp = ctx.forward(req)
     if resp.code == "invalid_json" and req.body:
+        ws = " \t\r\n"
         try:
-            text = req.body.decode("utf-8")
-            value, end = json.JSONDecoder().raw_decode(text.lstrip(" \t\r\n"))
-        except (ValueError, UnicodeDecodeError):
+            text = req.body.decode("utf-8").lstrip(ws)
+            _, end = json.JSONDecoder().raw_decode(text)
+        except (ValueError, UnicodeDecodeError, RecursionError):
             return resp
-        again = req.copy()
-        again.set_json(value)
-        return ctx.forward(again)
+        first = text[:end].encode("utf-8")
+        if text[end:].strip(ws) and loads_strict(first) is not None:
+            again = req.copy()
+            again.body = first  # only the trailing bytes are forgiven, nothing else
+            return ctx.forward(again)
     return resp
 
 
@@ -1055,7 +1058,8 @@ def call3_utf16_length(ctx, req):
     if isinstance(j, dict):
         arg, limit = limits[req.fn]
         v = j.get(arg)
-        if isinstance(v, str) and len(v) <= limit < len(v.encode("utf-16-le")) // 2:
+        units = len(v.encode("utf-16-le", "surrogatepass")) // 2 if isinstance(v, str) else 0
+        if isinstance(v, str) and len(v) <= limit < units:
             resp = ctx.forward(req)
             if resp.status != 200:
                 return resp

@@ -74,9 +74,11 @@ class Process:
         raise RuntimeError(f"{self.url} did not answer /health: {last}; {self.log_text()}")
 
     def log_text(self, limit=4000):
+        """The child's stderr so far (its last limit characters; None: all of it)."""
         try:
             with open(self.log.name, encoding="utf-8", errors="replace") as f:
-                return f.read()[-limit:]
+                text = f.read()
+                return text if limit is None else text[-limit:]
         except OSError:
             return ""
 
