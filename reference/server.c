@@ -9,8 +9,10 @@
 #include "server.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -21,6 +23,7 @@
 #include <unistd.h>
 
 #include "delay.h"
+#include "gate.h"
 
 /* Bodies are read and dropped up to this size so that the client gets its
  * answer; a client that sends more is cut off without one. */
@@ -30,6 +33,7 @@ struct server {
 	struct MHD_Daemon *daemon;
 	struct dispatch *dispatch;
 	struct delay *delay;
+	struct gate *gate;
 	char *base;
 	size_t base_len;
 	uint16_t port;
@@ -246,34 +250,56 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	atomic_fetch_sub(&s->in_flight, 1);
 }
 
+/* The listening socket is ours, not libmicrohttpd's, so that the gate sees
+ * every connection first. */
+static int listen_on(const struct server_config *cfg, uint16_t *port, int *v6, char *err, size_t errlen)
+{
+	struct sockaddr_storage addr = {0};
+	struct sockaddr_in *a4 = (struct sockaddr_in *)&addr;
+	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&addr;
+	socklen_t len;
+	if (inet_pton(AF_INET, cfg->bind, &a4->sin_addr) == 1) {
+		a4->sin_family = AF_INET;
+		a4->sin_port = htons(cfg->port);
+		len = sizeof *a4;
+		*v6 = 0;
+	} else if (inet_pton(AF_INET6, cfg->bind, &a6->sin6_addr) == 1) {
+		a6->sin6_family = AF_INET6;
+		a6->sin6_port = htons(cfg->port);
+		len = sizeof *a6;
+		*v6 = 1;
+	} else {
+		snprintf(err, errlen, "--bind %s is not an IPv4 or IPv6 address", cfg->bind);
+		return -1;
+	}
+	int fd = socket(addr.ss_family, SOCK_STREAM, 0), one = 1;
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
+	    bind(fd, (struct sockaddr *)&addr, len) < 0 || listen(fd, 1024) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&addr, &len) < 0) {
+		snprintf(err, errlen, "cannot listen on %s port %u: %s", cfg->bind, cfg->port, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	fcntl(fd, F_SETFD, FD_CLOEXEC);
+	*port = ntohs(*v6 ? a6->sin6_port : a4->sin_port);
+	return fd;
+}
+
 struct server *server_start(const struct server_config *cfg, struct dispatch *d, char *err, size_t errlen)
 {
 	struct server *s = calloc(1, sizeof *s);
-	struct sockaddr_storage addr = {0};
-	socklen_t addrlen;
+	int fd = -1, v6 = 0;
 	if (!s || !(s->base = strdup(cfg->base))) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
 	s->base_len = strlen(s->base);
 	s->dispatch = d;
-	struct sockaddr_in *v4 = (struct sockaddr_in *)&addr;
-	struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&addr;
-	unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
-	if (inet_pton(AF_INET, cfg->bind, &v4->sin_addr) == 1) {
-		v4->sin_family = AF_INET;
-		v4->sin_port = htons(cfg->port);
-		addrlen = sizeof *v4;
-	} else if (inet_pton(AF_INET6, cfg->bind, &v6->sin6_addr) == 1) {
-		v6->sin6_family = AF_INET6;
-		v6->sin6_port = htons(cfg->port);
-		addrlen = sizeof *v6;
-		flags |= MHD_USE_IPv6;
-	} else {
-		snprintf(err, errlen, "--bind %s is not an IPv4 or IPv6 address", cfg->bind);
+	fd = listen_on(cfg, &s->port, &v6, err, errlen);
+	if (fd < 0)
 		goto fail;
-	}
-	(void)addrlen;
 	s->delay = delay_new(wake, err, errlen);
 	if (!s->delay)
 		goto fail;
@@ -282,23 +308,31 @@ struct server *server_start(const struct server_config *cfg, struct dispatch *d,
 		long n = sysconf(_SC_NPROCESSORS_ONLN);
 		threads = n > 0 ? (unsigned)n : 1;
 	}
-	s->daemon = MHD_start_daemon(flags, cfg->port, NULL, NULL, on_request, s,
-				     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+	unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_NO_LISTEN_SOCKET | MHD_ALLOW_SUSPEND_RESUME |
+			 MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0);
+	s->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s,
 				     MHD_OPTION_THREAD_POOL_SIZE, threads,
 				     MHD_OPTION_UNESCAPE_CALLBACK, keep_escapes, NULL,
 				     MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
 				     MHD_OPTION_CONNECTION_TIMEOUT, 60u,
-				     MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
+				     /* room for a head the gate let through, plus buffers */
+				     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(2 * GATE_MAX_HEAD),
 				     MHD_OPTION_END);
 	if (!s->daemon) {
-		snprintf(err, errlen, "cannot listen on %s port %u (in use, or not permitted?)", cfg->bind, cfg->port);
+		snprintf(err, errlen, "cannot start libmicrohttpd");
 		goto fail;
 	}
-	const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
-	s->port = info ? info->port : cfg->port;
+	s->gate = gate_start(fd, s->daemon, err, errlen);
+	fd = -1;	/* the gate owns it now, even when it failed */
+	if (!s->gate)
+		goto fail;
 	return s;
 fail:
+	if (fd >= 0)
+		close(fd);
 	if (s) {
+		if (s->daemon)
+			MHD_stop_daemon(s->daemon);
 		delay_free(s->delay);
 		free(s->base);
 		free(s);
@@ -316,9 +350,7 @@ void server_stop(struct server *s)
 	if (!s)
 		return;
 	/* Stop accepting; let sleeping calls wake and every started request end. */
-	MHD_socket fd = MHD_quiesce_daemon(s->daemon);
-	if (fd != MHD_INVALID_SOCKET)
-		close(fd);
+	gate_stop(s->gate);
 	delay_drain(s->delay, 6000);
 	for (int i = 0; i < 1000 && atomic_load(&s->in_flight) > 0; i++)
 		usleep(10000);
