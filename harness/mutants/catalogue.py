@@ -1449,3 +1449,270 @@ def eq_schema_cosmetics(doc):
             if isinstance(op, dict):
                 op["summary"] = "an operation"
                 op["description"] = "described"
+
+
+# --- third batch --------------------------------------------------------------------------------
+
+@mutant("ENV-3", "a wrong-typed key gets two entries (type and pattern): checks not short-circuited")
+def env3_two_entries(ctx, req):
+    resp = ctx.forward(req)
+    if resp.code == "validation_error":
+        j = resp.json()
+        details = j["error"]["details"]
+        if isinstance(details, list):
+            out = []
+            for d in details:
+                if isinstance(d, dict) and d.get("type") == "type" and \
+                        d.get("loc") in (["body", "key"], ["body", "scope"]):
+                    out.append(dict(d, type="pattern", msg="does not match the pattern"))
+                out.append(d)
+            j["error"]["details"] = out
+            resp.set_json(j)
+    return resp
+
+
+@mutant("ENV-5", "GET / under the base answers 200 with an index of the endpoints")
+def env5_root_index(ctx, req):
+    if req.route in ("", "/") and req.method == "GET":
+        return ok_json({"endpoints": ["/health", "/schema", "/call/{name}", "/context/{name}"]})
+    return ctx.forward(req)
+
+
+@mutant("ENV-6", "OPTIONS is answered 204 with Allow (a CORS preflight handler), not 405")
+def env6_options_204(ctx, req):
+    if req.method == "OPTIONS":
+        resp = ctx.forward(req)
+        if resp.status == 405:
+            return Resp(204, Headers([("Allow", resp.headers.get("Allow") or "GET")]), b"")
+        return resp
+    return ctx.forward(req)
+
+
+@mutant("CALL-2", "a JSON null body counts as {} (`args = body or {}`)")
+def call2_null_is_empty(ctx, req):
+    if req.fn and req.body and req.body.strip(b" \t\r\n") == b"null":
+        req.body = b"{}"
+    return ctx.forward(req)
+
+
+@mutant("CALL-3", "a JSONC parser: /* */ and // comments in the body are skipped")
+def call3_comments_skipped(ctx, req):
+    resp = ctx.forward(req)
+    if resp.code == "invalid_json" and req.body and (b"/*" in req.body or b"//" in req.body):
+        text = re.sub(rb"/\*.*?\*/|//[^\n]*", b"", req.body, flags=re.S)
+        if loads_strict(text) is not None:
+            again = req.copy()
+            again.body = text
+            return ctx.forward(again)
+    return resp
+
+
+@mutant("CALL-3", "raw control characters inside strings are accepted (json strict=False)")
+def call3_raw_controls(ctx, req):
+    resp = ctx.forward(req)
+    if resp.code == "invalid_json" and req.body and re.search(rb"[\x01-\x1f]", req.body):
+        try:
+            value = json.loads(req.body.decode("utf-8"), strict=False)
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            return resp
+        again = req.copy()
+        again.set_json(value)
+        return ctx.forward(again)
+    return resp
+
+
+@mutant("CALL-3", "the nesting limit is 32 levels (the spec requires at least 64)")
+def call3_shallow_nesting(ctx, req):
+    resp = ctx.forward(req)
+    if req.fn and req.body and resp.status not in (401, 403, 404, 405, 413, 415) \
+            and 32 < nesting_depth(req.body) <= 512:
+        return envelope(400, "invalid_json", "the body is nested too deeply")
+    return resp
+
+
+@mutant("CALL-3", "integer maximums are exclusive: a value equal to the maximum is 422 range")
+def call3_exclusive_maximum(ctx, req):
+    maxima = {"add": {"a": 2**31, "b": 2**31}, "counter_incr": {"by": 1000}, "sleep": {"ms": 5000}}
+    j = req.json() if req.fn in maxima and req.body else None
+    resp = ctx.forward(req)
+    if resp.status == 200 and isinstance(j, dict):
+        hits = sorted(k for k, m in maxima[req.fn].items() if j.get(k) == m
+                      and not isinstance(j.get(k), bool))
+        if hits:
+            return envelope(422, "validation_error", "the arguments do not match the schema",
+                            [{"loc": ["body", k], "type": "range", "msg": f"{k} is too large"}
+                             for k in hits])
+    return resp
+
+
+@mutant("CALL-3", "minLength is not enforced: echo accepts an empty text")
+def call3_min_length_ignored(ctx, req):
+    resp = ctx.forward(req)
+    j = req.json() if req.fn == "echo" and req.body else None
+    if resp.code == "validation_error" and isinstance(j, dict) and j.get("text") == "" \
+            and set(j) == {"text"}:
+        return ok_json({"result": {"message": ""}, "invalidate": []})
+    return resp
+
+
+@mutant("CALL-3", "an optional argument sent as null is treated as absent")
+def call3_null_optional_dropped(ctx, req):
+    optional = {"kv_set": ("if_rev",), "counter_incr": ("by",)}
+    j = req.json() if req.fn in optional and req.body else None
+    if isinstance(j, dict) and any(k in j and j[k] is None for k in optional[req.fn]):
+        req.set_json({k: v for k, v in j.items() if not (k in optional[req.fn] and v is None)})
+    return ctx.forward(req)
+
+
+@mutant("CALL-6", "counter_incr on a non-integer touches the key (rev + 1) before answering 409")
+def call6_conflict_bumps_rev(ctx, req):
+    resp = ctx.forward(req)
+    j = req.json() if req.fn == "counter_incr" and req.body else None
+    if resp.code == "conflict" and isinstance(j, dict):
+        get = req.copy()
+        get.path = "/call/kv_get"
+        get.set_json({"key": j["key"]})
+        cur = result_of(ctx.forward(get))
+        if isinstance(cur, dict) and cur.get("rev"):
+            put = req.copy()
+            put.path = "/call/kv_set"
+            put.set_json({"key": j["key"], "value": cur["value"]})
+            ctx.forward(put)
+    return resp
+
+
+@mutant("CTX-4", "the ETag is sent unquoted (bare hex)")
+def ctx4_unquoted_etag(ctx, req):
+    if req.method == "GET" and req.context:
+        inm = req.headers.get("If-None-Match")
+        if inm is not None:
+            req.headers.set("If-None-Match", ", ".join(
+                t.strip() if t.strip() in ("*",) or t.strip().startswith(('"', 'W/"'))
+                else f'"{t.strip()}"' for t in inm.split(",")))
+    resp = ctx.forward(req)
+    tag = resp.headers.get("ETag") if req.context else None
+    if tag and tag.startswith('"'):
+        resp.headers.set("ETag", tag.strip('"'))
+    return resp
+
+
+@mutant("CTX-5", "private bundles say Vary: Authorization (the cookie is forgotten)")
+def ctx5_vary_authorization_only(ctx, req):
+    resp = ctx.forward(req)
+    if req.context and resp.headers.has("Vary"):
+        resp.headers.set("Vary", "Authorization")
+    return resp
+
+
+@schema_mutant("SCH-2", "x-afi-version is the integer 1, not the string \"1\"")
+def sch2_version_integer(doc):
+    doc["x-afi-version"] = 1
+
+
+@schema_mutant("SCH-3", "ARGS required lists are in declaration order, not sorted")
+def sch3_required_unsorted(doc):
+    for item in doc.get("paths", {}).values():
+        op = item.get("post", {})
+        schema = op.get("requestBody", {}).get("content", {}).get("application/json", {}) \
+            .get("schema", {})
+        if len(schema.get("required", [])) > 1:
+            schema["required"] = schema["required"][::-1]
+
+
+@mutant("AUTH-1", "the cookie name is matched case-insensitively (AFI_VIEWER works)")
+def auth1_cookie_name_case(ctx, req):
+    cookies = req.headers.get_all("Cookie")
+    if cookies and req.cookie_token() is None:
+        fixed = [re.sub(r"(^|;\s*)afi_viewer=", r"\1afi_viewer=", c, flags=re.I) for c in cookies]
+        if fixed != cookies:
+            req.headers.remove("Cookie")
+            for c in fixed:
+                req.headers.add("Cookie", c)
+    return ctx.forward(req)
+
+
+@mutant("AUTH-2", "a numeric string exp (\"1900000000\") is coerced to a number")
+def auth2_string_exp(ctx, req):
+    claims = valid_claims(ctx, req)
+    if claims is not None and isinstance(claims.get("exp"), str):
+        try:
+            claims["exp"] = float(claims["exp"])
+        except ValueError:
+            return ctx.forward(req)
+        resign(ctx, req, claims)
+    return ctx.forward(req)
+
+
+@mutant("AUTH-2", "tokens without jti are refused (jti treated as required)")
+def auth2_jti_required(ctx, req):
+    claims = valid_claims(ctx, req)
+    if gated_route(req) and claims is not None and "jti" not in claims:
+        return unauthorized_token("the token has no jti")
+    return ctx.forward(req)
+
+
+@mutant("AUTH-4", "expiry is exclusive (now > exp): a token expiring this very second still works")
+def auth4_exp_inclusive(ctx, req):
+    claims = valid_claims(ctx, req)
+    resp = ctx.forward(req)
+    if resp.code == "token_expired" and claims is not None \
+            and isinstance(claims.get("exp"), (int, float)) and 0 <= time.time() - claims["exp"] < 2:
+        claims["exp"] = int(time.time()) + 60
+        resign(ctx, req, claims)
+        return ctx.forward(req)
+    return resp
+
+
+@mutant("SCOPE-1", "the key pattern is not anchored at the end: the longest valid prefix is used")
+def scope1_unanchored_pattern(ctx, req):
+    j = req.json() if req.fn in KEY_FUNCTIONS and req.body else None
+    if isinstance(j, dict) and isinstance(j.get("key"), str):
+        m = re.match(r"(personal|shared):[A-Za-z0-9_.-]{1,128}", j["key"])
+        if m and m.group(0) != j["key"]:
+            j["key"] = m.group(0)
+            req.set_json(j)
+    return ctx.forward(req)
+
+
+@mutant("SCOPE-3", "counter_incr on a shared: key does not check for WRITER")
+def scope3_incr_unchecked(ctx, req):
+    j = req.json() if req.fn == "counter_incr" and req.body else None
+    claims = valid_claims(ctx, req) if isinstance(j, dict) and \
+        str(j.get("key", "")).startswith("shared:") else None
+    if claims is not None and claims.get("role", "USER") in ("USER", "READER"):
+        claims["role"] = "WRITER"
+        resign(ctx, req, claims)
+    return ctx.forward(req)
+
+
+@mutant("SCOPE-4", "the value size limit is exclusive: exactly 65536 compact bytes is 422")
+def scope4_limit_off_by_one(ctx, req):
+    j = req.json() if req.fn == "kv_set" and req.body else None
+    resp = ctx.forward(req)
+    if resp.status == 200 and isinstance(j, dict) and "value" in j:
+        size = len(json.dumps(j["value"], separators=(",", ":"), ensure_ascii=False)
+                   .encode("utf-8"))
+        if size == 65536:
+            return envelope(422, "validation_error", "the arguments do not match the schema",
+                            [{"loc": ["body", "value"], "type": "length",
+                              "msg": "value is over 64 KiB"}])
+    return resp
+
+
+@kv_get_mutant("SCOPE-4", "stored strings are Unicode-normalised (NFC) by the store")
+def scope4_nfc(value):
+    import unicodedata
+    return map_leaves(value, lambda v: unicodedata.normalize("NFC", v) if isinstance(v, str) else v)
+
+
+@mutant("ROB-1", "invalid UTF-8 in a body crashes the worker: the connection drops unanswered")
+def rob1_drop_on_bad_utf8(ctx, req):
+    if req.fn and req.body:
+        try:
+            req.body.decode("utf-8")
+        except UnicodeDecodeError:
+            resp = ctx.forward(req)
+            if resp.code == "invalid_json":
+                return Resp(0, Headers(), b"")
+            return resp
+    return ctx.forward(req)

@@ -210,6 +210,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self._write(resp)
 
     def _write(self, resp, head=None):
+        if resp.status == 0:  # a mutant playing a crashed worker: hang up without answering
+            self.close_connection = True
+            return
         head = self.command == "HEAD" if head is None else head
         self.send_response(resp.status, resp.reason or None)
         length = None
