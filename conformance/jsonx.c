@@ -511,8 +511,17 @@ static void sb_str(struct sbuf *b, const char *s)
         } else if (*c < 0x20) {
             snprintf(esc, sizeof esc, "\\u%04x", *c);
             sb_put(b, esc, 6);
-        } else {
+        } else if (*c < 0x80) {
             sb_put(b, (const char *)c, 1);
+        } else {
+            /* Strings built from raw answer bytes may hold invalid UTF-8. */
+            size_t n = utf8_seq(c, strlen((const char *)c));
+            if (n) {
+                sb_put(b, (const char *)c, n);
+                c += n - 1;
+            } else {
+                sb_put(b, "\xEF\xBF\xBD", 3);
+            }
         }
     }
     sb_put(b, "\"", 1);

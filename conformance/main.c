@@ -11,6 +11,7 @@
 #include "select.h"
 #include "spawn.h"
 #include "spec.h"
+#include "text.h"
 
 #include <fcntl.h>
 #include <getopt.h>
@@ -184,6 +185,28 @@ static int usage_error(const char *usage, const char *fmt, const char *arg)
     fprintf(stderr, fmt, arg);
     fprintf(stderr, "\n\n%s", usage);
     return EXIT_USAGE;
+}
+
+/* 1 when url is http:// or https:// with a host and, if given, a numeric port. */
+static int url_ok(const char *url)
+{
+    const char *h;
+    if (!strncmp(url, "http://", 7))
+        h = url + 7;
+    else if (!strncmp(url, "https://", 8))
+        h = url + 8;
+    else
+        return 0;
+    size_t hl = strcspn(h, ":/?#");
+    if (hl == 0 || strchr(" @", h[0]))
+        return 0;
+    if (h[hl] == ':') {
+        const char *p = h + hl + 1;
+        size_t pl = strspn(p, "0123456789");
+        if (pl == 0 || pl > 5 || (p[pl] && p[pl] != '/'))
+            return 0;
+    }
+    return 1;
 }
 
 static int parse_level(const char *s, int *full)
@@ -366,6 +389,12 @@ static int cmd_run(int argc, char **argv)
     } else {
         target_buf = strdup(target);
     }
+    if (!url_ok(target_buf)) {
+        fprintf(stderr, "conformance: --target: expected an http:// or https:// URL such as "
+                        "http://127.0.0.1:8080/afi, got \"%s\"\n", target_buf);
+        rc = EXIT_USAGE;
+        goto out;
+    }
     size_t tl = strlen(target_buf);
     while (tl > 0 && target_buf[tl - 1] == '/')
         target_buf[--tl] = '\0';
@@ -375,7 +404,9 @@ static int cmd_run(int argc, char **argv)
         int w = spawn_wait(&sp, health, r.o.timeout_ms > 15000 ? r.o.timeout_ms : 15000, err, sizeof err);
         free(health);
         if (w) {
-            fprintf(stderr, "conformance: %s\n", err);
+            char *clean = text_clean_str(err); /* it ends with the target's own output */
+            fprintf(stderr, "conformance: %s\n", clean);
+            free(clean);
             rc = EXIT_UNREACHABLE;
             goto out;
         }
@@ -553,6 +584,8 @@ static int cmd_schema_diff(int argc, char **argv)
     }
     if (!target)
         return usage_error(schema_diff_usage, "%s", "--target URL is required");
+    if (!url_ok(target))
+        return usage_error(schema_diff_usage, "--target: expected an http:// or https:// URL, got \"%s\"", target);
     struct common c = {0};
     locate(&c);
     char exp_path[PATH_MAX + 32], err[300];

@@ -1,6 +1,7 @@
 /* results.c: builds the JSON report tree and the closing terminal summary of a run. */
 #include "results.h"
 #include "jsonx.h"
+#include "text.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -223,8 +224,21 @@ void results_print(const struct runner *r, FILE *out)
 {
     for (int i = 0; i < r->set->ncases; i++) {
         enum case_status s = r->results[i].status;
-        if (s == CASE_FAILED || s == CASE_WARNED || s == CASE_XPASS || s == CASE_XFAIL)
-            print_case(r, i, out);
+        if (s != CASE_FAILED && s != CASE_WARNED && s != CASE_XPASS && s != CASE_XFAIL)
+            continue;
+        /* Titles, messages and rules quote the target and the fixtures: a
+         * hostile target must not reach the terminal with escape sequences. */
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *mem = open_memstream(&buf, &len);
+        if (!mem)
+            continue;
+        print_case(r, i, mem);
+        fclose(mem);
+        char *clean = text_clean(buf, len);
+        fputs(clean, out);
+        free(clean);
+        free(buf);
     }
     struct results_counts k = results_count(r);
     if (k.failed || k.warned || k.xfail || k.xpass)

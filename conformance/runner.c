@@ -4,6 +4,7 @@
 #include "jpath.h"
 #include "jsonx.h"
 #include "schema.h"
+#include "text.h"
 #include "token.h"
 #include "vars.h"
 
@@ -121,16 +122,19 @@ static struct failure *add_failure(struct case_result *cr, int step, const char 
 
 static void msg_append(struct failure *f, const char *fmt, ...)
 {
-    char line[1200];
+    char raw[1200];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
+    vsnprintf(raw, sizeof raw, fmt, ap);
     va_end(ap);
+    /* Messages quote the target (headers, bodies): keep them printable. */
+    char *line = text_clean_str(raw);
     size_t old = f->message ? strlen(f->message) : 0;
     f->message = realloc(f->message, old + strlen(line) + 2);
     if (old)
         f->message[old++] = '\n';
     strcpy(f->message + old, line);
+    free(line);
 }
 
 static void diffs_to_failure(struct failure *f, struct matcher_diffs *d)
@@ -487,7 +491,10 @@ static cJSON *response_json(const struct http_response *res)
         if (cJSON_GetObjectItemCaseSensitive(h, res->hnames[i]))
             continue;
         char *v = http_header(res, res->hnames[i]);
-        cJSON_AddStringToObject(h, res->hnames[i], v);
+        char *name = text_clean_str(res->hnames[i]), *clean = text_clean_str(v);
+        cJSON_AddStringToObject(h, name, clean);
+        free(name);
+        free(clean);
         free(v);
     }
     if (res->status == 0)
