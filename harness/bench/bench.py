@@ -274,7 +274,7 @@ class Bench:
             if kind == "static":
                 if not os.access(STATIC, os.X_OK):
                     return None, f"{rel(STATIC)} missing (scripts/bench.sh builds it)"
-                argv = [STATIC, "--port", "0", "--threads", str(self.args.static_threads)]
+                argv = [STATIC, "--port", "0"]
                 self.note_cmd("static baseline", argv)
                 return Target(kind, argv, self.secret, reads_url=True), None
             if kind.startswith("fastapi"):
@@ -435,9 +435,12 @@ class Bench:
             tokens = self.viewer_tokens(100, "mem")
             idle = t.rss_kb()
             rounds = []
+            want = self.args.mem_requests
             for _ in range(2):
-                r = self.wrk(t, "mixed.lua", 32, 120, limit=50_000,
+                r = self.wrk(t, "mixed.lua", 32, 120, limit=(want + 1) // 2,
                              env={"BENCH_TOKENS": tokens, "BENCH_KEYS": "3"})
+                if r["requests"] < want:
+                    raise RuntimeError(f"a round completed {r['requests']} of {want} requests in 120 s")
                 time.sleep(0.5)
                 rounds.append((r["requests"], t.rss_kb()))
             st, body = t.call("POST", "/call/kv_list", {"scope": "personal"},
@@ -544,13 +547,13 @@ class Bench:
         if mem:
             (_, r1), (_, r2) = mem["rounds"]
             growth = r2 - r1
-            self.goal("no memory growth between two 100 000-request rounds",
+            self.goal(f"no memory growth between two {self.args.mem_requests:,d}-request rounds",
                       f"<= {self.args.rss_tolerance_kb} KiB",
                       f"{growth:+,d} KiB ({r1:,d} → {r2:,d} KiB)",
                       growth <= self.args.rss_tolerance_kb,
                       f"grew {growth - self.args.rss_tolerance_kb:,d} KiB past the tolerance")
         else:
-            self.goal("no memory growth between two 100 000-request rounds", "0", "–", None, "")
+            self.goal(f"no memory growth between two {self.args.mem_requests:,d}-request rounds", "0", "–", None, "")
 
     # ------------------------------------------------------------ report
 
@@ -696,8 +699,8 @@ class Bench:
             w("")
             return
         w("VmRSS of a fresh reference server (/proc/PID/status): idle after start, then after "
-          "each of two rounds of the mixed workload (at least 100 000 requests each, 32 "
-          "connections, 100 viewers × 3 keys = 300 keys). Growth between the rounds would be "
+          "each of two rounds of the mixed workload (at least "
+          f"{self.args.mem_requests:,d} requests each, 32 connections, 100 viewers × 3 keys = 300 keys). Growth between the rounds would be "
           f"a leak; the goal allows {self.args.rss_tolerance_kb} KiB of allocator noise.")
         w("")
         w("| moment | requests so far | VmRSS KiB |")
@@ -764,9 +767,10 @@ def main():
     ap.add_argument("--runs", type=int, default=int(os.environ.get("BENCH_RUNS", "3")))
     ap.add_argument("--duration", type=int, default=int(os.environ.get("BENCH_DURATION", "5")),
                     help="seconds per measured wrk run")
-    ap.add_argument("--static-threads", type=int, default=2)
     ap.add_argument("--key-sizes", type=lambda v: [int(x) for x in v.split(",")],
                     default=[1000, 10_000, 100_000], help="store sizes for kv_get, comma-separated")
+    ap.add_argument("--mem-requests", type=int, default=100_000,
+                    help="requests per round of the memory test")
     ap.add_argument("--rss-tolerance-kb", type=int, default=64)
     ap.add_argument("--only", default=",".join(SECTIONS),
                     help="comma-separated sections: " + ", ".join(SECTIONS))

@@ -1,9 +1,11 @@
 /* static_server.c: the benchmark's ceiling, a libmicrohttpd server that answers every
  * request with one fixed JSON body and does no JWT or JSON work at all.
  *
- * It runs libmicrohttpd in the same threading mode as the reference server, so
- * `make bench` can say how close the reference server gets to what libmicrohttpd
- * itself allows on this machine. Not part of the product: built by scripts/bench.sh.
+ * It runs libmicrohttpd in the same threading mode as the reference server
+ * (reference/server.c: MHD_USE_EPOLL_INTERNAL_THREAD with a thread pool of one thread
+ * per core), so `make bench` can say how close the reference server gets to what
+ * libmicrohttpd itself allows on this machine. Not part of the product: built by
+ * scripts/bench.sh with the project's compiler flags.
  *
  * Usage: static-server [--port N] [--threads N]
  * Prints "listening on http://127.0.0.1:PORT/afi" on stdout once ready; stops on
@@ -18,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* The echo function's answer to {"text":"hello"}: the same bytes the reference sends. */
 static const char static_body[] = "{\"result\":{\"message\":\"hello\"},\"invalidate\":[]}";
@@ -71,13 +74,13 @@ static void static_usage(FILE *f)
 {
   fputs("usage: static-server [--port N] [--threads N]\n"
         "  --port N     loopback port, 0 (default) picks a free one\n"
-        "  --threads N  libmicrohttpd thread pool size (default 2, one per core here)\n",
+        "  --threads N  libmicrohttpd thread pool size (default: one per core)\n",
         f);
 }
 
 int main(int argc, char **argv)
 {
-  unsigned port = 0, threads = 2;
+  unsigned port = 0, threads = 0;
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--help") == 0) {
       static_usage(stdout);
@@ -100,6 +103,11 @@ int main(int argc, char **argv)
     }
   }
 
+  if (threads == 0) {
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    threads = n > 0 ? (unsigned)n : 1;
+  }
+
   /* Signals are blocked before the daemon starts so its threads inherit the mask
    * and only sigwait() below sees SIGTERM/SIGINT. */
   sigset_t stop;
@@ -116,7 +124,7 @@ int main(int argc, char **argv)
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 
   struct MHD_Daemon *d = MHD_start_daemon(
-      MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL, static_handle, NULL,
+      MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL, static_handle, NULL,
       MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
       MHD_OPTION_THREAD_POOL_SIZE, threads,
       MHD_OPTION_END);
