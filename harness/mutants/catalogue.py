@@ -1716,3 +1716,98 @@ def rob1_drop_on_bad_utf8(ctx, req):
                 return Resp(0, Headers(), b"")
             return resp
     return ctx.forward(req)
+
+
+# --- fourth batch -------------------------------------------------------------------------------
+
+@mutant("ENV-1", "a null details is left out of the envelope (serialiser drops nulls)")
+def env1_no_details_key(ctx, req):
+    resp = ctx.forward(req)
+    if resp.status >= 400 and resp.code is not None:
+        j = resp.json()
+        if j["error"].get("details") is None:
+            del j["error"]["details"]
+            resp.set_json(j)
+    return resp
+
+
+@mutant("HLT-1", "/health reads the afi_viewer cookie: a bad cookie gets 401")
+def hlt1_cookie_checked(ctx, req):
+    if req.route == "/health" and req.cookie_token() is not None \
+            and not req.headers.has("Authorization"):
+        verdict = probe_credential(ctx, req)
+        if verdict.status == 401:
+            return verdict
+    return ctx.forward(req)
+
+
+@mutant("INV-1", "failed calls also carry an empty `invalidate` next to the error")
+def inv1_failed_call_invalidates(ctx, req):
+    resp = ctx.forward(req)
+    if req.fn and resp.status >= 400 and resp.code is not None:
+        j = resp.json()
+        j["invalidate"] = []
+        resp.set_json(j)
+    return resp
+
+
+@mutant("SCOPE-5", "kv_set of the value already stored skips the write: rev does not grow")
+def scope5_same_value_keeps_rev(ctx, req):
+    j = req.json() if req.fn == "kv_set" and req.body else None
+    if isinstance(j, dict) and set(j) == {"key", "value"} and isinstance(j["key"], str):
+        get = req.copy()
+        get.path = "/call/kv_get"
+        get.set_json({"key": j["key"]})
+        cur = result_of(ctx.forward(get))
+        if isinstance(cur, dict) and cur.get("rev", 0) > 0 and cur.get("value") == j["value"] \
+                and type(cur.get("value")) is type(j["value"]):
+            probe = req.copy()  # still answer the role check a real write would
+            probe.set_json({"key": j["key"], "value": j["value"], "if_rev": -1})
+            verdict = ctx.forward(probe)
+            if verdict.code == "conflict":
+                return ok_json({"result": {"key": j["key"], "rev": cur["rev"]},
+                                "invalidate": ["context:user", "function:kv_get",
+                                               "function:kv_list"]})
+            return ctx.forward(req)
+    return ctx.forward(req)
+
+
+@mutant("AUTH-3", "an explicit \"role\": null claim is read as USER instead of refused")
+def auth3_null_role_user(ctx, req):
+    claims = valid_claims(ctx, req)
+    if claims is not None and "role" in claims and claims["role"] is None:
+        del claims["role"]
+        resign(ctx, req, claims)
+    return ctx.forward(req)
+
+
+@mutant("AUTH-6", "revocation is keyed by (sub, jti): another sub's token with that jti still works")
+def auth6_revocation_per_sub(ctx, req):
+    parts = jwt_parts(req.token()) if req.token() else None
+    claims = valid_claims(ctx, req)
+    resp = ctx.forward(req)
+    if req.fn == "logout" and resp.status == 200 and parts:
+        with ctx.lock:
+            ctx.state.setdefault("revoked", {})[parts[1].get("jti")] = parts[1].get("sub")
+    if resp.code == "token_revoked" and claims is not None:
+        with ctx.lock:
+            by = ctx.state.get("revoked", {}).get(claims.get("jti"))
+        if by is not None and by != claims.get("sub"):
+            claims["jti"] = f"{claims['jti']}/{claims.get('sub')}"
+            resign(ctx, req, claims)
+            return ctx.forward(req)
+    return resp
+
+
+@mutant("ROB-1", "a NUL byte in a body wedges the server: /health drops for the next 2 seconds")
+def rob1_wedged_after_nul(ctx, req):
+    if req.route == "/health":
+        with ctx.lock:
+            wedged = time.monotonic() < ctx.state.get("until", 0)
+        if wedged:
+            return Resp(0, Headers(), b"")
+    resp = ctx.forward(req)
+    if req.body and b"\x00" in req.body and 400 <= resp.status < 500:
+        with ctx.lock:
+            ctx.state["until"] = time.monotonic() + 2
+    return resp
