@@ -22,12 +22,23 @@ enum auth_level {
 /* AUTH-2: longer tokens are refused without being decoded. */
 #define AUTH_MAX_TOKEN 8192
 
+struct auth_cache;
+
 struct auth_config {
 	const unsigned char *secret;	/* AFI_SECRET, >= 32 bytes; borrowed */
 	size_t secret_len;
 	const char *issuer;		/* AFI_ISSUER or NULL; borrowed */
 	const char *audience;		/* AFI_AUDIENCE or NULL; borrowed */
+	struct auth_cache *cache;	/* verified tokens, or NULL; borrowed */
 };
+
+/* A cache of tokens that passed every check, keyed by their exact bytes, so
+ * that a client presenting the same token again skips the signature and
+ * claim checks; only the time checks (nbf, exp) run again. It belongs to one
+ * configuration (secret, issuer, audience) and is safe to share between
+ * threads. Returns NULL when out of memory; free with auth_cache_free. */
+struct auth_cache *auth_cache_new(void);
+void auth_cache_free(struct auth_cache *cache);
 
 /* A verified token. sub and jti are owned by the viewer (auth_viewer_clear). */
 struct auth_viewer {

@@ -32,6 +32,7 @@ int dispatch_init(struct dispatch *d, struct store *store, const struct auth_con
 		return -1;
 	d->store = store;
 	d->auth = *cfg;
+	d->auth.cache = auth_cache_new();	/* without it every request verifies in full */
 	d->now = wall_clock;
 	bundle_key(cfg->secret, cfg->secret_len, d->etag_key);
 	cJSON *doc = schema_document(&d->registry);
@@ -40,6 +41,7 @@ int dispatch_init(struct dispatch *d, struct store *store, const struct auth_con
 	if (!d->schema) {
 		snprintf(err, errlen, "out of memory while building the schema");
 		registry_free(&d->registry);
+		auth_cache_free(d->auth.cache);
 		return -1;
 	}
 	return 0;
@@ -50,6 +52,8 @@ void dispatch_free(struct dispatch *d)
 	if (!d)
 		return;
 	registry_free(&d->registry);
+	auth_cache_free(d->auth.cache);
+	d->auth.cache = NULL;
 	free(d->schema);
 	d->schema = NULL;
 }

@@ -10,7 +10,7 @@
 #define SECRET "0123456789abcdef0123456789abcdef"
 #define NOW 1700000000.0
 
-static struct auth_config cfg = {(const unsigned char *)SECRET, sizeof SECRET - 1, NULL, NULL};
+static struct auth_config cfg = {.secret = (const unsigned char *)SECRET, .secret_len = sizeof SECRET - 1};
 
 static enum auth_result verify_with(const struct auth_config *c, const char *token, struct auth_viewer *v)
 {
@@ -217,4 +217,36 @@ Test(auth, level_names)
 	cr_assert_str_eq(auth_level_name(AUTH_SUPERADMIN), "SUPERADMIN");
 	cr_assert(AUTH_USER < AUTH_READER && AUTH_READER < AUTH_WRITER && AUTH_WRITER < AUTH_ADMIN &&
 		  AUTH_ADMIN < AUTH_SUPERADMIN);
+}
+
+Test(auth, the_cache_remembers_only_full_successes_and_rechecks_time)
+{
+	struct auth_config c = cfg;
+	struct auth_viewer v;
+	char err[128];
+	c.cache = auth_cache_new();
+	cr_assert_not_null(c.cache);
+	char *t = token_mint("HS256", SECRET, "{\"sub\":\"cached\",\"exp\":1700000600,\"nbf\":1699999000,\"jti\":\"j\",\"role\":\"ADMIN\"}");
+	for (int i = 0; i < 3; i++) {
+		cr_assert_eq(auth_verify(&c, t, strlen(t), NOW, &v, err, sizeof err), AUTH_OK);
+		cr_assert_str_eq(v.sub, "cached");
+		cr_assert_str_eq(v.jti, "j");
+		cr_assert_eq(v.role, AUTH_ADMIN);
+		auth_viewer_clear(&v);
+	}
+	/* The same bytes later: the time checks still run. */
+	cr_assert_eq(auth_verify(&c, t, strlen(t), 1700000600.0, &v, err, sizeof err), AUTH_EXPIRED);
+	cr_assert_null(v.sub);
+	cr_assert_eq(auth_verify(&c, t, strlen(t), 1699998000.0, &v, err, sizeof err), AUTH_INVALID, "before nbf");
+	/* One byte changed is another token: verified in full and refused. */
+	t[strlen(t) - 1] = t[strlen(t) - 1] == 'A' ? 'B' : 'A';
+	cr_assert_eq(auth_verify(&c, t, strlen(t), NOW, &v, err, sizeof err), AUTH_INVALID);
+	free(t);
+	/* Refused tokens are not remembered: an HS384 token stays refused. */
+	t = token_mint("HS384", SECRET, "{\"sub\":\"a\",\"exp\":1700000600}");
+	cr_assert_eq(auth_verify(&c, t, strlen(t), NOW, &v, err, sizeof err), AUTH_INVALID);
+	cr_assert_eq(auth_verify(&c, t, strlen(t), NOW, &v, err, sizeof err), AUTH_INVALID);
+	free(t);
+	auth_cache_free(c.cache);
+	auth_cache_free(NULL);
 }

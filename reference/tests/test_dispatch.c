@@ -15,7 +15,7 @@
 
 static struct dispatch d;
 static struct store *store;
-static struct auth_config cfg = {(const unsigned char *)SECRET, sizeof SECRET - 1, NULL, NULL};
+static struct auth_config cfg = {.secret = (const unsigned char *)SECRET, .secret_len = sizeof SECRET - 1};
 
 static double fixed_clock(void)
 {
