@@ -28,7 +28,10 @@ int bundle_build(const struct registry_context *ctx, const struct auth_viewer *v
 	memset(failure, 0, sizeof *failure);
 	if (!empty)
 		goto oom;
-	/* CTX-4: the tag is keyed per viewer unless every member is public. */
+	/* CTX-4: the tag is keyed per viewer unless every member is public.
+	 * INV-2: it covers every member's rev and current result, read from the
+	 * store at this moment, so a viewer's own write shows at once under a
+	 * new tag while other viewers' tags stay as they were. */
 	buf_puts(&tag, ctx->auth == AUTH_PUBLIC || !viewer ? "" : viewer->sub);
 	buf_putc(&tag, '\0');
 	buf_puts(&tag, ctx->name);

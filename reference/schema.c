@@ -149,6 +149,9 @@ static cJSON *operation(const struct registry_fn *fn)
 	return op;
 }
 
+/* SCH-4: nothing here is written by hand per function, so the canonical
+ * form equals the profile's (tests/test_schema.c checks it against section
+ * 10 of docs/protocol.md). */
 cJSON *schema_document(const struct registry *r)
 {
 	int ok = 1;

@@ -1,4 +1,7 @@
-/* In-memory implementation of struct store: 16 mutex-guarded hash shards. */
+/* In-memory implementation of struct store: 16 mutex-guarded hash shards.
+ * ROB-2: every operation runs under its key's shard lock, so concurrent
+ * writes and increments are never lost (SCOPE-6) and no reader sees a
+ * half-written value. */
 #include "store_mem.h"
 
 #include <errno.h>
