@@ -104,7 +104,8 @@ static cJSON *requirements_json(const struct runner *r)
             }
             int bad = cr->status == CASE_FAILED || cr->status == CASE_WARNED || cr->status == CASE_XFAIL;
             if (bad && (lists || named)) {
-                if (c->should)
+                /* A should case failed by a MUST run-wide check is failed, not warned. */
+                if (cr->status == CASE_WARNED || (cr->status == CASE_XFAIL && c->should))
                     should_failed = 1;
                 else
                     must_failed = 1;

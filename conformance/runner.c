@@ -520,6 +520,15 @@ static struct failure *step_failure(struct stepctx *s, const char *req, const st
     return f;
 }
 
+/* A failure of a check the runner adds to every step (fixtures.md, "Checks the
+ * runner adds"): it counts with its own requirement's grade, not the case's. */
+static struct failure *runwide_failure(struct stepctx *s, const char *req, const struct http_response *res)
+{
+    struct failure *f = step_failure(s, req, res);
+    f->runwide = 1;
+    return f;
+}
+
 static const struct { const char *code; long status; } env2[] = {
     {"invalid_json", 400}, {"bad_request", 400}, {"unauthenticated", 401}, {"invalid_token", 401},
     {"token_expired", 401}, {"token_revoked", 401}, {"forbidden", 403}, {"not_found", 404},
@@ -566,7 +575,7 @@ static void runwide(struct stepctx *s, const struct http_response *res, const cJ
                      (got = jsonx_print_short(det, 200)));
         }
         if (why[0]) {
-            struct failure *f = step_failure(s, "ENV-1", res);
+            struct failure *f = runwide_failure(s, "ENV-1", res);
             msg_append(f, "run-wide check ENV-1 (every answer >= 400 is the error envelope): %s", why);
         }
         free(got);
@@ -577,7 +586,7 @@ static void runwide(struct stepctx *s, const struct http_response *res, const cJ
                 if (cJSON_IsString(code) && !strcmp(env2[i].code, code->valuestring))
                     want = env2[i].status;
             if (want != res->status) {
-                struct failure *f = step_failure(s, "ENV-2", res);
+                struct failure *f = runwide_failure(s, "ENV-2", res);
                 char *c = jsonx_print_short(code, 100);
                 if (!want)
                     msg_append(f, "run-wide check ENV-2: $.error.code: expected one of the codes of ENV-2, got %s", c);
@@ -600,7 +609,7 @@ static void runwide(struct stepctx *s, const struct http_response *res, const cJ
         else if (!strcmp(cs, "unauthenticated") && strstr(wa, "error="))
             snprintf(why, sizeof why, "WWW-Authenticate: expected no error parameter with code unauthenticated, got %s", wa);
         if (why[0]) {
-            struct failure *f = step_failure(s, "ENV-7", res);
+            struct failure *f = runwide_failure(s, "ENV-7", res);
             msg_append(f, "run-wide check ENV-7: %s", why);
         }
         free(wa);
@@ -633,14 +642,14 @@ static void runwide(struct stepctx *s, const struct http_response *res, const cJ
                              (got = jsonx_print_short(inv, 200)));
         free(got);
         if (why[0]) {
-            struct failure *f = step_failure(s, "CALL-5", res);
+            struct failure *f = runwide_failure(s, "CALL-5", res);
             msg_append(f, "run-wide check CALL-5 (call %s): %s", fn, why);
             return;
         }
         /* SCH-3: the target's own exported schema for this function. */
         struct runner *r = s->x->r;
         if (!r->schema) {
-            struct failure *f = step_failure(s, "SCH-3", res);
+            struct failure *f = runwide_failure(s, "SCH-3", res);
             msg_append(f, "run-wide check SCH-3: call %s answered 200 but the target's /schema is unusable: %s", fn, r->schema_error);
             return;
         }
@@ -652,14 +661,14 @@ static void runwide(struct stepctx *s, const struct http_response *res, const cJ
         sch = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(sch, "200"), "content");
         sch = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(sch, "application/json"), "schema");
         if (!cJSON_IsObject(sch)) {
-            struct failure *f = step_failure(s, "SCH-3", res);
+            struct failure *f = runwide_failure(s, "SCH-3", res);
             msg_append(f, "run-wide check SCH-3: call %s answered 200 but the target's /schema has no "
                           "paths[\"%s\"].post.responses[\"200\"] JSON schema", fn, pk);
             return;
         }
         char vm[700];
         if (!schema_validate(sch, body, "$", vm, sizeof vm)) {
-            struct failure *f = step_failure(s, "SCH-3", res);
+            struct failure *f = runwide_failure(s, "SCH-3", res);
             msg_append(f, "run-wide check SCH-3: the answer of %s contradicts the target's own /schema "
                           "(paths[\"%s\"].post.responses[\"200\"]): %s", fn, pk, vm);
         }
@@ -759,7 +768,7 @@ static void health_check(struct casectx *x, struct http_client *hc, struct case_
     int rc = http_do(hc, &b.req, &res);
     if (rc || res.status != 200) {
         struct stepctx s = {x, cr, 0, "health check after a robustness case", &b};
-        struct failure *f = step_failure(&s, "ROB-1", rc ? NULL : &res);
+        struct failure *f = runwide_failure(&s, "ROB-1", rc ? NULL : &res);
         if (rc)
             msg_append(f, "ROB-1: the target stopped answering after this robustness case: GET /health got no answer (%s)", res.error);
         else
@@ -895,9 +904,13 @@ static void run_case(struct runner *r, struct http_client *hc, int idx)
     }
     if (c->robustness)
         health_check(&x, hc, cr);
-    int listed = select_list_match(&r->xfail, c->id);
+    int listed = select_list_match(&r->xfail, c->id), must = !c->should;
+    for (size_t k = 0; k < cr->nf && !must; k++) {
+        const struct spec_req *q = spec_find(r->spec, cr->f[k].requirement);
+        must = cr->f[k].runwide && (!q || !q->should);
+    }
     if (cr->nf)
-        cr->status = listed ? CASE_XFAIL : c->should ? CASE_WARNED : CASE_FAILED;
+        cr->status = listed ? CASE_XFAIL : must ? CASE_FAILED : CASE_WARNED;
     else
         cr->status = listed ? CASE_XPASS : CASE_PASSED;
     cr->ms = now_ms() - t0;

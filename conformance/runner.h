@@ -26,6 +26,7 @@ struct failure {
     cJSON *request;      /* {"method","path","url","identity","headers","body"} or NULL */
     cJSON *response;     /* {"status","headers","body"} or NULL */
     char *curl;          /* a shell command line reproducing the request, or NULL */
+    int runwide;         /* from a run-wide check: a MUST one fails even a should case */
 };
 
 struct case_result {
@@ -59,7 +60,8 @@ struct runner {
     char id[9];              /* ${run} */
     cJSON *schema;           /* the target's /schema document, or NULL */
     char schema_error[300];  /* why it is NULL */
-    struct case_result *results; /* one per set->cases entry */
+    struct case_result *results; /* one per set->cases entry; a selected case is
+                                    CASE_PASSED until it runs, then its outcome */
     double duration_ms;
     char started_at[32];
     /* progress counters, guarded by lock */
