@@ -1811,3 +1811,37 @@ def rob1_wedged_after_nul(ctx, req):
         with ctx.lock:
             ctx.state["until"] = time.monotonic() + 2
     return resp
+
+
+@mutant("CTX-3", "bundle levels are ranked wrongly (viewer above the roles): the user bundle needs WRITER")
+def ctx3_user_bundle_too_strict(ctx, req):
+    if req.method == "GET" and req.context == "user":
+        claims = valid_claims(ctx, req)
+        if claims is not None and claims.get("role", "USER") in ("USER", "READER"):
+            resp = ctx.forward(req)
+            if resp.status in (200, 304):
+                return envelope(403, "forbidden", "the user bundle needs WRITER")
+            return resp
+    return ctx.forward(req)
+
+
+@mutant("SCOPE-2", "kv_delete of a personal: key deletes it for every viewer (owner left out of the delete)")
+def scope2_delete_all_viewers(ctx, req):
+    claims = valid_claims(ctx, req)
+    now = time.monotonic()
+    if claims is not None and isinstance(claims.get("sub"), str):
+        with ctx.lock:
+            seen = ctx.state.setdefault("seen", {})
+            seen[claims["sub"]] = (now, claims)
+            for sub in [s for s, (t, _) in seen.items() if now - t > 5]:
+                del seen[sub]
+    resp = ctx.forward(req)
+    j = req.json() if req.fn == "kv_delete" and req.body else None
+    if resp.status == 200 and isinstance(j, dict) and str(j.get("key", "")).startswith("personal:"):
+        with ctx.lock:
+            others = [c for s, (_, c) in ctx.state["seen"].items() if s != claims.get("sub")][-50:]
+        for other in others:
+            gone = req.copy()
+            gone.set_token(jwt_sign(dict(other, exp=int(time.time()) + 600), ctx.secret))
+            ctx.forward(gone)
+    return resp
