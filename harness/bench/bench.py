@@ -40,6 +40,16 @@ CLK_TCK = os.sysconf("SC_CLK_TCK")
 PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
 
 
+def planlib_ok():
+    try:
+        import plan  # noqa: F401
+        import pyloop  # noqa: F401
+        import collection  # noqa: F401
+        return True
+    except Exception:
+        return False
+
+
 def rel(path):
     return os.path.relpath(path, ROOT)
 
@@ -479,8 +489,191 @@ class Bench:
 
     # ------------------------------------------------------------ 3. runner
 
+    def run_runner(self, t, jobs=None, suites=None, report=None):
+        """One timed `conformance run`; (seconds, exit code, last output line)."""
+        argv = [RUNNER, "run", "--target", t.base, "--level", "core", "-q"]
+        if jobs:
+            argv += ["--jobs", str(jobs)]
+        for s in suites or []:
+            argv += ["--suite", s, "--spec", os.path.join(ROOT, "docs", "protocol.md")]
+        if report:
+            argv += ["--report", "json:" + report]
+        shown = [a.replace(self.tmp, "$TMP").replace(ROOT + "/", "") for a in argv]
+        shown[shown.index(t.base)] = "URL"
+        self.note_cmd("conformance runner", shown, {"AFI_SECRET": "$AFI_SECRET"})
+        env = dict(os.environ, AFI_SECRET=self.secret)
+        t0 = time.perf_counter()
+        r = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=600)
+        secs = time.perf_counter() - t0
+        last = (r.stdout.strip().splitlines() or [""])[-1]
+        return secs, r.returncode, last
+
     def section_runner(self):
-        self.not_measured("the conformance runner", "not written yet")
+        if not os.access(RUNNER, os.X_OK):
+            self.not_measured("the conformance runner", f"{rel(RUNNER)} missing")
+            return
+        if not planlib_ok():
+            self.not_measured("the conformance runner", "harness/bench/plan.py does not load")
+            return
+        import plan as planlib
+        t, why = self.start("reference")
+        if t is None:
+            self.not_measured("the conformance runner", why)
+            return
+        run = {"text": []}
+        try:
+            # A first run, untimed, says which cases run (the count of requests follows).
+            rep = os.path.join(self.tmp, "runner.json")
+            _, rc, last = self.run_runner(t, report=rep)
+            with open(rep) as f:
+                doc = json.load(f)
+            ran = {c["id"] for s in doc["suites"] for c in s["cases"] if c["status"] != "skipped"}
+            cases = planlib.load([FIXTURES], "core", only_ids=ran)
+            nreq = planlib.count_requests(cases)
+            summary = doc["summary"]
+            run["nreq"] = nreq
+            seq = [self.run_runner(t, jobs=1) for _ in range(self.runs)]
+            par = [self.run_runner(t) for _ in range(self.runs)]
+            bad = [x for x in seq + par if x[1] != 0]
+            run["wall_seq"] = Figure([x[0] for x in seq])
+            run["wall_default"] = Figure([x[0] for x in par])
+            run["seq_ms_per_req"] = Figure([x[0] * 1000 / nreq for x in seq])
+            run["par_ms_per_req"] = Figure([x[0] * 1000 / nreq for x in par])
+            py = []
+            mism = 0
+            for _ in range(self.runs):
+                built = planlib.build(cases, self.secret, secrets.token_hex(4))
+                import pyloop
+                secs, n, bad_py = pyloop.replay(t.base, built)
+                mism = max(mism, len(bad_py))
+                py.append(secs * 1000 / n)
+            run["py_ms_per_req"] = Figure(py)
+            nm_run, nm_proc, nm_fail, nm_n = [], [], 0, 0
+            nm_why = None
+            if not os.access(NEWMAN, os.X_OK) or shutil.which("node") is None:
+                nm_why = f"newman missing ({rel(NEWMAN)}; scripts/bench.sh installs it with npm)"
+            else:
+                import collection as collib
+                for i in range(self.args.newman_runs):
+                    work = tempfile.mkdtemp(prefix="newman-", dir=self.tmp)
+                    built = planlib.build(cases, self.secret, secrets.token_hex(4))
+                    coll = os.path.join(work, "collection.json")
+                    with open(coll, "w") as f:
+                        json.dump(collib.collection(built, t.base, work), f)
+                    argv = ["node", os.path.join(HERE, "newman_run.js"), coll, "10000"]
+                    self.note_cmd("newman (as a library, no reporter)",
+                                  ["node", "harness/bench/newman_run.js", "$TMP/collection.json", "10000"])
+                    r = subprocess.run(argv, capture_output=True, text=True, timeout=900)
+                    line = next((l for l in r.stdout.splitlines() if l.startswith("NEWMANJSON ")), None)
+                    if r.returncode != 0 or line is None:
+                        nm_why = f"newman failed ({r.returncode}): {(r.stderr or r.stdout)[-300:]}"
+                        break
+                    nm = json.loads(line[len("NEWMANJSON "):])
+                    nm_n = nm["requests"]
+                    nm_run.append(nm["run_ms"] / nm["requests"])
+                    nm_proc.append(nm["process_ms"] / nm["requests"])
+                    nm_fail = max(nm_fail, nm["assertions_failed"])
+                    if i == 0:
+                        run["newman_failures"] = nm["failures"]
+            if nm_run:
+                run["newman_ms_per_req"] = Figure(nm_run)
+                run["newman_proc_ms_per_req"] = Figure(nm_proc)
+            L = run["text"]
+            L.append(f"The core suite ({summary['total']} cases: {summary['passed']} passed, "
+                     f"{summary['failed']} failed, {summary['skipped']} skipped in the untimed first run) "
+                     f"against a fresh reference server. The runner sends {nreq:,d} requests "
+                     "(every step times its `repeat`, GET /health and GET /schema once, GET /health "
+                     "after each robustness case: counted from the fixtures the way "
+                     "conformance/runner.c sends them); the other two replay the same requests, "
+                     "built by harness/bench/plan.py with the runner's token rules, in order, on "
+                     "one connection, checking each status (newman) or each status and JSON body "
+                     "(the Python loop).")
+            L.append("")
+            L.append("| what | wall s | ms per request | cost vs the runner, --jobs 1 |")
+            L.append("|---|---|---|---|")
+            base = run["seq_ms_per_req"].med
+            L.append(f"| runner, --jobs 1 | {run['wall_seq'].fmt('{:.3f}')} | "
+                     f"{run['seq_ms_per_req'].fmt('{:.3f}')} | 1x |")
+            L.append(f"| runner, default --jobs ({os.cpu_count()}) | {run['wall_default'].fmt('{:.3f}')} | "
+                     f"{run['par_ms_per_req'].fmt('{:.3f}')} | {run['par_ms_per_req'].med / base:.2f}x |")
+            L.append(f"| bare Python http.client loop, JSON checks | – | {run['py_ms_per_req'].fmt('{:.3f}')} | "
+                     f"{run['py_ms_per_req'].med / base:.2f}x |")
+            if nm_run:
+                L.append(f"| newman, run proper ({nm_n:,d} requests) | – | {run['newman_ms_per_req'].fmt('{:.2f}')} | "
+                         f"{run['newman_ms_per_req'].med / base:.0f}x |")
+                L.append(f"| newman, whole process (node start included) | – | "
+                         f"{run['newman_proc_ms_per_req'].fmt('{:.2f}')} | "
+                         f"{run['newman_proc_ms_per_req'].med / base:.0f}x |")
+            L.append("")
+            if bad:
+                L.append(f"Note: {len(bad)} timed runner runs exited non-zero (last line: `{bad[0][2]}`).")
+                L.append("")
+            if mism:
+                L.append(f"Note: the Python loop saw up to {mism} answers whose status differs from the fixture's.")
+                L.append("")
+            if nm_run:
+                L.append(f"newman runs: {len(nm_run)}; up to {nm_fail} of its status "
+                         "assertions failed where Postman cannot send the fixture's exact request "
+                         "(it merges two Authorization headers, upper-cases methods, may strip "
+                         "comments from JSON bodies, never sends chunked): "
+                         + "; ".join(f"`{x}`" for x in run.get("newman_failures", [])[:6]))
+                L.append("")
+            if nm_why:
+                self.not_measured("newman", nm_why)
+            self.results["runner"] = run
+        except Exception as e:
+            self.not_measured("the conformance runner", f"{type(e).__name__}: {e}")
+        finally:
+            t.stop()
+        self.section_replicated()
+
+    def section_replicated(self):
+        """Runner wall time for the core suite copied 1x, 4x, 16x (renamed suites and ids)."""
+        lines = []
+        walls = {}
+        try:
+            for k in self.args.replicas:
+                d = os.path.join(self.tmp, f"suite-x{k}")
+                os.makedirs(d)
+                import plan as planlib
+                for f in planlib.suite_files([FIXTURES]):
+                    with open(f, encoding="utf-8") as fh:
+                        suite = json.load(fh)
+                    for i in range(k):
+                        copy = dict(suite, suite=f"{suite['suite']}-x{i}",
+                                    cases=[dict(c, id=f"x{i}.{c['id']}") for c in suite["cases"]])
+                        with open(os.path.join(d, f"{os.path.basename(f)[:-5]}-x{i}.json"), "w",
+                                  encoding="utf-8") as fh:
+                            json.dump(copy, fh, ensure_ascii=False)
+                nreq = planlib.count_requests(planlib.load([d], "core"))
+                t, why = self.start("reference")
+                if t is None:
+                    self.not_measured("the replicated suite", why)
+                    return
+                try:
+                    self.run_runner(t, suites=[d])  # warm-up, untimed
+                    rs = [self.run_runner(t, suites=[d]) for _ in range(self.runs)]
+                finally:
+                    t.stop()
+                if any(x[1] != 0 for x in rs):
+                    self.notes.append(f"the {k}x suite: a run exited non-zero ({rs[0][2]})")
+                walls[k] = (Figure([x[0] for x in rs]), nreq)
+        except Exception as e:
+            self.not_measured("the replicated suite", f"{type(e).__name__}: {e}")
+        if not walls:
+            return
+        one = walls[min(walls)]
+        lines.append("The fixture files copied k times into a temporary directory (suite names "
+                     "and case ids renamed), run with `--suite DIR` and the default --jobs "
+                     "against a fresh reference server each; linear cost keeps the last column "
+                     "near 1.")
+        lines.append("")
+        lines.append("| copies | requests | wall s | ms per request | wall / (k × wall of 1x) |")
+        lines.append("|---|---|---|---|---|")
+        for k, (fig, n) in sorted(walls.items()):
+            lines.append(f"| {k}x | {n:,d} | {fig.fmt('{:.3f}')} | {fig.med * 1000 / n:.3f} | "
+                         f"{fig.med / (k / min(walls) * one[0].med):.2f} |")
+        self.results["replicated"] = lines
 
     # ------------------------------------------------------------ goals
 
@@ -771,6 +964,9 @@ def main():
                     default=[1000, 10_000, 100_000], help="store sizes for kv_get, comma-separated")
     ap.add_argument("--mem-requests", type=int, default=100_000,
                     help="requests per round of the memory test")
+    ap.add_argument("--newman-runs", type=int, default=3)
+    ap.add_argument("--replicas", type=lambda v: [int(x) for x in v.split(",")], default=[1, 4, 16],
+                    help="copies of the suite for the scaling runs, comma-separated")
     ap.add_argument("--rss-tolerance-kb", type=int, default=64)
     ap.add_argument("--only", default=",".join(SECTIONS),
                     help="comma-separated sections: " + ", ".join(SECTIONS))
