@@ -1010,3 +1010,15 @@ def test_full_level_passes_against_the_reference_server(reference, tmp_path):
     assert cp.returncode == 0 and rep, output_of(cp)[-3000:]
     assert rep["level"] == "full" and rep["summary"]["skipped"] == 0
     assert rep["summary"]["passed"] == rep["summary"]["total"] == len(fixture_case_ids())
+
+
+def test_spawn_with_a_target_template(tmp_path):
+    """run --help: with --spawn, the target is http://127.0.0.1:{port}/afi unless --target has
+    {port}."""
+    cp, rep = json_report(tmp_path, "tpl", "run", "--spawn",
+                          os.path.relpath(SERVER, ROOT) + " --port {port} --base /elsewhere",
+                          "--target", "http://127.0.0.1:{port}/elsewhere", "--only", "hlt.*",
+                          secret="p" * 40)
+    assert cp.returncode == 0 and rep, output_of(cp)
+    assert re.fullmatch(r"http://127\.0\.0\.1:\d+/elsewhere", rep["target"]), rep["target"]
+    assert rep["summary"]["passed"] > 0
