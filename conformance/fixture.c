@@ -101,7 +101,7 @@ static int is_any(const cJSON *c) { (void)c; return 1; }
 
 static void check_identities(struct vctx *v, const cJSON *ids)
 {
-    static const char *const keys[] = {"role", "jti", "same_sub_as", "ttl", "claims", "omit", "hostile", NULL};
+    static const char *const keys[] = {"role", "jti", "same_sub_as", "same_jti_as", "ttl", "claims", "omit", "hostile", NULL};
     for (const cJSON *id = ids->child; id; id = id->next) {
         char *p = jpath_key("$.identities", id->string);
         if (!pattern_ok(id->string, LOWER, LOWER DIGIT "_", 64))
@@ -123,14 +123,17 @@ static void check_identities(struct vctx *v, const cJSON *ids)
                 problem(v, op, "expected claim name strings");
                 free(op);
             }
-        const cJSON *same = want(v, id, p, "same_sub_as", 0, is_str, "an identity name");
-        if (same) {
+        static const char *const shares[] = {"same_sub_as", "same_jti_as"};
+        for (int k = 0; k < 2; k++) {
+            const cJSON *same = want(v, id, p, shares[k], 0, is_str, "an identity name");
+            if (!same)
+                continue;
             const cJSON *t = member(ids, same->valuestring);
-            char *sp = jpath_key(p, "same_sub_as");
+            char *sp = jpath_key(p, shares[k]);
             if (!t || t == id)
                 problem(v, sp, "expected the name of another identity of this suite, got \"%s\"", same->valuestring);
-            else if (member(t, "same_sub_as"))
-                problem(v, sp, "expected an identity without same_sub_as of its own, got \"%s\"", same->valuestring);
+            else if (member(t, shares[k]))
+                problem(v, sp, "expected an identity without %s of its own, got \"%s\"", shares[k], same->valuestring);
             free(sp);
         }
         const cJSON *h = want(v, id, p, "hostile", 0, is_str, "a hostile token kind");
@@ -646,6 +649,13 @@ const char *fixture_sub_owner(const struct fixture_suite *suite, const char *nam
 {
     const cJSON *id = cJSON_GetObjectItemCaseSensitive(suite->identities, name);
     const cJSON *same = cJSON_GetObjectItemCaseSensitive(id, "same_sub_as");
+    return cJSON_IsString(same) ? same->valuestring : name;
+}
+
+const char *fixture_jti_owner(const struct fixture_suite *suite, const char *name)
+{
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(suite->identities, name);
+    const cJSON *same = cJSON_GetObjectItemCaseSensitive(id, "same_jti_as");
     return cJSON_IsString(same) ? same->valuestring : name;
 }
 

@@ -68,6 +68,9 @@ int fixture_load_dir(struct fixture_set *set, const char *dir, const struct spec
 /* Resolves same_sub_as: the identity name whose sub `name` uses (itself when none). */
 const char *fixture_sub_owner(const struct fixture_suite *suite, const char *name);
 
+/* Resolves same_jti_as: the identity name whose jti `name` uses (itself when none). */
+const char *fixture_jti_owner(const struct fixture_suite *suite, const char *name);
+
 void fixture_set_free(struct fixture_set *set); /* frees the contents, not set */
 void fixture_errors_free(struct fixture_errors *errs);
 

@@ -64,7 +64,7 @@ static char *make_sub(const struct casectx *x, const char *name)
 static char *make_jti(const struct casectx *x, const char *name)
 {
     char b[256];
-    snprintf(b, sizeof b, "j%s.%d.%s", x->r->id, x->index, name);
+    snprintf(b, sizeof b, "j%s.%d.%s", x->r->id, x->index, fixture_jti_owner(x->c->suite, name));
     return strdup(b);
 }
 

@@ -98,7 +98,7 @@ char *token_mint(const cJSON *identity, const char *sub, const char *jti, const 
     cJSON_AddStringToObject(claims, "sub", sub);
     set_int(claims, "iat", now);
     set_int(claims, "exp", now + (cJSON_IsNumber(ttl) ? (long)ttl->valuedouble : 600));
-    if (!cJSON_IsFalse(usejti) && jti)
+    if ((!cJSON_IsFalse(usejti) || cJSON_GetObjectItemCaseSensitive(identity, "same_jti_as")) && jti)
         cJSON_AddStringToObject(claims, "jti", jti);
     if (cJSON_IsString(role))
         cJSON_AddStringToObject(claims, "role", role->valuestring);

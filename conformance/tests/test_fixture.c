@@ -66,7 +66,7 @@ Test(fixture, loads_a_good_suite_with_grades_from_the_spec)
 {
     struct spec *spec = test_spec();
     char *p = write_file("a.json", "{\"suite\":\"a\",\"area\":\"ENV\",\"title\":\"A\",\"identities\":{\"alice\":{\"role\":\"ADMIN\"},"
-                                   "\"alice2\":{\"same_sub_as\":\"alice\"}},\"cases\":[" GOOD_CASE("a.one") ","
+                                   "\"alice2\":{\"same_sub_as\":\"alice\"},\"bob\":{\"same_jti_as\":\"alice\"}},\"cases\":[" GOOD_CASE("a.one") ","
                                    "{\"id\":\"a.two\",\"title\":\"t\",\"requirements\":[\"ENV-9\"],\"level\":\"full\",\"tags\":[\"robustness\"],"
                                    "\"steps\":[{\"name\":\"n\",\"request\":{\"method\":\"POST\",\"path\":\"/call/x\",\"identity\":\"alice2\","
                                    "\"json\":{\"a\":1},\"repeat\":4,\"concurrency\":2},\"expect\":{\"status\":[200,201],"
@@ -85,6 +85,9 @@ Test(fixture, loads_a_good_suite_with_grades_from_the_spec)
     cr_assert_eq(set.cases[1]->steps[0].repeat, 4);
     cr_assert_eq(set.cases[1]->steps[0].concurrency, 2);
     cr_assert_str_eq(fixture_sub_owner(set.suites[0], "alice2"), "alice");
+    cr_assert_str_eq(fixture_sub_owner(set.suites[0], "bob"), "bob");
+    cr_assert_str_eq(fixture_jti_owner(set.suites[0], "bob"), "alice");
+    cr_assert_str_eq(fixture_jti_owner(set.suites[0], "alice2"), "alice2");
     fixture_set_free(&set);
     spec_free(spec);
     free(p);
@@ -94,7 +97,7 @@ Test(fixture, problems_name_file_path_and_expectation)
 {
     struct spec *spec = test_spec();
     char *p = write_file("b.json",
-        "{\"suite\":\"B\",\"area\":\"ENV\",\"title\":\"B\",\"identities\":{\"x\":{\"hostile\":\"evil\"},\"y\":{\"same_sub_as\":\"nobody\"}},"
+        "{\"suite\":\"B\",\"area\":\"ENV\",\"title\":\"B\",\"identities\":{\"x\":{\"hostile\":\"evil\"},\"y\":{\"same_sub_as\":\"nobody\"},\"z\":{\"same_jti_as\":\"z\"}},"
         "\"cases\":[" GOOD_CASE("b.one") "," GOOD_CASE("b.one") ","
         "{\"id\":\"b.two\",\"title\":\"t\",\"requirements\":[\"NOPE-1\"],\"level\":\"core\",\"steps\":["
         "{\"request\":{\"method\":\"GET\",\"path\":\"health\",\"identity\":\"zed\",\"json\":1,\"body\":\"x\",\"repeat\":2000},"
@@ -106,6 +109,7 @@ Test(fixture, problems_name_file_path_and_expectation)
     cr_assert(has_error(&errs, "b.json: $.suite: expected", "^[a-z][a-z0-9-]*$"));
     cr_assert(has_error(&errs, "$.identities.x.hostile: expected a hostile kind", "\"evil\""));
     cr_assert(has_error(&errs, "$.identities.y.same_sub_as: expected", "\"nobody\""));
+    cr_assert(has_error(&errs, "$.identities.z.same_jti_as: expected the name of another identity", "\"z\""));
     cr_assert(has_error(&errs, "$.cases[1].id: expected an id unique", "b.one"));
     cr_assert(has_error(&errs, "$.cases[2].requirements[0]: expected a requirement id", "NOPE-1"));
     cr_assert(has_error(&errs, "$.cases[2].steps[0].request.path: expected a path starting with '/'", "health"));
