@@ -138,6 +138,23 @@ int registry_init(struct registry *r, char *err, size_t errlen)
 		}
 		r->count = i + 1;
 	}
+	/* INV-1, CALL-5: invalidate lists are the affects verbatim, so the table
+	 * must keep them sorted and unique; names must be unique too (CALL-1). */
+	for (size_t i = 0; i < n; i++) {
+		const char *const *a = functions[i].affects;
+		for (size_t k = 1; a && a[0] && a[k]; k++)
+			if (strcmp(a[k - 1], a[k]) >= 0) {
+				snprintf(err, errlen, "the affects of %s are not sorted and unique", functions[i].name);
+				registry_free(r);
+				return -1;
+			}
+		for (size_t j = 0; j < i; j++)
+			if (!strcmp(functions[i].name, functions[j].name)) {
+				snprintf(err, errlen, "the function %s is registered twice", functions[i].name);
+				registry_free(r);
+				return -1;
+			}
+	}
 	/* Contexts: one per distinct context name, members sorted, strictest level (CTX-3). */
 	r->contexts = calloc(n, sizeof *r->contexts);
 	if (!r->contexts)
