@@ -267,8 +267,9 @@ static void inspect(struct gate *g, struct waiting *w)
 	}
 	int fd = w->fd;
 	forget(g, w);
-	if (MHD_add_connection(g->daemon, fd, (struct sockaddr *)&w->addr, w->addrlen) != MHD_YES)
-		close(fd);	/* libmicrohttpd closes it on most failures; at worst this is a no-op error */
+	/* On failure libmicrohttpd has closed fd itself: closing it again here
+	 * could close a descriptor another thread just got. */
+	MHD_add_connection(g->daemon, fd, (struct sockaddr *)&w->addr, w->addrlen);
 }
 
 static void accept_all(struct gate *g)

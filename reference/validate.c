@@ -120,7 +120,8 @@ int validate_args(const struct registry_fn *fn, cJSON *body, cJSON **details)
 		nargs++;
 	for (cJSON *m = body->child; m; m = m->next)
 		nmembers++;
-	struct violation *v = malloc((nargs + nmembers + 1) * sizeof *v);
+	struct violation small[8];	/* the common case allocates nothing */
+	struct violation *v = nargs + nmembers < 8 ? small : malloc((nargs + nmembers + 1) * sizeof *v);
 	if (!v)
 		return -1;
 	size_t n = 0;
@@ -157,7 +158,8 @@ int validate_args(const struct registry_fn *fn, cJSON *body, cJSON **details)
 		}
 	}
 	if (!n) {
-		free(v);
+		if (v != small)
+			free(v);
 		for (const struct registry_arg *a = fn->args; a->name; a++)
 			if (a->has_default && !cJSON_GetObjectItemCaseSensitive(body, a->name)) {
 				cJSON *d = json_integer(a->default_value);
@@ -181,7 +183,8 @@ int validate_args(const struct registry_fn *fn, cJSON *body, cJSON **details)
 		cJSON_Delete(one);
 		cJSON_AddItemToArray(arr, item);
 	}
-	free(v);
+	if (v != small)
+		free(v);
 	*details = arr;
 	return arr ? 1 : -1;
 }
