@@ -195,7 +195,12 @@ def write_reports(results, control, md_path, json_path, wall_seconds, selection_
     cs = control.get("summary") or {}
     lines += [f"Control run (the identity proxy `none` in front of the reference server): "
               f"{cs.get('passed', '?')} passed, {cs.get('failed', '?')} failed, "
-              f"{cs.get('skipped', '?')} skipped of {cs.get('total', '?')} cases.", "",
+              f"{cs.get('skipped', '?')} skipped of {cs.get('total', '?')} cases.", ""]
+    if control.get("unrepeatable"):
+        lines += ["Cases that pass the first control run but fail the second against the same "
+                  "server (not repeatable; never counted as killers): "
+                  + ", ".join(f"`{c}`" for c in control["unrepeatable"]) + ".", ""]
+    lines += [
               "A mutant is killed when at least one case fails (or warns) whose "
               "`requirements` or failure `requirement` names the mutant's rule and that "
               "passes against the unmutated target. Proxy mutants are served by "
@@ -210,13 +215,14 @@ def write_reports(results, control, md_path, json_path, wall_seconds, selection_
             lines.append(f"- `{r['name']}` ({r['kind']}, {r['rule']}): {r['desc']} — {why}")
         lines.append("")
     if equivalents:
-        bad = [r for r in equivalents if r["failed"] or r.get("error")]
+        bad = [r for r in equivalents if r["rejected_by"] or r.get("error")]
         lines += ["## Equivalent variants (must pass)", "",
                   f"{len(equivalents) - len(bad)}/{len(equivalents)} conformant variants pass "
                   "the whole suite.", "", "| variant | change | result |", "|---|---|---|"]
         for r in equivalents:
-            res = r.get("error") or (("rejected by " + ", ".join(f"`{c}`" for c in r["failed"][:4]))
-                                     if r["failed"] else "passes")
+            res = r.get("error") or (
+                ("rejected by " + ", ".join(f"`{c}`" for c in r["rejected_by"][:4]))
+                if r["rejected_by"] else "passes")
             lines.append(f"| `{r['name']}` | {r['desc']} | {res} |")
         lines.append("")
     lines += ["## Mutants", "", "| mutant | via | rule | what it breaks | killed by |",
