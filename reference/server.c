@@ -192,9 +192,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			return MHD_YES;
 		}
 		r->phase = PHASE_BODY;
-		if (r->req.content_length) {	/* announced and <= 1 MiB: one allocation */
+		if (r->req.content_length) {
+			/* Small announced bodies get one exact allocation; big ones grow
+			 * as bytes arrive, so an announcement alone reserves little. */
 			unsigned long long n = strtoull(r->req.content_length, NULL, 10);
-			if (n > 0 && n <= DISPATCH_MAX_BODY && (r->body = malloc(n)))
+			if (n > 0 && n <= 65536 && (r->body = malloc(n)))
 				r->cap = n;
 		}
 		return MHD_YES;
