@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "json.h"
+#include "sjson.h"
 
 static const char *const level_names[] = {
 	[AUTH_PUBLIC] = "public",
@@ -202,7 +202,7 @@ static cJSON *segment_object(const char *seg, size_t n)
 	long len = b64url_decode(seg, n, out);
 	if (len < 0)
 		return NULL;
-	cJSON *obj = json_parse((const char *)out, (size_t)len, NULL, 0);
+	cJSON *obj = sjson_parse((const char *)out, (size_t)len, NULL, 0);
 	if (obj && !cJSON_IsObject(obj)) {
 		cJSON_Delete(obj);
 		return NULL;
@@ -276,7 +276,7 @@ enum auth_result auth_verify(const struct auth_config *cfg, const char *token, s
 
 	/* AUTH-2: sub is a non-empty string of at most 128 code points. */
 	const cJSON *sub = cJSON_GetObjectItemCaseSensitive(claims, "sub");
-	if (!cJSON_IsString(sub) || !sub->valuestring[0] || json_codepoints(sub->valuestring) > 128)
+	if (!cJSON_IsString(sub) || !sub->valuestring[0] || sjson_codepoints(sub->valuestring) > 128)
 		INVALID("the token sub claim is missing or not a non-empty string of at most 128 characters");
 	double exp = 0, nbf = 0, iat = 0;
 	if (numeric_date(claims, "exp", 1, &exp) < 0)

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "buf.h"
-#include "json.h"
+#include "sjson.h"
 #include "siphash.h"
 
 void bundle_key(const unsigned char *secret, size_t len, uint8_t key[16])
@@ -39,7 +39,7 @@ int bundle_build(const struct registry_context *ctx, const struct auth_viewer *v
 
 	str.valuestring = (char *)ctx->name;
 	buf_puts(&out, "{\"context\":");
-	json_write(&out, &str);
+	sjson_write(&out, &str);
 	buf_puts(&out, ",\"data\":{");
 	for (size_t i = 0; i < ctx->count; i++) {
 		const struct registry_fn *f = ctx->members[i];
@@ -50,14 +50,14 @@ int bundle_build(const struct registry_context *ctx, const struct auth_viewer *v
 			goto out;
 		}
 		size_t rlen = 0;
-		char *r = json_print(call.result, &rlen);
+		char *r = sjson_print(call.result, &rlen);
 		cJSON_Delete(call.result);
 		if (!r)
 			goto oom;
 		if (i)
 			buf_putc(&out, ',');
 		str.valuestring = (char *)f->name;
-		json_write(&out, &str);
+		sjson_write(&out, &str);
 		buf_putc(&out, ':');
 		buf_put(&out, r, rlen);
 		buf_puts(&tag, f->name);

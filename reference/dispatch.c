@@ -9,7 +9,7 @@
 
 #include "buf.h"
 #include "credential.h"
-#include "json.h"
+#include "sjson.h"
 #include "schema.h"
 #include "validate.h"
 
@@ -36,7 +36,7 @@ int dispatch_init(struct dispatch *d, struct store *store, const struct auth_con
 	d->now = wall_clock;
 	bundle_key(cfg->secret, cfg->secret_len, d->etag_key);
 	cJSON *doc = schema_document(&d->registry);
-	d->schema = doc ? json_print(doc, &d->schema_len) : NULL;
+	d->schema = doc ? sjson_print(doc, &d->schema_len) : NULL;
 	cJSON_Delete(doc);
 	if (!d->schema) {
 		snprintf(err, errlen, "out of memory while building the schema");
@@ -341,13 +341,13 @@ static void call_reply(struct dispatch *d, struct dispatch_state *st, cJSON *arg
 	/* CALL-5, INV-1: result plus exactly the declared affects, sorted and unique. */
 	struct buf b = {0};
 	buf_puts(&b, "{\"result\":");
-	json_write(&b, call.result);
+	sjson_write(&b, call.result);
 	buf_puts(&b, ",\"invalidate\":[");
 	for (const char *const *a = fn->affects; a && *a; a++) {
 		cJSON s = {.type = cJSON_String, .valuestring = (char *)*a};
 		if (a != fn->affects)
 			buf_putc(&b, ',');
-		json_write(&b, &s);
+		sjson_write(&b, &s);
 	}
 	buf_puts(&b, "]}");
 	cJSON_Delete(call.result);
@@ -378,7 +378,7 @@ void dispatch_body(struct dispatch *d, const struct dispatch_request *req, struc
 		args = cJSON_CreateObject();	/* CALL-2: a zero-byte body means {} */
 	} else {
 		char err[128], msg[192];
-		args = json_parse(body, len, err, sizeof err);
+		args = sjson_parse(body, len, err, sizeof err);
 		if (!args) {
 			if (!strncmp(err, "out of memory", 13)) {
 				dispatch_error(reply, ENVELOPE_INTERNAL_ERROR, NULL, NULL);

@@ -2,7 +2,7 @@
 #include "envelope.h"
 
 #include "buf.h"
-#include "json.h"
+#include "sjson.h"
 
 /* ENV-2: each code goes with exactly one status. */
 static const struct {
@@ -51,10 +51,10 @@ char *envelope_render(enum envelope_code code, const char *message, const cJSON 
 	buf_puts(&b, "{\"error\":{\"code\":\"");
 	buf_puts(&b, codes[code].name);
 	buf_puts(&b, "\",\"message\":");
-	json_write(&b, &msg);
+	sjson_write(&b, &msg);
 	buf_puts(&b, ",\"details\":");
 	if (details && (cJSON_IsArray(details) || cJSON_IsObject(details)))
-		json_write(&b, details);
+		sjson_write(&b, details);
 	else
 		buf_puts(&b, "null");
 	buf_puts(&b, "}}");

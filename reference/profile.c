@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "json.h"
+#include "sjson.h"
 #include "validate.h"
 
 /* SCOPE-6: counters stay where doubles are exact; beyond is a conflict. */
@@ -94,7 +94,7 @@ int profile_add(struct profile_call *call)
 {
 	/* Validated to [-2^31, 2^31], so the sum is exact in a long long. */
 	long long a = (long long)arg(call, "a")->valuedouble, b = (long long)arg(call, "b")->valuedouble;
-	cJSON *r = cJSON_CreateObject(), *sum = json_integer(a + b);
+	cJSON *r = cJSON_CreateObject(), *sum = sjson_integer(a + b);
 	if (!sum) {
 		cJSON_Delete(r);
 		return oom(call);
@@ -123,7 +123,7 @@ int profile_get_draft(struct profile_call *call)
 	if (store_get(call->store, key, &text, NULL) != STORE_OK)
 		return oom(call);
 	/* A draft overwritten by kv_set with a non-string reads as its JSON text. */
-	cJSON *stored = text ? json_parse(text, strlen(text), NULL, 0) : NULL;
+	cJSON *stored = text ? sjson_parse(text, strlen(text), NULL, 0) : NULL;
 	const char *draft = cJSON_IsString(stored) ? stored->valuestring : text ? text : "";
 	cJSON *r = cJSON_CreateObject();
 	int ok = r && cJSON_AddStringToObject(r, "draft", draft);
@@ -136,7 +136,7 @@ int profile_save_draft(struct profile_call *call)
 {
 	char key[KEY_MAX];
 	store_key(call, "personal:draft", key, sizeof key);
-	char *text = json_print(arg(call, "body"), NULL);
+	char *text = sjson_print(arg(call, "body"), NULL);
 	if (!text)
 		return oom(call);
 	enum store_status st = store_set(call->store, key, text, STORE_ANY_REV, NULL);
@@ -155,7 +155,7 @@ int profile_kv_get(struct profile_call *call)
 	store_key(call, k, key, sizeof key);
 	if (store_get(call->store, key, &text, &rev) != STORE_OK)
 		return oom(call);
-	cJSON *r = cJSON_CreateObject(), *value = cJSON_CreateNull(), *jrev = json_integer((long long)rev);
+	cJSON *r = cJSON_CreateObject(), *value = cJSON_CreateNull(), *jrev = sjson_integer((long long)rev);
 	if (value && text) {
 		/* SCOPE-4: the stored compact text goes out verbatim. */
 		value->type = cJSON_Raw;
@@ -188,7 +188,7 @@ int profile_kv_set(struct profile_call *call)
 		double d = ir->valuedouble;
 		if_rev = d >= 0 && d < 9e15 ? (int64_t)d : -1;
 	}
-	char *text = json_print(arg(call, "value"), NULL);
+	char *text = sjson_print(arg(call, "value"), NULL);
 	if (!text)
 		return oom(call);
 	uint64_t rev = 0;
@@ -199,7 +199,7 @@ int profile_kv_set(struct profile_call *call)
 		return error(call, ENVELOPE_CONFLICT, "if_rev does not match the current rev of %s", k);
 	if (st != STORE_OK)
 		return oom(call);
-	cJSON *r = cJSON_CreateObject(), *jrev = json_integer((long long)rev);
+	cJSON *r = cJSON_CreateObject(), *jrev = sjson_integer((long long)rev);
 	int ok = r && jrev && cJSON_AddStringToObject(r, "key", k);
 	if (ok)
 		cJSON_AddItemToObject(r, "rev", jrev);
@@ -267,7 +267,7 @@ int profile_counter_incr(struct profile_call *call)
 		return error(call, ENVELOPE_CONFLICT, "the counter at %s would pass 2^53", k);
 	if (st != STORE_OK)
 		return oom(call);
-	cJSON *r = cJSON_CreateObject(), *jv = json_integer((long long)value);
+	cJSON *r = cJSON_CreateObject(), *jv = sjson_integer((long long)value);
 	int ok = r && jv && cJSON_AddStringToObject(r, "key", k);
 	if (ok)
 		cJSON_AddItemToObject(r, "value", jv);
@@ -320,7 +320,7 @@ int profile_sleep(struct profile_call *call)
 	/* The server answers after defer_ms without holding a thread (see server.c). */
 	long long ms = (long long)arg(call, "ms")->valuedouble;
 	call->defer_ms = (unsigned)ms;
-	cJSON *r = cJSON_CreateObject(), *slept = json_integer(ms);
+	cJSON *r = cJSON_CreateObject(), *slept = sjson_integer(ms);
 	int ok = r && slept;
 	if (ok)
 		cJSON_AddItemToObject(r, "slept", slept);

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "json.h"
+#include "sjson.h"
 
 /* Attaches item to parent under name (to an array when name is NULL) and
  * returns it. Once anything failed (*ok == 0) or parent is NULL, item is
@@ -53,8 +53,8 @@ cJSON *schema_arg(const struct registry_arg *a)
 	if (a->type == REGISTRY_STRING) {
 		attach(s, "type", cJSON_CreateString("string"), &ok);
 		if (a->has_length) {
-			attach(s, "minLength", json_integer((long long)a->min_length), &ok);
-			attach(s, "maxLength", json_integer((long long)a->max_length), &ok);
+			attach(s, "minLength", sjson_integer((long long)a->min_length), &ok);
+			attach(s, "maxLength", sjson_integer((long long)a->max_length), &ok);
 		}
 		if (a->pattern)
 			attach(s, "pattern", cJSON_CreateString(a->pattern), &ok);
@@ -66,11 +66,11 @@ cJSON *schema_arg(const struct registry_arg *a)
 	} else if (a->type == REGISTRY_INTEGER) {
 		attach(s, "type", cJSON_CreateString("integer"), &ok);
 		if (a->has_range) {
-			attach(s, "minimum", json_integer(a->minimum), &ok);
-			attach(s, "maximum", json_integer(a->maximum), &ok);
+			attach(s, "minimum", sjson_integer(a->minimum), &ok);
+			attach(s, "maximum", sjson_integer(a->maximum), &ok);
 		}
 		if (a->has_default)
-			attach(s, "default", json_integer(a->default_value), &ok);
+			attach(s, "default", sjson_integer(a->default_value), &ok);
 	}
 	/* REGISTRY_ANY is the empty schema {}; max_bytes has no JSON Schema keyword. */
 	if (!ok || !s) {
@@ -101,7 +101,7 @@ cJSON *schema_args(const struct registry_fn *fn)
 /* RESULT: the table's properties, every one of them required (SCH-3). */
 static cJSON *result_schema(const struct registry_fn *fn)
 {
-	cJSON *props = json_parse(fn->result, strlen(fn->result), NULL, 0);
+	cJSON *props = sjson_parse(fn->result, strlen(fn->result), NULL, 0);
 	const char *req[64];
 	size_t n = 0;
 	for (cJSON *p = props ? props->child : NULL; p && n < 64; p = p->next)
@@ -141,7 +141,7 @@ static cJSON *operation(const struct registry_fn *fn)
 	for (const char *const *a = fn->affects; a && *a; a++)
 		attach(affects, NULL, cJSON_CreateString(*a), &ok);
 	attach(x, "auth", cJSON_CreateString(auth_level_name(fn->auth)), &ok);
-	attach(x, "rev", json_integer(fn->rev), &ok);
+	attach(x, "rev", sjson_integer(fn->rev), &ok);
 	if (!ok) {
 		cJSON_Delete(op);
 		return NULL;

@@ -3,7 +3,7 @@
  * a persistent or shared store implements the same struct store_ops.
  *
  * Keys and values are NUL-terminated strings copied in and out; values are
- * compact JSON texts (json.h). Every key has a rev: 0 while absent, 1 after
+ * compact JSON texts (sjson.h). Every key has a rev: 0 while absent, 1 after
  * the first write, +1 per write; deleting a key forgets its rev. Each
  * operation is atomic on its key and safe to call from any thread. */
 #ifndef AFI_STORE_H

@@ -206,7 +206,7 @@ oom:
 	return STORE_OK;
 }
 
-/* Parses a stored integer token (json.h keeps tokens verbatim: no fraction,
+/* Parses a stored integer token (sjson.h keeps tokens verbatim: no fraction,
  * no exponent). Returns -1 for anything else, -2 when it does not fit. */
 static int parse_integer(const char *text, int64_t *out)
 {

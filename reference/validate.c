@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "json.h"
+#include "sjson.h"
 
 struct violation {
 	const char *name;	/* NULL: the body itself */
@@ -59,7 +59,7 @@ static const char *check_arg(const struct registry_arg *a, const cJSON *v, char 
 			return "type";
 		}
 		if (a->has_length) {
-			size_t n = json_codepoints(v->valuestring);
+			size_t n = sjson_codepoints(v->valuestring);
 			if (n < a->min_length || n > a->max_length) {
 				snprintf(msg, msglen, "%s must have %zu to %zu characters, not %zu",
 					 a->name, a->min_length, a->max_length, n);
@@ -83,7 +83,7 @@ static const char *check_arg(const struct registry_arg *a, const cJSON *v, char 
 		return NULL;
 	case REGISTRY_INTEGER:
 		/* CALL-3: 1.0, 1e2 and true are not integers. */
-		if (!json_is_integer(v)) {
+		if (!sjson_is_integer(v)) {
 			snprintf(msg, msglen, "%s must be an integer", a->name);
 			return "type";
 		}
@@ -95,7 +95,7 @@ static const char *check_arg(const struct registry_arg *a, const cJSON *v, char 
 	case REGISTRY_ANY:
 		if (a->max_bytes) {
 			size_t len = 0;
-			char *text = json_print(v, &len);
+			char *text = sjson_print(v, &len);
 			free(text);
 			if (!text || len > a->max_bytes) {	/* SCOPE-4 */
 				snprintf(msg, msglen, "%s is larger than %zu bytes of compact JSON", a->name, a->max_bytes);
@@ -162,7 +162,7 @@ int validate_args(const struct registry_fn *fn, cJSON *body, cJSON **details)
 			free(v);
 		for (const struct registry_arg *a = fn->args; a->name; a++)
 			if (a->has_default && !cJSON_GetObjectItemCaseSensitive(body, a->name)) {
-				cJSON *d = json_integer(a->default_value);
+				cJSON *d = sjson_integer(a->default_value);
 				if (!d || !cJSON_AddItemToObject(body, a->name, d)) {
 					cJSON_Delete(d);
 					return -1;

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "dispatch.h"
-#include "json.h"
+#include "sjson.h"
 #include "store_mem.h"
 #include "token.h"
 
@@ -69,7 +69,7 @@ static struct answer run(const char *method, const char *path, const char *auth,
 			   .cache = reply.cache_control, .vary = reply.vary, .defer_ms = reply.defer_ms};
 	memcpy(a.etag, reply.etag, sizeof a.etag);
 	if (reply.body && reply.len) {
-		a.json = json_parse(reply.body, reply.len, NULL, 0);
+		a.json = sjson_parse(reply.body, reply.len, NULL, 0);
 		cr_assert_not_null(a.json, "every body is strict JSON: %.*s", (int)reply.len, reply.body);
 	}
 	if (a.status >= 400) {	/* ENV-1 on every error */
@@ -132,7 +132,7 @@ static char *result_text(struct answer a)
 	cr_assert_eq(a.status, 200, "status %d (%s)", a.status, code(&a));
 	cr_assert_eq(cJSON_GetArraySize(a.json), 2, "CALL-5: exactly result and invalidate");
 	cr_assert(cJSON_IsArray(cJSON_GetObjectItem(a.json, "invalidate")));
-	char *t = json_print(cJSON_GetObjectItem(a.json, "result"), NULL);
+	char *t = sjson_print(cJSON_GetObjectItem(a.json, "result"), NULL);
 	cJSON_Delete(a.json);
 	return t;
 }
@@ -245,7 +245,7 @@ Test(dispatch, calls_answer_result_and_sorted_invalidate)
 	result_is(call("site_info", NULL, "{}"), "{\"name\":\"AFI reference server\",\"afi_version\":\"1\"}");
 	result_is(call("whoami", viewer("alice", NULL), NULL), "{\"sub\":\"alice\",\"role\":\"USER\"}");
 	struct answer a = call("kv_set", viewer("alice", NULL), "{\"key\":\"personal:k\",\"value\":1}");
-	char *inv = json_print(cJSON_GetObjectItem(a.json, "invalidate"), NULL);
+	char *inv = sjson_print(cJSON_GetObjectItem(a.json, "invalidate"), NULL);
 	cr_assert_str_eq(inv, "[\"context:user\",\"function:kv_get\",\"function:kv_list\"]");
 	free(inv);
 	cJSON_Delete(a.json);
@@ -371,7 +371,7 @@ Test(dispatch, logout_revokes_only_that_token)
 	expect(call("whoami", bearer("{\"sub\":\"a\",\"exp\":1600000000,\"jti\":\"one\"}"), NULL), 401, "token_expired");
 	/* No jti: nothing to revoke. */
 	struct answer n = call("logout", bearer("{\"sub\":\"a\",\"exp\":1700000600}"), NULL);
-	char *det = json_print(cJSON_GetObjectItem(cJSON_GetObjectItem(n.json, "error"), "details"), NULL);
+	char *det = sjson_print(cJSON_GetObjectItem(cJSON_GetObjectItem(n.json, "error"), "details"), NULL);
 	cr_assert_str_eq(det, "[{\"loc\":[\"token\",\"jti\"],\"type\":\"missing\",\"msg\":\"the token has no jti claim to revoke\"}]");
 	free(det);
 	expect(n, 422, "validation_error");
@@ -404,7 +404,7 @@ Test(dispatch, bundles_and_etags)
 	const char *alice = viewer("alice", NULL), *bob = viewer("bob", NULL);
 	struct answer a = run("GET", "/context/user", alice, NULL, NULL, NULL);
 	cr_assert_eq(a.status, 200);
-	char *body = json_print(a.json, NULL);
+	char *body = sjson_print(a.json, NULL);
 	cr_assert_str_eq(body, "{\"context\":\"user\",\"data\":{\"get_draft\":{\"draft\":\"\"},\"whoami\":{\"sub\":\"alice\",\"role\":\"USER\"}}}");
 	free(body);
 	cr_assert_eq(strlen(a.etag), 34);

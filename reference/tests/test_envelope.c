@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "envelope.h"
-#include "json.h"
+#include "sjson.h"
 
 Test(envelope, each_code_has_its_one_status)
 {
@@ -36,7 +36,7 @@ Test(envelope, has_exactly_the_three_keys)
 	char *body = envelope_render(ENVELOPE_NOT_FOUND, "No \"such\" path.", NULL, &len);
 	cr_assert_str_eq(body, "{\"error\":{\"code\":\"not_found\",\"message\":\"No \\\"such\\\" path.\",\"details\":null}}");
 	cr_assert_eq(len, strlen(body));
-	cJSON *v = json_parse(body, len, NULL, 0);
+	cJSON *v = sjson_parse(body, len, NULL, 0);
 	cr_assert_not_null(v, "the envelope is strict JSON");
 	cr_assert_eq(cJSON_GetArraySize(v), 1);
 	cr_assert_eq(cJSON_GetArraySize(cJSON_GetObjectItem(v, "error")), 3);
@@ -47,7 +47,7 @@ Test(envelope, has_exactly_the_three_keys)
 Test(envelope, details_are_kept_for_client_errors)
 {
 	const char *text = "[{\"loc\":[\"body\"],\"type\":\"type\",\"msg\":\"m\"}]";
-	cJSON *d = json_parse(text, strlen(text), NULL, 0);
+	cJSON *d = sjson_parse(text, strlen(text), NULL, 0);
 	cr_assert_not_null(d);
 	char *body = envelope_render(ENVELOPE_VALIDATION_ERROR, "bad", d, NULL);
 	cr_assert_not_null(strstr(body, "\"details\":[{\"loc\":[\"body\"],\"type\":\"type\",\"msg\":\"m\"}]"));

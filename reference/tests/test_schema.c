@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "json.h"
+#include "sjson.h"
 #include "registry.h"
 #include "schema.h"
 
@@ -103,7 +103,7 @@ static cJSON *parse_quoted(const char *single)
 	for (char *p = text; *p; p++)
 		if (*p == '\'')
 			*p = '"';
-	cJSON *v = json_parse(text, strlen(text), NULL, 0);
+	cJSON *v = sjson_parse(text, strlen(text), NULL, 0);
 	cr_assert_not_null(v, "expected text is JSON: %s", text);
 	free(text);
 	return v;
@@ -137,7 +137,7 @@ Test(schema, export_equals_the_expected_canonical_schema)
 	cr_assert_not_null(got);
 	canonicalize(want);
 	canonicalize(got);
-	char *a = json_print(want, NULL), *b = json_print(got, NULL);
+	char *a = sjson_print(want, NULL), *b = sjson_print(got, NULL);
 	cr_assert_str_eq(b, a);
 	free(a);
 	free(b);

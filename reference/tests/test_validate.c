@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "json.h"
+#include "sjson.h"
 #include "validate.h"
 
 static struct registry reg;
@@ -29,7 +29,7 @@ static char *violations(const char *fn, const char *body)
 	static char out[512];
 	const struct registry_fn *f = registry_find(&reg, fn, strlen(fn));
 	cr_assert_not_null(f);
-	cJSON *args = json_parse(body, strlen(body), NULL, 0), *details = NULL;
+	cJSON *args = sjson_parse(body, strlen(body), NULL, 0), *details = NULL;
 	cr_assert_not_null(args, "%s", body);
 	int r = validate_args(f, args, &details);
 	out[0] = '\0';
@@ -139,10 +139,10 @@ Test(validate, values_over_64_kib_compact_are_length_violations)
 Test(validate, defaults_are_filled_in)
 {
 	const struct registry_fn *f = registry_find(&reg, "counter_incr", 12);
-	cJSON *args = json_parse("{\"key\":\"shared:c\"}", 18, NULL, 0), *details = NULL;
+	cJSON *args = sjson_parse("{\"key\":\"shared:c\"}", 18, NULL, 0), *details = NULL;
 	cr_assert_eq(validate_args(f, args, &details), 0);
 	cJSON *by = cJSON_GetObjectItem(args, "by");
-	cr_assert(json_is_integer(by));
+	cr_assert(sjson_is_integer(by));
 	cr_assert_eq(by->valuedouble, 1.0);
 	cJSON_Delete(args);
 }
@@ -150,7 +150,7 @@ Test(validate, defaults_are_filled_in)
 Test(validate, single_violation_helper)
 {
 	cJSON *d = validate_violation("token", "jti", "missing", "no jti");
-	char *text = json_print(d, NULL);
+	char *text = sjson_print(d, NULL);
 	cr_assert_str_eq(text, "[{\"loc\":[\"token\",\"jti\"],\"type\":\"missing\",\"msg\":\"no jti\"}]");
 	free(text);
 	cJSON_Delete(d);

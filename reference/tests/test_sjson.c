@@ -4,12 +4,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "json.h"
+#include "sjson.h"
 
 static cJSON *parse_n(const char *text, size_t len)
 {
 	char err[128];
-	return json_parse(text, len, err, sizeof err);
+	return sjson_parse(text, len, err, sizeof err);
 }
 
 static cJSON *parse(const char *text)
@@ -22,7 +22,7 @@ static void roundtrip(const char *text, const char *want)
 {
 	cJSON *v = parse(text);
 	cr_assert_not_null(v, "parsing %s", text);
-	char *out = json_print(v, NULL);
+	char *out = sjson_print(v, NULL);
 	cr_assert_str_eq(out, want);
 	free(out);
 	cJSON_Delete(v);
@@ -31,12 +31,12 @@ static void roundtrip(const char *text, const char *want)
 static void refused(const char *text, size_t len)
 {
 	char err[128] = "";
-	cJSON *v = json_parse(text, len, err, sizeof err);
+	cJSON *v = sjson_parse(text, len, err, sizeof err);
 	cr_assert_null(v, "accepted %.*s", (int)(len > 60 ? 60 : len), text);
 	cr_assert(err[0], "a refusal says why");
 }
 
-Test(json, accepts_every_kind_of_value)
+Test(sjson, accepts_every_kind_of_value)
 {
 	roundtrip(" {\"a\" : [1, -2.5e3, true, false, null, \"x\"], \"b\": {}} \n", "{\"a\":[1,-2.5e3,true,false,null,\"x\"],\"b\":{}}");
 	roundtrip("\"\"", "\"\"");
@@ -45,37 +45,37 @@ Test(json, accepts_every_kind_of_value)
 	roundtrip("[]", "[]");
 }
 
-Test(json, numbers_round_trip_as_written)
+Test(sjson, numbers_round_trip_as_written)
 {
 	roundtrip("9007199254740992", "9007199254740992");
 	roundtrip("[1.0,1e2,1E+2,0.1,123456789012345678901234567890]", "[1.0,1e2,1E+2,0.1,123456789012345678901234567890]");
 }
 
-Test(json, integer_tokens_are_tracked)
+Test(sjson, integer_tokens_are_tracked)
 {
 	cJSON *v = parse("[1,1.0,1e2,-7,true]");
-	cr_assert(json_is_integer(cJSON_GetArrayItem(v, 0)));
-	cr_assert_not(json_is_integer(cJSON_GetArrayItem(v, 1)));
-	cr_assert_not(json_is_integer(cJSON_GetArrayItem(v, 2)));
-	cr_assert(json_is_integer(cJSON_GetArrayItem(v, 3)));
-	cr_assert_not(json_is_integer(cJSON_GetArrayItem(v, 4)));
+	cr_assert(sjson_is_integer(cJSON_GetArrayItem(v, 0)));
+	cr_assert_not(sjson_is_integer(cJSON_GetArrayItem(v, 1)));
+	cr_assert_not(sjson_is_integer(cJSON_GetArrayItem(v, 2)));
+	cr_assert(sjson_is_integer(cJSON_GetArrayItem(v, 3)));
+	cr_assert_not(sjson_is_integer(cJSON_GetArrayItem(v, 4)));
 	cr_assert_eq(cJSON_GetArrayItem(v, 3)->valuedouble, -7.0);
 	cJSON_Delete(v);
 }
 
-Test(json, strings_decode_escapes_and_keep_nul)
+Test(sjson, strings_decode_escapes_and_keep_nul)
 {
 	cJSON *v = parse("\"a\\n\\u00e9\\ud83d\\ude00\\u0000z\\/\"");
 	cr_assert_not_null(v);
 	cr_assert_str_eq(v->valuestring, "a\n\xc3\xa9\xf0\x9f\x98\x80\xc0\x80z/");
-	cr_assert_eq(json_codepoints(v->valuestring), 7);
-	char *out = json_print(v, NULL);
+	cr_assert_eq(sjson_codepoints(v->valuestring), 7);
+	char *out = sjson_print(v, NULL);
 	cr_assert_str_eq(out, "\"a\\n\xc3\xa9\xf0\x9f\x98\x80\\u0000z/\"");
 	free(out);
 	cJSON_Delete(v);
 }
 
-Test(json, keys_differing_after_nul_are_distinct)
+Test(sjson, keys_differing_after_nul_are_distinct)
 {
 	cJSON *v = parse("{\"a\\u0000b\":1,\"a\\u0000c\":2}");
 	cr_assert_not_null(v, "not duplicates");
@@ -83,7 +83,7 @@ Test(json, keys_differing_after_nul_are_distinct)
 	refused("{\"a\\u0000b\":1,\"a\\u0000b\":2}", 26);
 }
 
-Test(json, refuses_what_rfc_8259_refuses)
+Test(sjson, refuses_what_rfc_8259_refuses)
 {
 	const char *bad[] = {
 		"", "   ", "{} x", "{}{}", "\xef\xbb\xbf{}", "{'a':1}", "{\"a\":1,}", "[1,]", "{\"a\" 1}",
@@ -95,7 +95,7 @@ Test(json, refuses_what_rfc_8259_refuses)
 		refused(bad[i], strlen(bad[i]));
 }
 
-Test(json, refuses_raw_nul_and_invalid_utf8)
+Test(sjson, refuses_raw_nul_and_invalid_utf8)
 {
 	refused("\"a\0b\"", 5);
 	refused("{}\0", 3);
@@ -108,14 +108,14 @@ Test(json, refuses_raw_nul_and_invalid_utf8)
 	roundtrip("\"\xf4\x8f\xbf\xbf\"", "\"\xf4\x8f\xbf\xbf\"");
 }
 
-Test(json, refuses_lone_surrogates)
+Test(sjson, refuses_lone_surrogates)
 {
 	const char *bad[] = {"\"\\ud800\"", "\"\\udc00\"", "\"\\ud800x\"", "\"\\ud800\\u0041\"", "\"\\ud800\\ud800\""};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
 		refused(bad[i], strlen(bad[i]));
 }
 
-Test(json, refuses_duplicate_keys_at_any_depth)
+Test(sjson, refuses_duplicate_keys_at_any_depth)
 {
 	refused("{\"a\":1,\"a\":2}", 13);
 	refused("[{\"x\":{\"b\":1,\"c\":2,\"b\":3}}]", 27);
@@ -132,7 +132,7 @@ Test(json, refuses_duplicate_keys_at_any_depth)
 	cJSON_Delete(v);
 }
 
-Test(json, nesting_limit_is_512)
+Test(sjson, nesting_limit_is_512)
 {
 	size_t n = 100000;
 	char *deep = malloc(2 * n);
@@ -148,36 +148,36 @@ Test(json, nesting_limit_is_512)
 	free(deep);
 }
 
-Test(json, created_numbers_print_as_integers_when_integral)
+Test(sjson, created_numbers_print_as_integers_when_integral)
 {
 	cJSON *a = cJSON_CreateArray();
 	cJSON_AddItemToArray(a, cJSON_CreateNumber(4294967296.0));
 	cJSON_AddItemToArray(a, cJSON_CreateNumber(0.5));
-	cJSON_AddItemToArray(a, json_integer(-9007199254740992LL));
-	char *out = json_print(a, NULL);
+	cJSON_AddItemToArray(a, sjson_integer(-9007199254740992LL));
+	char *out = sjson_print(a, NULL);
 	cr_assert_str_eq(out, "[4294967296,0.5,-9007199254740992]");
 	free(out);
 	cJSON_Delete(a);
 }
 
-Test(json, raw_items_print_verbatim_and_control_chars_are_escaped)
+Test(sjson, raw_items_print_verbatim_and_control_chars_are_escaped)
 {
 	cJSON *o = cJSON_CreateObject();
 	cJSON *raw = cJSON_CreateRaw("{\"n\":1.0}");
 	cJSON_AddItemToObject(o, "v", raw);
 	cJSON_AddStringToObject(o, "s", "q\"b\\\x01\t");
-	char *out = json_print(o, NULL);
+	char *out = sjson_print(o, NULL);
 	cr_assert_str_eq(out, "{\"v\":{\"n\":1.0},\"s\":\"q\\\"b\\\\\\u0001\\t\"}");
 	free(out);
 	cJSON_Delete(o);
 }
 
-Test(json, cjson_arrays_built_here_stay_usable)
+Test(sjson, cjson_arrays_built_here_stay_usable)
 {
 	cJSON *v = parse("[1,2,3]");
 	cr_assert_eq(cJSON_GetArraySize(v), 3);
 	cJSON_AddItemToArray(v, cJSON_CreateNumber(4));	/* relies on child->prev being the tail */
-	char *out = json_print(v, NULL);
+	char *out = sjson_print(v, NULL);
 	cr_assert_str_eq(out, "[1,2,3,4]");
 	free(out);
 	cJSON_Delete(v);

@@ -1,5 +1,5 @@
 /* Strict RFC 8259 parser into cJSON trees, and a compact printer that keeps number tokens. */
-#include "json.h"
+#include "sjson.h"
 
 #include <errno.h>
 #include <math.h>
@@ -81,7 +81,7 @@ static size_t utf8_seq(const unsigned char *s, size_t n)
 
 static size_t put_utf8(unsigned char *o, unsigned cp)
 {
-	if (cp == 0) {	/* held as C0 80, see json.h */
+	if (cp == 0) {	/* held as C0 80, see sjson.h */
 		o[0] = 0xC0;
 		o[1] = 0x80;
 		return 2;
@@ -294,7 +294,7 @@ static void append(cJSON *parent, cJSON **tail, cJSON *item)
 
 static cJSON *parse_container(struct parser *ps, int is_object)
 {
-	if (++ps->depth > JSON_MAX_DEPTH) {
+	if (++ps->depth > SJSON_MAX_DEPTH) {
 		fail(ps, "nesting deeper than 512 levels");
 		return NULL;
 	}
@@ -426,7 +426,7 @@ static cJSON *parse_value(struct parser *ps)
 	return NULL;
 }
 
-cJSON *json_parse(const char *text, size_t len, char *err, size_t errlen)
+cJSON *sjson_parse(const char *text, size_t len, char *err, size_t errlen)
 {
 	struct parser ps = {
 		.start = (const unsigned char *)text,
@@ -450,7 +450,7 @@ cJSON *json_parse(const char *text, size_t len, char *err, size_t errlen)
 	return v;
 }
 
-int json_is_integer(const cJSON *item)
+int sjson_is_integer(const cJSON *item)
 {
 	if (!cJSON_IsNumber(item))
 		return 0;
@@ -459,7 +459,7 @@ int json_is_integer(const cJSON *item)
 	return isfinite(item->valuedouble) && item->valuedouble == trunc(item->valuedouble);
 }
 
-cJSON *json_integer(long long v)
+cJSON *sjson_integer(long long v)
 {
 	cJSON *item = cJSON_CreateNumber((double)v);
 	if (!item)
@@ -525,7 +525,7 @@ static void write_number(struct buf *b, const cJSON *item)
 		buf_printf(b, "%.17g", d);
 }
 
-void json_write(struct buf *b, const cJSON *item)
+void sjson_write(struct buf *b, const cJSON *item)
 {
 	switch (item->type & 0xFF) {
 	case cJSON_False:
@@ -557,7 +557,7 @@ void json_write(struct buf *b, const cJSON *item)
 				write_string(b, c->string ? c->string : "");
 				buf_putc(b, ':');
 			}
-			json_write(b, c);
+			sjson_write(b, c);
 		}
 		buf_putc(b, obj ? '}' : ']');
 		return;
@@ -567,14 +567,14 @@ void json_write(struct buf *b, const cJSON *item)
 	}
 }
 
-char *json_print(const cJSON *item, size_t *len)
+char *sjson_print(const cJSON *item, size_t *len)
 {
 	struct buf b = {0};
-	json_write(&b, item);
+	sjson_write(&b, item);
 	return buf_take(&b, len);
 }
 
-size_t json_codepoints(const char *s)
+size_t sjson_codepoints(const char *s)
 {
 	size_t n = 0;
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
