@@ -2,8 +2,8 @@
 
 make bench compares the runner's cost per request with newman's and with a bare Python
 loop replaying the same requests. This module reads the fixture suites (docs/fixtures.md),
-mints each case's tokens the way the runner does (conformance/token.c: HS256 with PyJWT,
-sub r<run>.<case>.<owner>, jti j<run>.<case>.<identity>, the hostile kinds) and resolves
+mints each case's tokens the way the runner does (conformance/token.c and runner.c: HS256,
+sub r<run>.<case>.<owner>, jti j<run>.<case>.<owner>, the hostile kinds) and resolves
 every built-in variable. Captured variables (${etag}) stay as placeholders that the
 replayer fills from earlier answers. It also counts the requests a runner makes.
 """
@@ -85,7 +85,7 @@ def mint(identity, sub, jti, secret, now):
         return f"{_b64url(b'not json {')}.{_b64url(bytes([1, 2]) + b'garbage')}.c2lnbmF0dXJl"
     ttl = int(identity.get("ttl", 600))
     claims = {"sub": sub, "iat": now, "exp": now + ttl}
-    if identity.get("jti", True) is not False and jti:
+    if (identity.get("jti", True) is not False or "same_jti_as" in identity) and jti:
         claims["jti"] = jti
     if isinstance(identity.get("role"), str):
         claims["role"] = identity["role"]
@@ -122,14 +122,10 @@ def mint(identity, sub, jti, secret, now):
     return _sign(claims, key, alg)
 
 
-def _owner(suite, name):
-    """The identity whose sub this one shares (same_sub_as, followed)."""
-    ids = suite.get("identities", {})
-    seen = set()
-    while name in ids and "same_sub_as" in ids[name] and name not in seen:
-        seen.add(name)
-        name = ids[name]["same_sub_as"]
-    return name
+def _owner(suite, name, key="same_sub_as"):
+    """The identity whose sub (or, with key same_jti_as, jti) this one shares."""
+    ident = suite.get("identities", {}).get(name, {})
+    return ident.get(key, name)
 
 
 def _subst_text(s, env):
@@ -161,7 +157,8 @@ def build(cases, secret, run_id, now=None):
         def token(name):
             if name not in tokens:
                 sub = f"r{run_id}.{index}.{_owner(suite, name)}"
-                tokens[name] = mint(idents[name], sub, f"j{run_id}.{index}.{name}", secret, now)
+                jti = f"j{run_id}.{index}.{_owner(suite, name, 'same_jti_as')}"
+                tokens[name] = mint(idents[name], sub, jti, secret, now)
             return tokens[name]
 
         def env(name, whole):
@@ -174,7 +171,7 @@ def build(cases, secret, run_id, now=None):
                 if kind == "sub":
                     return f"r{run_id}.{index}.{_owner(suite, ident)}"
                 if kind == "jti":
-                    return f"j{run_id}.{index}.{ident}"
+                    return f"j{run_id}.{index}.{_owner(suite, ident, 'same_jti_as')}"
                 if kind == "token":
                     return token(ident)
             return whole

@@ -1,9 +1,11 @@
 /* static_server.c: the benchmark's ceiling, a libmicrohttpd server that answers every
  * request with one fixed JSON body and does no JWT or JSON work at all.
  *
- * It runs libmicrohttpd in the same threading mode as the reference server
- * (reference/server.c: MHD_USE_EPOLL_INTERNAL_THREAD with a thread pool of one thread
- * per core), so `make bench` can say how close the reference server gets to what
+ * It runs libmicrohttpd the way the reference server does (reference/server.c: the
+ * same daemon flags, MHD_USE_EPOLL_INTERNAL_THREAD with a pool of one thread per core,
+ * and connections accepted by a thread of its own and handed over with
+ * MHD_add_connection, as reference/gate.c does, which spreads them evenly over the
+ * pool), so `make bench` can say how close the reference server gets to what
  * libmicrohttpd itself allows on this machine. Not part of the product: built by
  * scripts/bench.sh with the project's compiler flags.
  *
@@ -13,8 +15,10 @@
 #include <microhttpd.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/socket.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -57,6 +61,30 @@ static enum MHD_Result static_handle(void *cls, struct MHD_Connection *conn,
     ret = MHD_queue_response(conn, MHD_HTTP_OK, resp);
   MHD_destroy_response(resp);
   return ret;
+}
+
+struct static_acceptor {
+  int listen_fd;
+  struct MHD_Daemon *daemon;
+};
+
+/* Accepts until the listening socket is shut down; libmicrohttpd owns every fd it gets. */
+static void *static_accept(void *arg)
+{
+  struct static_acceptor *a = arg;
+  for (;;) {
+    struct sockaddr_in peer;
+    socklen_t len = sizeof peer;
+    int fd = accept(a->listen_fd, (struct sockaddr *)&peer, &len);
+    if (fd < 0) {
+      if (errno == EINTR || errno == ECONNABORTED || errno == EMFILE || errno == ENFILE)
+        continue;
+      return NULL;
+    }
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+    fcntl(fd, F_SETFD, FD_CLOEXEC);
+    MHD_add_connection(a->daemon, fd, (struct sockaddr *)&peer, len);
+  }
 }
 
 static int static_parse_uint(const char *s, unsigned max, unsigned *out)
@@ -122,22 +150,44 @@ int main(int argc, char **argv)
   addr.sin_family = AF_INET;
   addr.sin_port = htons((uint16_t)port);
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-
-  struct MHD_Daemon *d = MHD_start_daemon(
-      MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL, static_handle, NULL,
-      MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
-      MHD_OPTION_THREAD_POOL_SIZE, threads,
-      MHD_OPTION_END);
-  if (d == NULL) {
-    fprintf(stderr, "static-server: libmicrohttpd could not start on 127.0.0.1:%u\n", port);
+  socklen_t alen = sizeof addr;
+  int one = 1;
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
+      bind(fd, (struct sockaddr *)&addr, sizeof addr) < 0 || listen(fd, 1024) < 0 ||
+      getsockname(fd, (struct sockaddr *)&addr, &alen) < 0) {
+    fprintf(stderr, "static-server: cannot listen on 127.0.0.1:%u: %s\n", port, strerror(errno));
     return 1;
   }
-  const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
-  printf("listening on http://127.0.0.1:%u/afi\n", info ? (unsigned)info->port : port);
+
+  struct MHD_Daemon *d = MHD_start_daemon(
+      MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_NO_LISTEN_SOCKET | MHD_ALLOW_SUSPEND_RESUME |
+          MHD_USE_ERROR_LOG,
+      0, NULL, NULL, static_handle, NULL,
+      MHD_OPTION_THREAD_POOL_SIZE, threads,
+      MHD_OPTION_CONNECTION_TIMEOUT, 60u,
+      MHD_OPTION_END);
+  if (d == NULL) {
+    fprintf(stderr, "static-server: libmicrohttpd could not start\n");
+    close(fd);
+    return 1;
+  }
+  struct static_acceptor acceptor = {fd, d};
+  pthread_t tid;
+  if (pthread_create(&tid, NULL, static_accept, &acceptor) != 0) {
+    fprintf(stderr, "static-server: cannot start the accept thread\n");
+    MHD_stop_daemon(d);
+    close(fd);
+    return 1;
+  }
+  printf("listening on http://127.0.0.1:%u/afi\n", (unsigned)ntohs(addr.sin_port));
   fflush(stdout);
 
   int sig = 0;
   sigwait(&stop, &sig);
+  shutdown(fd, SHUT_RDWR); /* wakes accept() with an error */
+  pthread_join(tid, NULL);
+  close(fd);
   MHD_stop_daemon(d);
   return 0;
 }

@@ -15,7 +15,8 @@ function request()
   n = n + 1
   -- Threads start at different viewers so they do not walk in step.
   local viewer = ((thread_id or 0) * 37 + n) % #tokens + 1
-  local key = "personal:k" .. (n % nkeys)
+  -- n // 3 picks the key: each operation (n % 3) reaches every viewer and every key.
+  local key = "personal:k" .. (math.floor(n / 3) % nkeys)
   local headers = {["Authorization"] = tokens[viewer]}
   local op = n % 3
   if op == 0 then
