@@ -5,6 +5,7 @@
 #   make check      everything tested: unit tests (plain and ASan+UBSan), harness, suite
 #   make asan       sanitizer builds under build/asan/
 #   make bench      benchmarks (reports/bench.md); never part of check
+#   make matrix     reports/examples/matrix.html: reference and FastAPI port side by side
 #
 # Each program's main() lives in its main.c; every other .c of the directory is a
 # module that the Criterion tests in <dir>/tests/ link against.
@@ -16,10 +17,11 @@ WARN    := -Wall -Wextra -Werror
 OPT     ?= -O2 -g
 CFLAGS_ALL = $(CSTD) $(WARN) $(OPT) -MMD -MP
 PYTHON  := /usr/bin/python3
-BUILD   := build
+BUILDROOT ?= build
+BUILD   := $(BUILDROOT)
 
 ifeq ($(SANITIZE),1)
-BUILD   := build/asan
+BUILD   := $(BUILDROOT)/asan
 OPT     := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 LDSAN   := -fsanitize=address,undefined
 endif
@@ -47,7 +49,7 @@ obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 all: $(BUILD)/reference-server $(BUILD)/conformance
 
 help:
-	@sed -n '3,8p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,9p' Makefile | sed 's/^# \{0,1\}//'
 
 deps:
 	@scripts/deps.sh build test
@@ -76,7 +78,7 @@ $(BUILD)/conformance-tests: $(call obj,$(CONF_MODS) $(CONF_TESTS))
 	$(CC) $(LDSAN) $^ -o $@ $(CONF_LIBS) $(TEST_LIBS)
 
 asan:
-	$(MAKE) SANITIZE=1 all build/asan/reference-tests build/asan/conformance-tests
+	$(MAKE) SANITIZE=1 all $(BUILDROOT)/asan/reference-tests $(BUILDROOT)/asan/conformance-tests
 
 # Unit tests, plain build: Criterion prints its own synthesis line.
 unit: $(BUILD)/reference-tests $(BUILD)/conformance-tests
@@ -85,32 +87,38 @@ unit: $(BUILD)/reference-tests $(BUILD)/conformance-tests
 
 # The same tests under AddressSanitizer and UndefinedBehaviorSanitizer.
 unit-asan:
-	$(MAKE) SANITIZE=1 build/asan/reference-tests build/asan/conformance-tests
-	ASAN_OPTIONS=detect_leaks=1 build/asan/reference-tests --jobs 2
-	ASAN_OPTIONS=detect_leaks=1 build/asan/conformance-tests --jobs 2
+	$(MAKE) SANITIZE=1 $(BUILDROOT)/asan/reference-tests $(BUILDROOT)/asan/conformance-tests
+	ASAN_OPTIONS=detect_leaks=1 $(BUILDROOT)/asan/reference-tests --jobs 2
+	ASAN_OPTIONS=detect_leaks=1 $(BUILDROOT)/asan/conformance-tests --jobs 2
 
 # The whole suite against the reference server (reports under reports/latest/).
 suite: all
-	scripts/run-suite.sh
+	AFI_BUILD=$(BUILD) scripts/run-suite.sh
 
+# The pytest harness: black-box tests, the suite's self-test (mutation score in
+# reports/mutation.md), the FastAPI port against the suite.
 harness: all
-	$(PYTHON) -m pytest harness -q
+	AFI_BUILD=$(abspath $(BUILD)) $(PYTHON) -m pytest harness -q
 
 demo: deps
 	$(MAKE) all
-	scripts/run-suite.sh
+	$(MAKE) suite
 
 check: deps
 	$(MAKE) all
 	$(MAKE) unit
 	$(MAKE) unit-asan
-	scripts/run-suite.sh
+	$(MAKE) suite
 	$(MAKE) harness
+
+# reports/examples/matrix.html: the reference server and the FastAPI port side by side.
+matrix: all
+	AFI_BUILD=$(abspath $(BUILD)) $(PYTHON) harness/mutants/matrix.py
 
 bench: deps-bench all
 	scripts/bench.sh
 
 clean:
-	rm -rf build
+	rm -rf $(BUILDROOT)
 
--include $(shell find build -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILDROOT) -name '*.d' 2>/dev/null)

@@ -4,7 +4,7 @@
 # Usage: scripts/run-suite.sh [extra conformance run options...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bin=${BIN:-build}
+bin=${AFI_BUILD:-build}
 out=${REPORTS:-reports/latest}
 mkdir -p "$out"
 

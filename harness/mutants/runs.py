@@ -2,7 +2,7 @@
 
 Used by harness/test_selftest.py (the suite's mutation self-test) and
 harness/mutants/matrix.py. Every target runs with its own secret; the runner gets it
-through AFI_SECRET. The binaries come from build/ (or $BIN, as for scripts/run-suite.sh).
+through AFI_SECRET. The binaries come from build/ (or $AFI_BUILD, as for scripts/run-suite.sh).
 """
 import json
 import os
@@ -15,7 +15,7 @@ import urllib.request
 HERE = os.path.dirname(os.path.abspath(__file__))
 HARNESS = os.path.dirname(HERE)
 ROOT = os.path.dirname(HARNESS)
-BIN = os.path.join(ROOT, os.environ.get("BIN", "build"))  # as scripts/run-suite.sh
+BIN = os.path.join(ROOT, os.environ.get("AFI_BUILD", "build"))  # as scripts/run-suite.sh and conftest.py
 RUNNER = os.path.join(BIN, "conformance")
 SERVER = os.path.join(BIN, "reference-server")
 PYTHON = "/usr/bin/python3"
