@@ -11,6 +11,7 @@ import http.client
 import json
 import os
 import platform
+import resource
 import secrets
 import shlex
 import shutil
@@ -259,8 +260,10 @@ class Bench:
         self.goals = []
 
     def note_cmd(self, what, argv, env=None):
-        envs = " ".join(f"{k}={shlex.quote(v)}" for k, v in (env or {}).items())
-        line = (envs + " " if envs else "") + " ".join(shlex.quote(a) for a in argv)
+        def q(a):
+            return a if a.startswith("$") or a.startswith("<") else shlex.quote(a)
+        envs = " ".join(f"{k}={q(v)}" for k, v in (env or {}).items())
+        line = (envs + " " if envs else "") + " ".join(q(a.replace(ROOT + "/", "")) for a in argv)
         line = line.replace(self.secret, "$AFI_SECRET")
         if (what, line) not in self.commands:
             self.commands.append((what, line))
@@ -332,7 +335,7 @@ class Bench:
         shown = {k: v for k, v in env.items() if k not in ("BENCH_TOKEN", "BENCH_LUA_DIR", "BENCH_DONE_FILE")}
         if "BENCH_TOKEN" in env:
             shown["BENCH_TOKEN"] = "<HS256 JWT>"
-        self.note_cmd(f"wrk {script}", [a.replace(LUA + "/", "harness/bench/lua/") for a in argv], shown)
+        self.note_cmd(f"wrk {script}", [a.replace(t.base, "$URL") for a in argv], shown)
         cpu0 = t.cpu_ticks()
         p = subprocess.Popen(argv, env=dict(os.environ, **env), stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True)
@@ -556,13 +559,16 @@ class Bench:
             argv += ["--suite", s, "--spec", os.path.join(ROOT, "docs", "protocol.md")]
         if report:
             argv += ["--report", "json:" + report]
-        shown = [a.replace(self.tmp, "$TMP").replace(ROOT + "/", "") for a in argv]
+        shown = [a.replace(self.tmp, "$TMP") for a in argv]
         shown[shown.index(t.base)] = "URL"
         self.note_cmd("conformance runner", shown, {"AFI_SECRET": "$AFI_SECRET"})
         env = dict(os.environ, AFI_SECRET=self.secret)
+        ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
         t0 = time.perf_counter()
         r = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=600)
         secs = time.perf_counter() - t0
+        ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        self.last_runner_cpu = (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime)
         lines = r.stdout.strip().splitlines() or [""]
         # -q prints the failures, then the closing line: keep the first failure too.
         last = lines[-1] if r.returncode == 0 or len(lines) < 2 else f"{lines[-1]}; first: {lines[0][:200]}"
@@ -592,7 +598,11 @@ class Bench:
             nreq = planlib.count_requests(cases)
             summary = doc["summary"]
             run["nreq"] = nreq
-            seq = [self.run_runner(t, jobs=1) for _ in range(self.runs)]
+            seq, seq_cpu = [], []
+            for _ in range(self.runs):
+                seq.append(self.run_runner(t, jobs=1))
+                seq_cpu.append(self.last_runner_cpu * 1000 / nreq)
+            run["seq_cpu_ms_per_req"] = Figure(seq_cpu)
             par = [self.run_runner(t) for _ in range(self.runs)]
             bad = [x for x in seq + par if x[1] != 0]
             run["wall_seq"] = Figure([x[0] for x in seq])
@@ -621,7 +631,7 @@ class Bench:
                     with open(coll, "w") as f:
                         json.dump(collib.collection(built, t.base, work), f)
                     argv = ["node", os.path.join(HERE, "newman_run.js"), coll, "10000"]
-                    self.note_cmd("newman (as a library, no reporter)",
+                    self.note_cmd("newman (as a library, no reporter), on the generated collection",
                                   ["node", "harness/bench/newman_run.js", "$TMP/collection.json", "10000"])
                     r = subprocess.run(argv, capture_output=True, text=True, timeout=900)
                     line = next((l for l in r.stdout.splitlines() if l.startswith("NEWMANJSON ")), None)
@@ -654,6 +664,8 @@ class Bench:
             base = run["seq_ms_per_req"].med
             L.append(f"| runner, --jobs 1 | {run['wall_seq'].fmt('{:.3f}')} | "
                      f"{run['seq_ms_per_req'].fmt('{:.3f}')} | 1x |")
+            L.append(f"| runner, --jobs 1: its own CPU (user+sys) only | – | "
+                     f"{run['seq_cpu_ms_per_req'].fmt('{:.3f}')} | – |")
             L.append(f"| runner, default --jobs ({os.cpu_count()}) | {run['wall_default'].fmt('{:.3f}')} | "
                      f"{run['par_ms_per_req'].fmt('{:.3f}')} | {run['par_ms_per_req'].med / base:.2f}x |")
             L.append(f"| bare Python http.client loop, JSON checks | – | {run['py_ms_per_req'].fmt('{:.3f}')} | "
@@ -783,7 +795,9 @@ class Bench:
         run = self.results.get("runner")
         if run and run.get("seq_ms_per_req"):
             ms = run["seq_ms_per_req"].med
-            self.goal("runner time per request, --jobs 1", "< 0.1 ms", f"{ms:.3f} ms",
+            cpu = run["seq_cpu_ms_per_req"].med
+            self.goal("runner time per request, --jobs 1 (wall / requests)", "< 0.1 ms",
+                      f"{ms:.3f} ms (the runner's own CPU: {cpu:.3f} ms)",
                       ms < 0.1, f"{ms - 0.1:.3f} ms over, {ms / 0.1:.1f}x the goal")
             if run.get("newman_ms_per_req"):
                 ratio = run["newman_ms_per_req"].med / ms
@@ -792,7 +806,7 @@ class Bench:
             else:
                 self.goal("runner vs newman, time per request", ">= 100x cheaper", "–", None, "")
         else:
-            self.goal("runner time per request, --jobs 1", "< 0.1 ms", "–", None, "")
+            self.goal("runner time per request, --jobs 1 (wall / requests)", "< 0.1 ms", "–", None, "")
             self.goal("runner vs newman, time per request", ">= 100x cheaper", "–", None, "")
         if run and run.get("wall_default"):
             w = run["wall_default"].med
@@ -896,7 +910,8 @@ class Bench:
         w("## Commands")
         w("")
         w("Every command the bench ran, once per distinct form (`$AFI_SECRET` is a fresh "
-          "random 64-hex-digit secret; tokens are HS256 JWTs minted with PyJWT):")
+          "random 64-hex-digit secret; tokens are HS256 JWTs minted with PyJWT; `$URL` is the "
+          "target's base URL, `$TMP` a temporary directory):")
         w("")
         w("```")
         for what, line in self.commands:
