@@ -90,10 +90,8 @@ void dispatch_error(struct dispatch_reply *reply, enum envelope_code code, const
 	reply->status = envelope_status(code);
 	reply->body = envelope_render(code, message, details, &reply->len);
 	reply->body_static = 0;
-	if (!reply->body) {
-		reply->status = 500;
+	if (!reply->body)
 		reply_static(reply, 500, oom_body, sizeof oom_body - 1);
-	}
 	/* ENV-7: Bearer, with error="invalid_token" once a credential was presented. */
 	if (code == ENVELOPE_UNAUTHENTICATED)
 		reply->www_authenticate = "Bearer";
