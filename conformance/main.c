@@ -424,8 +424,9 @@ static int cmd_run(int argc, char **argv)
         goto out;
     }
     if (!con.quiet)
-        printf("conformance: %d cases against %s (run %s, level %s, %d jobs)\n", r.torun, r.o.target, r.id,
-               r.sel.full ? "full" : "core", r.o.jobs);
+        printf("conformance: %d case%s against %s (run %s, level %s, %d job%s)\n", r.torun,
+               r.torun == 1 ? "" : "s", r.o.target, r.id, r.sel.full ? "full" : "core", r.o.jobs,
+               r.o.jobs == 1 ? "" : "s");
     runner_execute(&r);
     if (con.tty && !con.quiet) {
         printf("\r\033[K");
