@@ -119,8 +119,8 @@ class MemoryStore(Store):
     def _checked_sum(value, by):
         if not isinstance(value, int) or isinstance(value, bool):
             raise Conflict("the stored value is not an integer")
-        if value + by > MAX_SAFE_INTEGER:
-            raise Conflict("the counter would exceed 2^53")
+        if abs(value + by) > MAX_SAFE_INTEGER:  # SCOPE-6
+            raise Conflict("the counter would leave -2^53..2^53")
         return value + by
 
     async def revoke(self, jti):
