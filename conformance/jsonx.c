@@ -1,5 +1,6 @@
 /* jsonx.c: strict JSON parser and printer that keep number tokens exact (see jsonx.h). */
 #include "jsonx.h"
+#include "text.h"
 
 #include <errno.h>
 #include <math.h>
@@ -41,31 +42,6 @@ static void jp_ws(struct jparser *p)
             break;
         p->pos++;
     }
-}
-
-/* Length of the valid UTF-8 sequence at s (1..4), or 0 when invalid. */
-static size_t utf8_seq(const unsigned char *s, size_t avail)
-{
-    unsigned char c = s[0];
-    size_t n;
-    unsigned cp;
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xC2 && c <= 0xDF) { n = 2; cp = c & 0x1F; }
-    else if (c >= 0xE0 && c <= 0xEF) { n = 3; cp = c & 0x0F; }
-    else if (c >= 0xF0 && c <= 0xF4) { n = 4; cp = c & 0x07; }
-    else return 0;
-    if (avail < n)
-        return 0;
-    for (size_t i = 1; i < n; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3F);
-    }
-    if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-        (cp >= 0xD800 && cp <= 0xDFFF))
-        return 0;
-    return n;
 }
 
 static void put_utf8(char *out, size_t *o, unsigned cp)
@@ -170,7 +146,7 @@ static char *jp_string(struct jparser *p)
             }
             continue;
         }
-        size_t n = utf8_seq(p->s + p->pos, end - p->pos);
+        size_t n = text_utf8_seq(p->s + p->pos, end - p->pos, NULL);
         if (!n) {
             jp_fail(p, "invalid UTF-8");
             goto bad;
@@ -296,6 +272,21 @@ static const char *duplicate_key(const cJSON *obj)
     return dup;
 }
 
+/* Links v after *last as the newest child of container, keeping cJSON's
+ * invariant that the first child's prev points at the last one. */
+static void jp_append(cJSON *container, cJSON **last, cJSON *v)
+{
+    if (*last) {
+        (*last)->next = v;
+        v->prev = *last;
+        container->child->prev = v;
+    } else {
+        container->child = v;
+        v->prev = v;
+    }
+    *last = v;
+}
+
 static cJSON *jp_value(struct jparser *p, int depth)
 {
     if (depth > JSONX_MAX_DEPTH) {
@@ -339,15 +330,7 @@ static cJSON *jp_value(struct jparser *p, int depth)
                 break;
             }
             v->string = key;
-            if (last) {
-                last->next = v;
-                v->prev = last;
-                obj->child->prev = v;
-            } else {
-                obj->child = v;
-                v->prev = v;
-            }
-            last = v;
+            jp_append(obj, &last, v);
             jp_ws(p);
             if (p->pos < p->len && p->s[p->pos] == ',') {
                 p->pos++;
@@ -381,15 +364,7 @@ static cJSON *jp_value(struct jparser *p, int depth)
             cJSON *v = jp_value(p, depth + 1);
             if (!v)
                 break;
-            if (last) {
-                last->next = v;
-                v->prev = last;
-                arr->child->prev = v;
-            } else {
-                arr->child = v;
-                v->prev = v;
-            }
-            last = v;
+            jp_append(arr, &last, v);
             jp_ws(p);
             if (p->pos < p->len && p->s[p->pos] == ',') {
                 p->pos++;
@@ -515,7 +490,7 @@ static void sb_str(struct sbuf *b, const char *s)
             sb_put(b, (const char *)c, 1);
         } else {
             /* Strings built from raw answer bytes may hold invalid UTF-8. */
-            size_t n = utf8_seq(c, strlen((const char *)c));
+            size_t n = text_utf8_seq(c, strlen((const char *)c), NULL);
             if (n) {
                 sb_put(b, (const char *)c, n);
                 c += n - 1;

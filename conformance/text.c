@@ -7,28 +7,32 @@
 #include <string.h>
 
 /* Length of the valid UTF-8 sequence at s (1..4) and its code point, or 0. */
-static size_t seq(const unsigned char *s, size_t avail, unsigned *cp)
+size_t text_utf8_seq(const unsigned char *s, size_t avail, unsigned *cp)
 {
     unsigned char c = s[0];
     size_t n;
+    unsigned v;
     if (c < 0x80) {
-        *cp = c;
+        if (cp)
+            *cp = c;
         return 1;
     }
-    if (c >= 0xC2 && c <= 0xDF) { n = 2; *cp = c & 0x1F; }
-    else if (c >= 0xE0 && c <= 0xEF) { n = 3; *cp = c & 0x0F; }
-    else if (c >= 0xF0 && c <= 0xF4) { n = 4; *cp = c & 0x07; }
+    if (c >= 0xC2 && c <= 0xDF) { n = 2; v = c & 0x1F; }
+    else if (c >= 0xE0 && c <= 0xEF) { n = 3; v = c & 0x0F; }
+    else if (c >= 0xF0 && c <= 0xF4) { n = 4; v = c & 0x07; }
     else return 0;
     if (avail < n)
         return 0;
     for (size_t i = 1; i < n; i++) {
         if ((s[i] & 0xC0) != 0x80)
             return 0;
-        *cp = (*cp << 6) | (s[i] & 0x3F);
+        v = (v << 6) | (s[i] & 0x3F);
     }
-    if ((n == 3 && *cp < 0x800) || (n == 4 && (*cp < 0x10000 || *cp > 0x10FFFF)) ||
-        (*cp >= 0xD800 && *cp <= 0xDFFF))
+    if ((n == 3 && v < 0x800) || (n == 4 && (v < 0x10000 || v > 0x10FFFF)) ||
+        (v >= 0xD800 && v <= 0xDFFF))
         return 0;
+    if (cp)
+        *cp = v;
     return n;
 }
 
@@ -39,7 +43,7 @@ char *text_clean(const char *s, size_t len)
     size_t o = 0;
     for (size_t i = 0; i < len;) {
         unsigned cp;
-        size_t n = seq(u + i, len - i, &cp);
+        size_t n = text_utf8_seq(u + i, len - i, &cp);
         if (!n && u[i] == 0xC0 && i + 1 < len && u[i + 1] == 0x80) {
             n = 2;
             cp = 0;
