@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "sjson.h"
+#include "testreg.h"
 #include "registry.h"
 #include "schema.h"
 
@@ -52,20 +53,7 @@ static const struct {
 	 OBJ("{'slept':{'type':'integer'}}", "['slept']"), "null", "[]", "public", 1},
 };
 
-static struct registry reg;
-
-static void setup(void)
-{
-	char err[128];
-	cr_assert_eq(registry_init(&reg, err, sizeof err), 0, "%s", err);
-}
-
-static void teardown(void)
-{
-	registry_free(&reg);
-}
-
-TestSuite(schema, .init = setup, .fini = teardown);
+TestSuite(schema, .init = testreg_setup, .fini = testreg_teardown);
 
 static int by_key(const void *a, const void *b)
 {
@@ -132,7 +120,7 @@ static char *expected_document(void)
 Test(schema, export_equals_the_expected_canonical_schema)
 {
 	char *want_text = expected_document();
-	cJSON *want = parse_quoted(want_text), *got = schema_document(&reg);
+	cJSON *want = parse_quoted(want_text), *got = schema_document(&testreg);
 	free(want_text);
 	cr_assert_not_null(got);
 	canonicalize(want);
@@ -147,10 +135,10 @@ Test(schema, export_equals_the_expected_canonical_schema)
 
 Test(schema, paths_hold_exactly_one_post_per_function)
 {
-	cJSON *doc = schema_document(&reg);
+	cJSON *doc = schema_document(&testreg);
 	cJSON *paths = cJSON_GetObjectItem(doc, "paths");
-	cr_assert_eq((size_t)cJSON_GetArraySize(paths), reg.count);
-	cr_assert_eq(reg.count, 16, "PROF-1: exactly sixteen functions");
+	cr_assert_eq((size_t)cJSON_GetArraySize(paths), testreg.count);
+	cr_assert_eq(testreg.count, 16, "PROF-1: exactly sixteen functions");
 	for (cJSON *p = paths->child; p; p = p->next) {
 		cr_assert_eq(cJSON_GetArraySize(p), 1);
 		cr_assert_not_null(cJSON_GetObjectItem(p, "post"));
@@ -161,8 +149,8 @@ Test(schema, paths_hold_exactly_one_post_per_function)
 
 Test(schema, contexts_are_derived_with_the_strictest_level)
 {
-	const struct registry_context *g = registry_find_context(&reg, "global", 6);
-	const struct registry_context *u = registry_find_context(&reg, "user", 4);
+	const struct registry_context *g = registry_find_context(&testreg, "global", 6);
+	const struct registry_context *u = registry_find_context(&testreg, "user", 4);
 	cr_assert_not_null(g);
 	cr_assert_not_null(u);
 	cr_assert_eq(g->auth, AUTH_PUBLIC);
@@ -170,8 +158,8 @@ Test(schema, contexts_are_derived_with_the_strictest_level)
 	cr_assert_eq(u->count, 2);
 	cr_assert_str_eq(u->members[0]->name, "get_draft");
 	cr_assert_str_eq(u->members[1]->name, "whoami");
-	cr_assert_null(registry_find_context(&reg, "use", 3));
-	cr_assert_null(registry_find(&reg, "Echo", 4));
-	cr_assert_null(registry_find(&reg, "echoes", 6));
-	cr_assert_not_null(registry_find(&reg, "echo", 4));
+	cr_assert_null(registry_find_context(&testreg, "use", 3));
+	cr_assert_null(registry_find(&testreg, "Echo", 4));
+	cr_assert_null(registry_find(&testreg, "echoes", 6));
+	cr_assert_not_null(registry_find(&testreg, "echo", 4));
 }

@@ -17,14 +17,20 @@ static cJSON *parse(const char *text)
 	return parse_n(text, strlen(text));
 }
 
+/* Prints v compactly and compares the text with want. */
+static void prints_as(const cJSON *v, const char *want)
+{
+	char *out = sjson_print(v, NULL);
+	cr_assert_str_eq(out, want);
+	free(out);
+}
+
 /* Parses text and prints it back compactly. */
 static void roundtrip(const char *text, const char *want)
 {
 	cJSON *v = parse(text);
 	cr_assert_not_null(v, "parsing %s", text);
-	char *out = sjson_print(v, NULL);
-	cr_assert_str_eq(out, want);
-	free(out);
+	prints_as(v, want);
 	cJSON_Delete(v);
 }
 
@@ -69,9 +75,7 @@ Test(sjson, strings_decode_escapes_and_keep_nul)
 	cr_assert_not_null(v);
 	cr_assert_str_eq(v->valuestring, "a\n\xc3\xa9\xf0\x9f\x98\x80\xc0\x80z/");
 	cr_assert_eq(sjson_codepoints(v->valuestring), 7);
-	char *out = sjson_print(v, NULL);
-	cr_assert_str_eq(out, "\"a\\n\xc3\xa9\xf0\x9f\x98\x80\\u0000z/\"");
-	free(out);
+	prints_as(v, "\"a\\n\xc3\xa9\xf0\x9f\x98\x80\\u0000z/\"");
 	cJSON_Delete(v);
 }
 
@@ -154,9 +158,7 @@ Test(sjson, created_numbers_print_as_integers_when_integral)
 	cJSON_AddItemToArray(a, cJSON_CreateNumber(4294967296.0));
 	cJSON_AddItemToArray(a, cJSON_CreateNumber(0.5));
 	cJSON_AddItemToArray(a, sjson_integer(-9007199254740992LL));
-	char *out = sjson_print(a, NULL);
-	cr_assert_str_eq(out, "[4294967296,0.5,-9007199254740992]");
-	free(out);
+	prints_as(a, "[4294967296,0.5,-9007199254740992]");
 	cJSON_Delete(a);
 }
 
@@ -166,9 +168,7 @@ Test(sjson, raw_items_print_verbatim_and_control_chars_are_escaped)
 	cJSON *raw = cJSON_CreateRaw("{\"n\":1.0}");
 	cJSON_AddItemToObject(o, "v", raw);
 	cJSON_AddStringToObject(o, "s", "q\"b\\\x01\t");
-	char *out = sjson_print(o, NULL);
-	cr_assert_str_eq(out, "{\"v\":{\"n\":1.0},\"s\":\"q\\\"b\\\\\\u0001\\t\"}");
-	free(out);
+	prints_as(o, "{\"v\":{\"n\":1.0},\"s\":\"q\\\"b\\\\\\u0001\\t\"}");
 	cJSON_Delete(o);
 }
 
@@ -177,8 +177,6 @@ Test(sjson, cjson_arrays_built_here_stay_usable)
 	cJSON *v = parse("[1,2,3]");
 	cr_assert_eq(cJSON_GetArraySize(v), 3);
 	cJSON_AddItemToArray(v, cJSON_CreateNumber(4));	/* relies on child->prev being the tail */
-	char *out = sjson_print(v, NULL);
-	cr_assert_str_eq(out, "[1,2,3,4]");
-	free(out);
+	prints_as(v, "[1,2,3,4]");
 	cJSON_Delete(v);
 }

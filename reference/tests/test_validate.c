@@ -5,29 +5,17 @@
 #include <string.h>
 
 #include "sjson.h"
+#include "testreg.h"
 #include "validate.h"
 
-static struct registry reg;
-
-static void setup(void)
-{
-	char err[128];
-	cr_assert_eq(registry_init(&reg, err, sizeof err), 0, "%s", err);
-}
-
-static void teardown(void)
-{
-	registry_free(&reg);
-}
-
-TestSuite(validate, .init = setup, .fini = teardown);
+TestSuite(validate, .init = testreg_setup, .fini = testreg_teardown);
 
 /* Validates body against fn; returns the details as compact "name/type" pairs
  * ("" when valid), e.g. "a/missing b/type". */
 static char *violations(const char *fn, const char *body)
 {
 	static char out[512];
-	const struct registry_fn *f = registry_find(&reg, fn, strlen(fn));
+	const struct registry_fn *f = registry_find(&testreg, fn, strlen(fn));
 	cr_assert_not_null(f);
 	cJSON *args = sjson_parse(body, strlen(body), NULL, 0), *details = NULL;
 	cr_assert_not_null(args, "%s", body);
@@ -138,7 +126,7 @@ Test(validate, values_over_64_kib_compact_are_length_violations)
 
 Test(validate, defaults_are_filled_in)
 {
-	const struct registry_fn *f = registry_find(&reg, "counter_incr", 12);
+	const struct registry_fn *f = registry_find(&testreg, "counter_incr", 12);
 	cJSON *args = sjson_parse("{\"key\":\"shared:c\"}", 18, NULL, 0), *details = NULL;
 	cr_assert_eq(validate_args(f, args, &details), 0);
 	cJSON *by = cJSON_GetObjectItem(args, "by");
