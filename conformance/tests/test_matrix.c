@@ -9,64 +9,20 @@
 
 #include "matrix.h"
 #include "report.h"
+#include "testutil.h"
 
-static const char *data_path(const char *name)
-{
-    static char buf[8][4096];
-    static int next;
-    const char *slash = strrchr(__FILE__, '/');
-    int dirlen = slash ? (int)(slash - __FILE__) : 1;
-    char *out = buf[next++ % 8];
-
-    snprintf(out, sizeof buf[0], "%.*s/data/%s", dirlen, slash ? __FILE__ : ".", name);
-    return out;
-}
-
-static char tmpdir[64];
-
+/* A scratch directory, and stdout and stderr captured. */
 static void make_tmpdir(void)
 {
-    strcpy(tmpdir, "/tmp/afi-matrix-XXXXXX");
-    cr_assert_not_null(mkdtemp(tmpdir));
+    testutil_tmpdir_make();
     cr_redirect_stderr();
     cr_redirect_stdout();
-}
-
-static void remove_tmpdir(void)
-{
-    char cmd[128];
-
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    cr_expect_eq(system(cmd), 0);
-}
-
-static char *slurp(FILE *f)
-{
-    struct report_buf b;
-    char chunk[4096];
-    size_t n;
-
-    report_buf_init(&b);
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        report_buf_putn(&b, chunk, n);
-    return report_buf_take(&b);
-}
-
-static char *slurp_path(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    char *s;
-
-    cr_assert_not_null(f, "%s", path);
-    s = slurp(f);
-    fclose(f);
-    return s;
 }
 
 static char *captured_stderr(void)
 {
     fflush(stderr);
-    return slurp(cr_get_redirected_stderr());
+    return testutil_slurp(cr_get_redirected_stderr());
 }
 
 static char *tmp_file(const char *name, const char *text)
@@ -76,7 +32,7 @@ static char *tmp_file(const char *name, const char *text)
     char *p = path[next++ % 4];
     FILE *f;
 
-    snprintf(p, sizeof path[0], "%s/%s", tmpdir, name);
+    snprintf(p, sizeof path[0], "%s/%s", testutil_tmpdir, name);
     f = fopen(p, "w");
     cr_assert_not_null(f);
     fputs(text, f);
@@ -89,26 +45,26 @@ static int run(int argc, char **argv)
     return matrix_main(argc, argv);
 }
 
-Test(matrix, help_documents_usage, .init = make_tmpdir, .fini = remove_tmpdir)
+Test(matrix, help_documents_usage, .init = make_tmpdir, .fini = testutil_tmpdir_remove)
 {
     char *argv[] = {"matrix", "--help", NULL};
     char *out;
 
     cr_assert_eq(run(2, argv), 0);
     fflush(stdout);
-    out = slurp(cr_get_redirected_stdout());
+    out = testutil_slurp(cr_get_redirected_stdout());
     cr_expect(strstr(out, "usage: conformance matrix REPORT.json... --html OUT [--md OUT]"));
     cr_expect(strstr(out, "--md OUT"));
     cr_expect(strstr(out, "exit status"));
     free(out);
 }
 
-Test(matrix, usage_errors_exit_2, .init = make_tmpdir, .fini = remove_tmpdir)
+Test(matrix, usage_errors_exit_2, .init = make_tmpdir, .fini = testutil_tmpdir_remove)
 {
     char *no_reports[] = {"matrix", "--html", "x.html", NULL};
-    char *no_output[] = {"matrix", (char *)data_path("pass.json"), NULL};
-    char *dangling[] = {"matrix", (char *)data_path("pass.json"), "--md", NULL};
-    char *unknown[] = {"matrix", (char *)data_path("pass.json"), "--pdf", "x", NULL};
+    char *no_output[] = {"matrix", (char *)testutil_data_path("pass.json"), NULL};
+    char *dangling[] = {"matrix", (char *)testutil_data_path("pass.json"), "--md", NULL};
+    char *unknown[] = {"matrix", (char *)testutil_data_path("pass.json"), "--pdf", "x", NULL};
     char *err;
 
     cr_expect_eq(run(3, no_reports), 2);
@@ -123,7 +79,7 @@ Test(matrix, usage_errors_exit_2, .init = make_tmpdir, .fini = remove_tmpdir)
     free(err);
 }
 
-Test(matrix, unreadable_or_wrong_reports_name_the_file, .init = make_tmpdir, .fini = remove_tmpdir)
+Test(matrix, unreadable_or_wrong_reports_name_the_file, .init = make_tmpdir, .fini = testutil_tmpdir_remove)
 {
     static const struct { const char *text, *want; } bad[] = {
         {"{not json", "not JSON"},
@@ -133,7 +89,7 @@ Test(matrix, unreadable_or_wrong_reports_name_the_file, .init = make_tmpdir, .fi
     };
     char out[300], *err;
 
-    snprintf(out, sizeof out, "%s/out.html", tmpdir);
+    snprintf(out, sizeof out, "%s/out.html", testutil_tmpdir);
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char name[32];
         char *path;
@@ -141,7 +97,7 @@ Test(matrix, unreadable_or_wrong_reports_name_the_file, .init = make_tmpdir, .fi
         snprintf(name, sizeof name, "bad%zu.json", i);
         path = tmp_file(name, bad[i].text);
         {
-            char *argv[] = {"matrix", (char *)data_path("pass.json"), path, "--html", out, NULL};
+            char *argv[] = {"matrix", (char *)testutil_data_path("pass.json"), path, "--html", out, NULL};
 
             cr_expect_eq(run(5, argv), 2, "%s", bad[i].text);
         }
@@ -150,14 +106,14 @@ Test(matrix, unreadable_or_wrong_reports_name_the_file, .init = make_tmpdir, .fi
         char missing[300];
         char *argv[] = {"matrix", missing, "--html", out, NULL};
 
-        snprintf(missing, sizeof missing, "%s/missing.json", tmpdir);
+        snprintf(missing, sizeof missing, "%s/missing.json", testutil_tmpdir);
         cr_expect_eq(run(4, argv), 2);
     }
     err = captured_stderr();
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char line[512];
 
-        snprintf(line, sizeof line, "conformance matrix: %s/bad%zu.json: ", tmpdir, i);
+        snprintf(line, sizeof line, "conformance matrix: %s/bad%zu.json: ", testutil_tmpdir, i);
         cr_expect(strstr(err, line), "names the file: %s", err);
         cr_expect(strstr(err, bad[i].want), "says %s: %s", bad[i].want, err);
     }
@@ -166,17 +122,17 @@ Test(matrix, unreadable_or_wrong_reports_name_the_file, .init = make_tmpdir, .fi
     free(err);
 }
 
-Test(matrix, markdown_rows_and_cells, .init = make_tmpdir, .fini = remove_tmpdir)
+Test(matrix, markdown_rows_and_cells, .init = make_tmpdir, .fini = testutil_tmpdir_remove)
 {
     char md[300], html[300];
-    char *argv[] = {"matrix", (char *)data_path("pass.json"), (char *)data_path("fail.json"),
-                    (char *)data_path("pass.json"), "--md", md, "--html", html, NULL};
+    char *argv[] = {"matrix", (char *)testutil_data_path("pass.json"), (char *)testutil_data_path("fail.json"),
+                    (char *)testutil_data_path("pass.json"), "--md", md, "--html", html, NULL};
     char *text, *env1, *env5, *env6;
 
-    snprintf(md, sizeof md, "%s/matrix.md", tmpdir);
-    snprintf(html, sizeof html, "%s/matrix.html", tmpdir);
+    snprintf(md, sizeof md, "%s/matrix.md", testutil_tmpdir);
+    snprintf(html, sizeof html, "%s/matrix.html", testutil_tmpdir);
     cr_assert_eq(run(8, argv), 0);
-    text = slurp_path(md);
+    text = testutil_slurp_path(md);
     cr_expect(strstr(text, "| requirement | reference | fastapi-port \\<b\\>\\&amp;\\</b\\> | "
                            "reference ("), "columns by implementation label, duplicates told "
                                            "apart: %.300s", text);
@@ -196,7 +152,7 @@ Test(matrix, markdown_rows_and_cells, .init = make_tmpdir, .fini = remove_tmpdir
     cr_assert(env1 && env5 && env6);
     cr_expect(env1 < env5 && env5 < env6);
     free(text);
-    text = slurp_path(html);
+    text = testutil_slurp_path(html);
     cr_expect(strstr(text, "<!DOCTYPE html>"));
     free(text);
 }

@@ -2,7 +2,6 @@
  * tree readers, and the JSON, Markdown and TAP writers. */
 #include <criterion/criterion.h>
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,66 +9,11 @@
 #include <unistd.h>
 
 #include "report.h"
-
-#define DATA_DIR(name) (data_path(name))
-
-static const char *data_path(const char *name)
-{
-    static char buf[4096];
-    const char *slash = strrchr(__FILE__, '/');
-    int dirlen = slash ? (int)(slash - __FILE__) : 1;
-
-    snprintf(buf, sizeof buf, "%.*s/data/%s", dirlen, slash ? __FILE__ : ".", name);
-    return buf;
-}
-
-static cJSON *load(const char *name)
-{
-    char err[512];
-    cJSON *doc = report_doc_load(DATA_DIR(name), err, sizeof err);
-
-    cr_assert_not_null(doc, "loading %s: %s", name, err);
-    return doc;
-}
-
-static char *render(const cJSON *doc, const char *fmt)
-{
-    char err[512];
-    char *s = report_render(doc, fmt, err, sizeof err);
-
-    cr_assert_not_null(s, "rendering %s: %s", fmt, err);
-    return s;
-}
-
-static char *read_all(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    char *s;
-    long n;
-
-    cr_assert_not_null(f, "open %s: %s", path, strerror(errno));
-    fseek(f, 0, SEEK_END);
-    n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    s = malloc((size_t)n + 1);
-    cr_assert_eq(fread(s, 1, (size_t)n, f), (size_t)n);
-    s[n] = '\0';
-    fclose(f);
-    return s;
-}
+#include "testutil.h"
 
 static int starts(const char *s, const char *prefix)
 {
     return strncmp(s, prefix, strlen(prefix)) == 0;
-}
-
-static int count(const char *hay, const char *needle)
-{
-    int n = 0;
-
-    for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle))
-        n++;
-    return n;
 }
 
 /* A buffer run through one escaper, as a new string. */
@@ -120,7 +64,7 @@ Test(report, parse_spec)
 
 Test(report, render_rejects_unknown_format_and_non_object)
 {
-    cJSON *doc = load("pass.json"), *arr = cJSON_CreateArray();
+    cJSON *doc = testutil_load("pass.json"), *arr = cJSON_CreateArray();
     char err[256] = "";
 
     cr_expect_null(report_render(doc, "pdf", err, sizeof err));
@@ -134,34 +78,18 @@ Test(report, render_rejects_unknown_format_and_non_object)
 
 /* ---- writing files ---- */
 
-static char tmpdir[64];
-
-static void make_tmpdir(void)
+Test(report, write_creates_parents_and_matches_render, .init = testutil_tmpdir_make, .fini = testutil_tmpdir_remove)
 {
-    strcpy(tmpdir, "/tmp/afi-report-test-XXXXXX");
-    cr_assert_not_null(mkdtemp(tmpdir));
-}
-
-static void remove_tmpdir(void)
-{
-    char cmd[128];
-
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    cr_expect_eq(system(cmd), 0);
-}
-
-Test(report, write_creates_parents_and_matches_render, .init = make_tmpdir, .fini = remove_tmpdir)
-{
-    cJSON *doc = load("fail.json");
+    cJSON *doc = testutil_load("fail.json");
     char path[256], err[256];
     const char *fmts[] = {"json", "junit", "md", "tap", "html"};
 
     for (size_t i = 0; i < 5; i++) {
-        char *want = render(doc, fmts[i]), *got;
+        char *want = testutil_render(doc, fmts[i]), *got;
 
-        snprintf(path, sizeof path, "%s/a/b/report.%s", tmpdir, fmts[i]);
+        snprintf(path, sizeof path, "%s/a/b/report.%s", testutil_tmpdir, fmts[i]);
         cr_assert_eq(report_write(doc, fmts[i], path, err, sizeof err), 0, "%s", err);
-        got = read_all(path);
+        got = testutil_slurp_path(path);
         cr_expect_str_eq(got, want, "%s file equals its rendering", fmts[i]);
         free(got);
         free(want);
@@ -169,32 +97,32 @@ Test(report, write_creates_parents_and_matches_render, .init = make_tmpdir, .fin
     cJSON_Delete(doc);
 }
 
-Test(report, write_through_a_symlink_keeps_the_link, .init = make_tmpdir, .fini = remove_tmpdir)
+Test(report, write_through_a_symlink_keeps_the_link, .init = testutil_tmpdir_make, .fini = testutil_tmpdir_remove)
 {
-    cJSON *doc = load("pass.json");
-    char target[256], link[256], err[256], *got, *want = render(doc, "tap");
+    cJSON *doc = testutil_load("pass.json");
+    char target[256], link[256], err[256], *got, *want = testutil_render(doc, "tap");
     struct stat st;
 
-    snprintf(target, sizeof target, "%s/real.tap", tmpdir);
-    snprintf(link, sizeof link, "%s/link.tap", tmpdir);
+    snprintf(target, sizeof target, "%s/real.tap", testutil_tmpdir);
+    snprintf(link, sizeof link, "%s/link.tap", testutil_tmpdir);
     cr_assert_eq(symlink(target, link), 0);
     cr_assert_eq(report_write(doc, "tap", link, err, sizeof err), 0, "%s", err);
     cr_assert_eq(lstat(link, &st), 0);
     cr_expect(S_ISLNK(st.st_mode), "the symlink is still a symlink");
-    got = read_all(target);
+    got = testutil_slurp_path(target);
     cr_expect_str_eq(got, want);
     free(got);
     free(want);
     cJSON_Delete(doc);
 }
 
-Test(report, write_reports_an_unwritable_path, .init = make_tmpdir, .fini = remove_tmpdir)
+Test(report, write_reports_an_unwritable_path, .init = testutil_tmpdir_make, .fini = testutil_tmpdir_remove)
 {
-    cJSON *doc = load("pass.json");
+    cJSON *doc = testutil_load("pass.json");
     char file[256], path[300], err[512] = "";
     FILE *f;
 
-    snprintf(file, sizeof file, "%s/plain", tmpdir);
+    snprintf(file, sizeof file, "%s/plain", testutil_tmpdir);
     f = fopen(file, "w");
     cr_assert_not_null(f);
     fclose(f);
@@ -297,7 +225,7 @@ Test(report_buf, printf_grows_and_seconds)
 
 Test(report_doc, counts_and_areas)
 {
-    cJSON *doc = load("fail.json");
+    cJSON *doc = testutil_load("fail.json");
     struct report_status_tally n;
     struct report_doc_area *a;
     size_t na;
@@ -321,7 +249,7 @@ Test(report_doc, counts_and_areas)
     cr_expect_str_eq(a[3].name, "AUTH");
     free(a);
     cJSON_Delete(doc);
-    doc = load("pass.json");
+    doc = testutil_load("pass.json");
     cr_expect_not(report_doc_failed(doc));
     cJSON_Delete(doc);
 }
@@ -361,7 +289,7 @@ Test(report_doc, req_area)
     cr_expect_str_eq(a, "VERYLON");
 }
 
-Test(report_doc, load_names_the_file_and_the_problem, .init = make_tmpdir, .fini = remove_tmpdir)
+Test(report_doc, load_names_the_file_and_the_problem, .init = testutil_tmpdir_make, .fini = testutil_tmpdir_remove)
 {
     static const struct { const char *text, *want; } bad[] = {
         {"", "empty"},
@@ -381,7 +309,7 @@ Test(report_doc, load_names_the_file_and_the_problem, .init = make_tmpdir, .fini
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         FILE *f;
 
-        snprintf(path, sizeof path, "%s/bad%zu.json", tmpdir, i);
+        snprintf(path, sizeof path, "%s/bad%zu.json", testutil_tmpdir, i);
         f = fopen(path, "w");
         fputs(bad[i].text, f);
         fclose(f);
@@ -390,7 +318,7 @@ Test(report_doc, load_names_the_file_and_the_problem, .init = make_tmpdir, .fini
         cr_expect(strstr(err, path), "names the file: %s", err);
         cr_expect(strstr(err, bad[i].want), "says %s: %s", bad[i].want, err);
     }
-    snprintf(path, sizeof path, "%s/absent.json", tmpdir);
+    snprintf(path, sizeof path, "%s/absent.json", testutil_tmpdir);
     cr_expect_null(report_doc_load(path, err, sizeof err));
     cr_expect(strstr(err, "cannot open") && strstr(err, path), "%s", err);
 }
@@ -399,10 +327,10 @@ Test(report_doc, load_names_the_file_and_the_problem, .init = make_tmpdir, .fini
 Test(report, sparse_and_empty_reports_render_in_every_format)
 {
     const char *fmts[] = {"json", "junit", "md", "tap", "html"};
-    cJSON *sparse = load("sparse.json"), *empty = cJSON_CreateObject();
+    cJSON *sparse = testutil_load("sparse.json"), *empty = cJSON_CreateObject();
 
     for (size_t i = 0; i < 5; i++) {
-        char *s = render(sparse, fmts[i]), *e = render(empty, fmts[i]);
+        char *s = testutil_render(sparse, fmts[i]), *e = testutil_render(empty, fmts[i]);
 
         cr_expect_gt(strlen(s), 0);
         cr_expect_gt(strlen(e), 0);
@@ -415,14 +343,14 @@ Test(report, sparse_and_empty_reports_render_in_every_format)
 
 Test(report, shard_is_shown_in_every_summary)
 {
-    cJSON *doc = load("pass.json");
+    cJSON *doc = testutil_load("pass.json");
     char *md, *tap, *xml, *html;
 
     cJSON_AddStringToObject(doc, "shard", "2/3");
-    md = render(doc, "md");
-    tap = render(doc, "tap");
-    xml = render(doc, "junit");
-    html = render(doc, "html");
+    md = testutil_render(doc, "md");
+    tap = testutil_render(doc, "tap");
+    xml = testutil_render(doc, "junit");
+    html = testutil_render(doc, "html");
     cr_expect(strstr(md, " · shard 2/3 · "));
     cr_expect(strstr(tap, "level core, shard 2/3\n"));
     cr_expect(strstr(xml, "<property name=\"shard\" value=\"2/3\"/>"));
@@ -438,8 +366,8 @@ Test(report, shard_is_shown_in_every_summary)
 
 Test(report_json, round_trips_and_is_stable)
 {
-    cJSON *doc = load("fail.json"), *back;
-    char *a = render(doc, "json"), *b = render(doc, "json");
+    cJSON *doc = testutil_load("fail.json"), *back;
+    char *a = testutil_render(doc, "json"), *b = testutil_render(doc, "json");
 
     cr_expect_str_eq(a, b);
     back = cJSON_Parse(a);
@@ -461,7 +389,7 @@ Test(report_json, invalid_utf8_becomes_replacement_characters)
     char *s;
 
     cJSON_AddStringToObject(doc, "body", "ok\xff\xfe\x01");
-    s = render(doc, "json");
+    s = testutil_render(doc, "json");
     cr_expect_null(strchr(s, '\xff'));
     back = cJSON_Parse(s);
     cr_assert_not_null(back);
@@ -533,8 +461,8 @@ static void check_md(const char *md)
 
 Test(report_md, failing_report)
 {
-    cJSON *doc = load("fail.json");
-    char *md = render(doc, "md");
+    cJSON *doc = testutil_load("fail.json");
+    char *md = testutil_render(doc, "md");
 
     check_md(md);
     cr_expect(starts(md, "## ❌ AFI conformance: fastapi-port \\<b\\>\\&amp;\\</b\\> failed\n"),
@@ -550,8 +478,8 @@ Test(report_md, failing_report)
     cr_expect(strstr(md, "- **ENV-6** A known path with a wrong method is 405 with an Allow header"));
     cr_expect(strstr(md, "```diff\n@@ $.error.code @@\n- \"not_found\"\n+ \"unknown\"\n"));
     cr_expect(strstr(md, "```sh\ncurl -sS -i -X GET 'http://127.0.0.1:40124/afi/nope'\n```"));
-    cr_expect_eq(count(md, "<details>"), 4, "one collapsed request block per failure with one");
-    cr_expect_eq(count(md, "</details>"), 4);
+    cr_expect_eq(testutil_count(md, "<details>"), 4, "one collapsed request block per failure with one");
+    cr_expect_eq(testutil_count(md, "</details>"), 4);
     cr_expect(strstr(md, "### Warnings"));
     cr_expect(strstr(md, "### Expected failures (1)"));
     cr_expect(strstr(md, "Untested: AUTH-6"));
@@ -564,8 +492,8 @@ Test(report_md, failing_report)
 
 Test(report_md, passing_report)
 {
-    cJSON *doc = load("pass.json");
-    char *md = render(doc, "md");
+    cJSON *doc = testutil_load("pass.json");
+    char *md = testutil_render(doc, "md");
 
     check_md(md);
     cr_expect(starts(md, "## ✅ AFI conformance: reference passed\n"), "%.50s", md);
@@ -579,7 +507,7 @@ Test(report_md, passing_report)
 /* A long failure list is cut to fit a pull-request comment (65536 characters). */
 Test(report_md, many_failures_fit_a_comment)
 {
-    cJSON *doc = load("fail.json");
+    cJSON *doc = testutil_load("fail.json");
     cJSON *suite = cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "suites"), 1);
     cJSON *cases = cJSON_GetObjectItem(suite, "cases");
     cJSON *model = cJSON_GetArrayItem(cases, 0);
@@ -593,10 +521,10 @@ Test(report_md, many_failures_fit_a_comment)
         cJSON_ReplaceItemInObject(c, "id", cJSON_CreateString(id));
         cJSON_AddItemToArray(cases, c);
     }
-    md = render(doc, "md");
+    md = testutil_render(doc, "md");
     check_md(md);
     cr_expect_lt(strlen(md), 65536, "%zu characters", strlen(md));
-    cr_expect_eq(count(md, "#### ❌"), 10, "ten failing cases in full");
+    cr_expect_eq(testutil_count(md, "#### ❌"), 10, "ten failing cases in full");
     cr_expect(strstr(md, "The other 143, briefly:\n\n- <code>env.many-"), "then one line each");
     cr_expect(strstr(md, "- … and 43 more: the HTML and JUnit reports list every one.\n"));
     cr_expect(strstr(md, "<code>env.many-005</code> and 144 more |"), "requirement rows cut too");
@@ -608,8 +536,8 @@ Test(report_md, many_failures_fit_a_comment)
 
 Test(report_tap, plan_points_and_diagnostics)
 {
-    cJSON *doc = load("fail.json");
-    char *tap = render(doc, "tap");
+    cJSON *doc = testutil_load("fail.json");
+    char *tap = testutil_render(doc, "tap");
     const char *line = tap;
     int next = 1, in_yaml = 0, points = 0;
     static const char *const want[] = {
@@ -667,8 +595,8 @@ Test(report_tap, plan_points_and_diagnostics)
 
 Test(report_tap, passing_and_empty)
 {
-    cJSON *doc = load("pass.json"), *empty = cJSON_CreateObject();
-    char *tap = render(doc, "tap"), *e = render(empty, "tap");
+    cJSON *doc = testutil_load("pass.json"), *empty = cJSON_CreateObject();
+    char *tap = testutil_render(doc, "tap"), *e = testutil_render(empty, "tap");
 
     cr_expect(strstr(tap, "\n1..4\nok 1 - health.ok"));
     cr_expect_null(strstr(tap, "not ok"));

@@ -10,36 +10,7 @@
 
 #include "matrix.h"
 #include "report.h"
-
-static const char *data_path(const char *name)
-{
-    static char buf[8][4096];
-    static int next;
-    const char *slash = strrchr(__FILE__, '/');
-    int dirlen = slash ? (int)(slash - __FILE__) : 1;
-    char *out = buf[next++ % 8];
-
-    snprintf(out, sizeof buf[0], "%.*s/data/%s", dirlen, slash ? __FILE__ : ".", name);
-    return out;
-}
-
-static cJSON *load(const char *name)
-{
-    char err[512];
-    cJSON *doc = report_doc_load(data_path(name), err, sizeof err);
-
-    cr_assert_not_null(doc, "loading %s: %s", name, err);
-    return doc;
-}
-
-static char *render(const cJSON *doc)
-{
-    char err[512];
-    char *s = report_render(doc, "html", err, sizeof err);
-
-    cr_assert_not_null(s, "%s", err);
-    return s;
-}
+#include "testutil.h"
 
 /* What the checker learned about a page. */
 struct page {
@@ -161,8 +132,8 @@ static void html_escaped(struct report_buf *b, const char *s)
 
 Test(report_html, failing_report_structure)
 {
-    cJSON *doc = load("fail.json"), *suite, *c, *f;
-    char *html = render(doc);
+    cJSON *doc = testutil_load("fail.json"), *suite, *c, *f;
+    char *html = testutil_render(doc, "html");
     struct page pg;
     const char *fails, *areas, *reqs, *cases;
 
@@ -225,8 +196,8 @@ Test(report_html, failing_report_structure)
 
 Test(report_html, passing_report)
 {
-    cJSON *doc = load("pass.json");
-    char *html = render(doc);
+    cJSON *doc = testutil_load("pass.json");
+    char *html = testutil_render(doc, "html");
     struct page pg;
 
     check_page(html, &pg);
@@ -241,7 +212,7 @@ Test(report_html, passing_report)
 
 Test(report_html, sparse_empty_and_hostile_reports)
 {
-    cJSON *sparse = load("sparse.json"), *empty = cJSON_CreateObject(), *hostile = load("fail.json");
+    cJSON *sparse = testutil_load("sparse.json"), *empty = cJSON_CreateObject(), *hostile = testutil_load("fail.json");
     cJSON *c = cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetArrayItem(
                                       cJSON_GetObjectItem(hostile, "suites"), 1), "cases"), 0);
     char *html;
@@ -249,15 +220,15 @@ Test(report_html, sparse_empty_and_hostile_reports)
 
     cJSON_ReplaceItemInObject(c, "id", cJSON_CreateString("x\"><b>\xff\x01</details>"));
     cJSON_ReplaceItemInObject(hostile, "target", cJSON_CreateString("javascript:alert(1)<a href=\"http://x\">"));
-    html = render(sparse);
+    html = testutil_render(sparse, "html");
     check_page(html, &pg);
     report_buf_free(&pg.outside);
     free(html);
-    html = render(empty);
+    html = testutil_render(empty, "html");
     check_page(html, &pg);
     report_buf_free(&pg.outside);
     free(html);
-    html = render(hostile);
+    html = testutil_render(hostile, "html");
     check_page(html, &pg);
     cr_expect(strstr(html, "id=\"case-x&quot;&gt;&lt;b&gt;\xef\xbf\xbd\\u0001&lt;/details&gt;\""));
     report_buf_free(&pg.outside);
@@ -269,49 +240,18 @@ Test(report_html, sparse_empty_and_hostile_reports)
 
 /* ---- the matrix page ---- */
 
-static char tmpdir[64];
-
-static void make_tmpdir(void)
-{
-    strcpy(tmpdir, "/tmp/afi-matrix-html-XXXXXX");
-    cr_assert_not_null(mkdtemp(tmpdir));
-}
-
-static void remove_tmpdir(void)
-{
-    char cmd[128];
-
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    cr_expect_eq(system(cmd), 0);
-}
-
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    struct report_buf b;
-    char chunk[4096];
-    size_t n;
-
-    cr_assert_not_null(f, "%s", path);
-    report_buf_init(&b);
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        report_buf_putn(&b, chunk, n);
-    fclose(f);
-    return report_buf_take(&b);
-}
-
-Test(matrix_html, page_structure, .init = make_tmpdir, .fini = remove_tmpdir)
+Test(matrix_html, page_structure, .init = testutil_tmpdir_make, .fini = testutil_tmpdir_remove)
 {
     char out[128], pass[4096], fail[4096];
     char *argv[] = {"matrix", pass, fail, "--html", out, NULL};
     char *html;
     struct page pg;
 
-    snprintf(out, sizeof out, "%s/m/matrix.html", tmpdir);
-    snprintf(pass, sizeof pass, "%s", data_path("pass.json"));
-    snprintf(fail, sizeof fail, "%s", data_path("fail.json"));
+    snprintf(out, sizeof out, "%s/m/matrix.html", testutil_tmpdir);
+    snprintf(pass, sizeof pass, "%s", testutil_data_path("pass.json"));
+    snprintf(fail, sizeof fail, "%s", testutil_data_path("fail.json"));
     cr_assert_eq(matrix_main(5, argv), 0);
-    html = slurp(out);
+    html = testutil_slurp_path(out);
     check_page(html, &pg);
     cr_expect(strstr(html, "<th class=\"impl\""));
     cr_expect(strstr(html, ">reference<small>"));

@@ -10,45 +10,7 @@
 #include <unistd.h>
 
 #include "report.h"
-
-static const char *data_path(const char *name)
-{
-    static char buf[8][4096];
-    static int next;
-    const char *slash = strrchr(__FILE__, '/');
-    int dirlen = slash ? (int)(slash - __FILE__) : 1;
-    char *out = buf[next++ % 8];
-
-    snprintf(out, sizeof buf[0], "%.*s/data/%s", dirlen, slash ? __FILE__ : ".", name);
-    return out;
-}
-
-static cJSON *load(const char *name)
-{
-    char err[512];
-    cJSON *doc = report_doc_load(data_path(name), err, sizeof err);
-
-    cr_assert_not_null(doc, "loading %s: %s", name, err);
-    return doc;
-}
-
-static char *render(const cJSON *doc)
-{
-    char err[512];
-    char *s = report_render(doc, "junit", err, sizeof err);
-
-    cr_assert_not_null(s, "%s", err);
-    return s;
-}
-
-static int count(const char *hay, const char *needle)
-{
-    int n = 0;
-
-    for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle))
-        n++;
-    return n;
-}
+#include "testutil.h"
 
 /* Runs xmllint on text against the schema xsd; returns its exit status and
  * leaves its complaints in msg. */
@@ -64,7 +26,7 @@ static int xmllint(const char *text, const char *xsd, char *msg, size_t msglen)
     close(fd);
     snprintf(log, sizeof log, "%s.log", xml);
     snprintf(cmd, sizeof cmd, "xmllint --noout --nonet --schema '%s' '%s' 2>'%s'",
-             data_path(xsd), xml, log);
+             testutil_data_path(xsd), xml, log);
     status = system(cmd);
     f = fopen(log, "r");
     n = f ? fread(msg, 1, msglen - 1, f) : 0;
@@ -104,8 +66,8 @@ Test(report_junit, sample_reports_validate)
     const char *names[] = {"pass.json", "fail.json", "sparse.json"};
 
     for (size_t i = 0; i < 3; i++) {
-        cJSON *doc = load(names[i]);
-        char *xml = render(doc);
+        cJSON *doc = testutil_load(names[i]);
+        char *xml = testutil_render(doc, "junit");
 
         expect_valid(xml, names[i]);
         free(xml);
@@ -116,7 +78,7 @@ Test(report_junit, sample_reports_validate)
 Test(report_junit, empty_report_validates)
 {
     cJSON *doc = cJSON_CreateObject();
-    char *xml = render(doc);
+    char *xml = testutil_render(doc, "junit");
 
     expect_valid(xml, "{}");
     cr_expect(strstr(xml, "<testsuites>\n</testsuites>\n"));
@@ -128,7 +90,7 @@ Test(report_junit, empty_report_validates)
  * breakers in the strings a target controls. */
 Test(report_junit, hostile_strings_still_validate)
 {
-    cJSON *doc = load("fail.json");
+    cJSON *doc = testutil_load("fail.json");
     cJSON *suite = cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "suites"), 1);
     cJSON *c = cJSON_GetArrayItem(cJSON_GetObjectItem(suite, "cases"), 0);
     cJSON *f = cJSON_GetArrayItem(cJSON_GetObjectItem(c, "failures"), 0);
@@ -146,7 +108,7 @@ Test(report_junit, hostile_strings_still_validate)
     cJSON_ReplaceItemInObject(resp, "body", cJSON_CreateString(nasty));
     cJSON_ReplaceItemInObject(suite, "suite", cJSON_CreateString(nasty));
     cJSON_ReplaceItemInObject(doc, "implementation", cJSON_CreateString(nasty));
-    xml = render(doc);
+    xml = testutil_render(doc, "junit");
     expect_valid(xml, "hostile");
     cr_expect_null(strstr(xml, "]]>"), "> is always escaped");
     cr_expect_null(strstr(xml, "<![CDATA["));
@@ -157,13 +119,13 @@ Test(report_junit, hostile_strings_still_validate)
 
 Test(report_junit, structure_of_the_failing_report)
 {
-    cJSON *doc = load("fail.json");
-    char *xml = render(doc);
+    cJSON *doc = testutil_load("fail.json");
+    char *xml = testutil_render(doc, "junit");
 
-    cr_expect_eq(count(xml, "<testsuite "), 4, "one testsuite per suite file");
-    cr_expect_eq(count(xml, "<testcase "), 8, "one testcase per case");
-    cr_expect_eq(count(xml, "<failure "), 3, "failed twice, xpass once");
-    cr_expect_eq(count(xml, "<skipped "), 2, "skipped and xfail");
+    cr_expect_eq(testutil_count(xml, "<testsuite "), 4, "one testsuite per suite file");
+    cr_expect_eq(testutil_count(xml, "<testcase "), 8, "one testcase per case");
+    cr_expect_eq(testutil_count(xml, "<failure "), 3, "failed twice, xpass once");
+    cr_expect_eq(testutil_count(xml, "<skipped "), 2, "skipped and xfail");
     cr_expect(strstr(xml, "<testsuite name=\"envelope\" package=\"afi\" id=\"1\" tests=\"3\" "
                           "failures=\"2\" errors=\"0\" skipped=\"1\" time=\"0.005\" "
                           "timestamp=\"2026-11-21T18:05:00\" hostname=\"127.0.0.1\">"), "%s", xml);
@@ -192,10 +154,10 @@ Test(report_junit, structure_of_the_failing_report)
 
 Test(report_junit, passing_report_has_no_failures)
 {
-    cJSON *doc = load("pass.json");
-    char *xml = render(doc);
+    cJSON *doc = testutil_load("pass.json");
+    char *xml = testutil_render(doc, "junit");
 
-    cr_expect_eq(count(xml, "<testcase "), 4);
+    cr_expect_eq(testutil_count(xml, "<testcase "), 4);
     cr_expect_null(strstr(xml, "<failure"));
     cr_expect_null(strstr(xml, "<skipped"));
     cr_expect(strstr(xml, "timestamp=\"2026-11-21T18:00:00\""));

@@ -1,0 +1,37 @@
+/* testutil.h: helpers the conformance unit tests share: sample report paths,
+ * loading and rendering them, a scratch directory, reading files whole.
+ * Each helper asserts (Criterion) instead of returning an error. */
+#ifndef AFI_CONFORMANCE_TESTUTIL_H
+#define AFI_CONFORMANCE_TESTUTIL_H
+
+#include <stdio.h>
+
+#include <cjson/cJSON.h>
+
+/* The path of conformance/tests/data/<name>. The result lives in one of
+ * eight rotating static buffers: valid until eight more calls. */
+const char *testutil_data_path(const char *name);
+
+/* The report document tests/data/<name>, loaded with report_doc_load.
+ * Caller frees with cJSON_Delete. */
+cJSON *testutil_load(const char *name);
+
+/* doc rendered in fmt by report_render. Caller frees. */
+char *testutil_render(const cJSON *doc, const char *fmt);
+
+/* How many times needle occurs in hay, without overlaps. */
+int testutil_count(const char *hay, const char *needle);
+
+/* The scratch directory testutil_tmpdir_make creates (a Criterion .init)
+ * and testutil_tmpdir_remove deletes with its contents (a .fini). */
+extern char testutil_tmpdir[64];
+void testutil_tmpdir_make(void);
+void testutil_tmpdir_remove(void);
+
+/* The rest of f, read to its end, as a string. Caller frees; f stays open. */
+char *testutil_slurp(FILE *f);
+
+/* The whole file at path as a string. Caller frees. */
+char *testutil_slurp_path(const char *path);
+
+#endif
