@@ -43,14 +43,25 @@ static int result(struct profile_call *call, cJSON *obj, int ok)
 	return 0;
 }
 
-static const char *arg_string(const struct profile_call *call, const char *name)
-{
-	return cJSON_GetObjectItemCaseSensitive(call->args, name)->valuestring;
-}
-
+/* Arguments were validated against the registry table, so they are present. */
 static const cJSON *arg(const struct profile_call *call, const char *name)
 {
 	return cJSON_GetObjectItemCaseSensitive(call->args, name);
+}
+
+static const char *arg_string(const struct profile_call *call, const char *name)
+{
+	return arg(call, name)->valuestring;
+}
+
+/* Adds name: value to obj as an integer; 0 (obj unchanged) when out of memory. */
+static int add_integer(cJSON *obj, const char *name, long long value)
+{
+	cJSON *n = sjson_integer(value);
+	if (n && cJSON_AddItemToObject(obj, name, n))
+		return 1;
+	cJSON_Delete(n);
+	return 0;
 }
 
 static int is_shared(const char *key)
@@ -94,12 +105,8 @@ int profile_add(struct profile_call *call)
 {
 	/* Validated to [-2^31, 2^31], so the sum is exact in a long long. */
 	long long a = (long long)arg(call, "a")->valuedouble, b = (long long)arg(call, "b")->valuedouble;
-	cJSON *r = cJSON_CreateObject(), *sum = sjson_integer(a + b);
-	if (!sum) {
-		cJSON_Delete(r);
-		return oom(call);
-	}
-	return result(call, r, r && cJSON_AddItemToObject(r, "sum", sum));
+	cJSON *r = cJSON_CreateObject();
+	return result(call, r, r && add_integer(r, "sum", a + b));
 }
 
 int profile_site_info(struct profile_call *call)
@@ -199,13 +206,9 @@ int profile_kv_set(struct profile_call *call)
 		return error(call, ENVELOPE_CONFLICT, "if_rev does not match the current rev of %s", k);
 	if (st != STORE_OK)
 		return oom(call);
-	cJSON *r = cJSON_CreateObject(), *jrev = sjson_integer((long long)rev);
-	int ok = r && jrev && cJSON_AddStringToObject(r, "key", k);
-	if (ok)
-		cJSON_AddItemToObject(r, "rev", jrev);
-	else
-		cJSON_Delete(jrev);
-	return result(call, r, ok);
+	cJSON *r = cJSON_CreateObject();
+	return result(call, r, r && cJSON_AddStringToObject(r, "key", k) &&
+				       add_integer(r, "rev", (long long)rev));
 }
 
 int profile_kv_delete(struct profile_call *call)
@@ -235,18 +238,14 @@ int profile_kv_list(struct profile_call *call)
 	size_t n = 0, plen = strlen(prefix);
 	if (store_list(call->store, prefix, &keys, &n) != STORE_OK)
 		return oom(call);
-	cJSON *r = cJSON_CreateObject(), *arr = cJSON_CreateArray();
-	int ok = r && arr;
+	cJSON *r = cJSON_CreateObject(), *arr = r ? cJSON_AddArrayToObject(r, "keys") : NULL;
+	int ok = arr != NULL;
 	for (size_t i = 0; ok && i < n; i++) {
 		char full[KEY_MAX];
 		snprintf(full, sizeof full, "%s:%s", shared ? "shared" : "personal", keys[i] + plen);
 		ok = cJSON_AddItemToArray(arr, cJSON_CreateString(full));
 	}
 	store_keys_free(keys, n);
-	if (ok)
-		cJSON_AddItemToObject(r, "keys", arr);
-	else
-		cJSON_Delete(arr);
 	return result(call, r, ok);
 }
 
@@ -267,13 +266,9 @@ int profile_counter_incr(struct profile_call *call)
 		return error(call, ENVELOPE_CONFLICT, "the counter at %s would pass 2^53", k);
 	if (st != STORE_OK)
 		return oom(call);
-	cJSON *r = cJSON_CreateObject(), *jv = sjson_integer((long long)value);
-	int ok = r && jv && cJSON_AddStringToObject(r, "key", k);
-	if (ok)
-		cJSON_AddItemToObject(r, "value", jv);
-	else
-		cJSON_Delete(jv);
-	return result(call, r, ok);
+	cJSON *r = cJSON_CreateObject();
+	return result(call, r, r && cJSON_AddStringToObject(r, "key", k) &&
+				       add_integer(r, "value", (long long)value));
 }
 
 static int ok_true(struct profile_call *call, const char *name)

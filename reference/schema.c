@@ -21,6 +21,16 @@ static cJSON *attach(cJSON *parent, const char *name, cJSON *item, int *ok)
 	return NULL;
 }
 
+/* Returns root when every attach into it succeeded; otherwise frees the
+ * partial tree and returns NULL (the one exit of each builder below). */
+static cJSON *finished(cJSON *root, int ok)
+{
+	if (ok && root)
+		return root;
+	cJSON_Delete(root);
+	return NULL;
+}
+
 static int cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
@@ -39,11 +49,7 @@ static cJSON *object_schema(cJSON *props, const char **names, size_t n)
 	for (size_t i = 0; i < n; i++)
 		attach(req, NULL, cJSON_CreateString(names[i]), &ok);
 	attach(o, "additionalProperties", cJSON_CreateFalse(), &ok);
-	if (!ok) {
-		cJSON_Delete(o);
-		return NULL;
-	}
-	return o;
+	return finished(o, ok);
 }
 
 cJSON *schema_arg(const struct registry_arg *a)
@@ -73,11 +79,7 @@ cJSON *schema_arg(const struct registry_arg *a)
 			attach(s, "default", sjson_integer(a->default_value), &ok);
 	}
 	/* REGISTRY_ANY is the empty schema {}; max_bytes has no JSON Schema keyword. */
-	if (!ok || !s) {
-		cJSON_Delete(s);
-		return NULL;
-	}
-	return s;
+	return finished(s, ok);
 }
 
 cJSON *schema_args(const struct registry_fn *fn)
@@ -91,11 +93,7 @@ cJSON *schema_args(const struct registry_fn *fn)
 		if (a->required && n < 64)
 			req[n++] = a->name;
 	}
-	if (!ok) {
-		cJSON_Delete(props);
-		return NULL;
-	}
-	return object_schema(props, req, n);
+	return object_schema(finished(props, ok), req, n);
 }
 
 /* RESULT: the table's properties, every one of them required (SCH-3). */
@@ -142,11 +140,7 @@ static cJSON *operation(const struct registry_fn *fn)
 		attach(affects, NULL, cJSON_CreateString(*a), &ok);
 	attach(x, "auth", cJSON_CreateString(auth_level_name(fn->auth)), &ok);
 	attach(x, "rev", sjson_integer(fn->rev), &ok);
-	if (!ok) {
-		cJSON_Delete(op);
-		return NULL;
-	}
-	return op;
+	return finished(op, ok);
 }
 
 /* SCH-4: nothing here is written by hand per function, so the canonical
@@ -176,9 +170,5 @@ cJSON *schema_document(const struct registry *r)
 		cJSON *item = attach(paths, path, cJSON_CreateObject(), &ok);
 		attach(item, "post", operation(&r->fns[i]), &ok);
 	}
-	if (!ok) {
-		cJSON_Delete(doc);
-		return NULL;
-	}
-	return doc;
+	return finished(doc, ok);
 }
