@@ -149,6 +149,116 @@ def nesting_depth(body):
     return best
 
 
+# --- builders: most mutants change one kind of answer in one way ---------------------------
+
+def reply_mutant(rule, desc, applies):
+    """A mutant that forwards the request and edits the answers applies(req, resp) picks
+    (edit(resp) changes the answer in place)."""
+    def wrap(edit):
+        def fn(ctx, req):
+            resp = ctx.forward(req)
+            if applies(req, resp):
+                edit(resp)
+            return resp
+        fn.__name__ = edit.__name__
+        return mutant(rule, desc)(fn)
+    return wrap
+
+
+def json_mutant(rule, desc, applies):
+    """A reply_mutant that edits the answer's JSON: edit(j) changes it in place, or returns
+    False to leave the answer exactly as the upstream sent it."""
+    def wrap(edit):
+        def on_answer(resp):
+            j = resp.json()
+            if edit(j) is not False:
+                resp.set_json(j)
+        on_answer.__name__ = edit.__name__
+        return reply_mutant(rule, desc, applies)(on_answer)
+    return wrap
+
+
+def schema_mutant(rule, desc):
+    """A mutant that edits the /schema document (edit(doc) changes it in place)."""
+    return json_mutant(rule, desc, route_ok("/schema"))
+
+
+def kv_get_mutant(rule, desc):
+    """A mutant that edits the value kv_get reads back (edit(value) returns the new one)."""
+    def wrap(edit):
+        def on_answer(j):
+            if "value" not in j["result"]:
+                return False
+            j["result"]["value"] = edit(j["result"]["value"])
+        on_answer.__name__ = edit.__name__
+        return json_mutant(rule, desc, answer_of("kv_get"))(on_answer)
+    return wrap
+
+
+def gate_mutant(rule, desc):
+    """A mutant that puts the requests gated(req) picks behind an auth check: a credential
+    the upstream refuses gets the upstream's 401 instead of the answer."""
+    def wrap(gated):
+        def fn(ctx, req):
+            if gated(req):
+                verdict = probe_credential(ctx, req)
+                if verdict.status == 401:
+                    return verdict
+            return ctx.forward(req)
+        fn.__name__ = gated.__name__
+        return mutant(rule, desc)(fn)
+    return wrap
+
+
+# Which answers a reply_mutant or json_mutant edits: applies(req, resp).
+
+def code_is(code):
+    return lambda req, resp: resp.code == code
+
+
+def status_is(status):
+    return lambda req, resp: resp.status == status
+
+
+def route_ok(route):
+    return lambda req, resp: req.route == route and resp.status == 200
+
+
+def answer_of(fn):
+    """Successful answers of function fn whose result is an object."""
+    return lambda req, resp: req.fn == fn and isinstance(result_of(resp), dict)
+
+
+def is_error(req, resp):
+    return resp.status >= 400 and resp.code is not None
+
+
+def call_ok(req, resp):
+    return resp.status == 200 and req.fn
+
+
+def any_bundle(req, resp):
+    return req.context
+
+
+def bundle_ok(req, resp):
+    return req.context and resp.status == 200
+
+
+def with_json(req, obj):
+    """A copy of req (same path and credential) whose body is obj."""
+    again = req.copy()
+    again.set_json(obj)
+    return again
+
+
+def call_as(ctx, req, fn, args):
+    """Calls function fn with args upstream under req's credential; the upstream's answer."""
+    other = with_json(req, args)
+    other.path = "/call/" + fn
+    return ctx.forward(other)
+
+
 @mutant("-", "control: forwards everything unchanged (must pass the whole suite)")
 def none(ctx, req):
     return ctx.forward(req)
@@ -164,75 +274,52 @@ def env1_plain_404(ctx, req):
     return resp
 
 
-@mutant("ENV-1", "error envelopes carry an extra top-level \"status\" key")
-def env1_extra_key(ctx, req):
-    resp = ctx.forward(req)
-    if resp.status >= 400 and resp.code is not None:
-        j = resp.json()
-        j["status"] = resp.status
-        resp.set_json(j)
-    return resp
+@reply_mutant("ENV-1", "error envelopes carry an extra top-level \"status\" key", is_error)
+def env1_extra_key(resp):
+    j = resp.json()
+    j["status"] = resp.status
+    resp.set_json(j)
 
 
-@mutant("ENV-2", "validation_error is sent with status 400 instead of 422")
-def env2_validation_400(ctx, req):
-    resp = ctx.forward(req)
-    if resp.code == "validation_error":
-        resp.status, resp.reason = 400, ""
-    return resp
+@reply_mutant("ENV-2", "validation_error is sent with status 400 instead of 422",
+              code_is("validation_error"))
+def env2_validation_400(resp):
+    resp.status, resp.reason = 400, ""
 
 
-@mutant("ENV-2", "conflict is sent with status 412 Precondition Failed instead of 409")
-def env2_conflict_412(ctx, req):
-    resp = ctx.forward(req)
-    if resp.code == "conflict":
-        resp.status, resp.reason = 412, ""
-    return resp
+@reply_mutant("ENV-2", "conflict is sent with status 412 Precondition Failed instead of 409",
+              code_is("conflict"))
+def env2_conflict_412(resp):
+    resp.status, resp.reason = 412, ""
 
 
-@mutant("ENV-3", "validation details are listed in discovery order, not sorted by loc")
-def env3_unsorted_details(ctx, req):
-    resp = ctx.forward(req)
-    if resp.code == "validation_error":
-        j = resp.json()
-        d = j["error"]["details"]
-        if isinstance(d, list) and len(d) >= 2:
-            j["error"]["details"] = d[::-1]
-            resp.set_json(j)
-    return resp
+@json_mutant("ENV-3", "validation details are listed in discovery order, not sorted by loc",
+             code_is("validation_error"))
+def env3_unsorted_details(j):
+    d = j["error"]["details"]
+    if not (isinstance(d, list) and len(d) >= 2):
+        return False
+    j["error"]["details"] = d[::-1]
 
 
-@mutant("ENV-3", "validation details give loc as a dotted string (\"body.text\") not an array")
-def env3_dotted_loc(ctx, req):
-    resp = ctx.forward(req)
-    if resp.code == "validation_error":
-        j = resp.json()
-        for d in j["error"]["details"] or []:
-            if isinstance(d, dict) and isinstance(d.get("loc"), list):
-                d["loc"] = ".".join(str(x) for x in d["loc"])
-        resp.set_json(j)
-    return resp
+@json_mutant("ENV-3", "validation details give loc as a dotted string (\"body.text\") not an array",
+             code_is("validation_error"))
+def env3_dotted_loc(j):
+    for d in j["error"]["details"] or []:
+        if isinstance(d, dict) and isinstance(d.get("loc"), list):
+            d["loc"] = ".".join(str(x) for x in d["loc"])
 
 
-@mutant("ENV-4", "internal_error details carry the exception text")
-def env4_leak_details(ctx, req):
-    resp = ctx.forward(req)
-    if resp.code == "internal_error":
-        j = resp.json()
-        j["error"]["details"] = {"exception": "RuntimeError",
-                                 "text": "AFI-INTERNAL-DETAIL: the profile's fail() raised"}
-        resp.set_json(j)
-    return resp
+@json_mutant("ENV-4", "internal_error details carry the exception text", code_is("internal_error"))
+def env4_leak_details(j):
+    j["error"]["details"] = {"exception": "RuntimeError",
+                             "text": "AFI-INTERNAL-DETAIL: the profile's fail() raised"}
 
 
-@mutant("ENV-4", "internal_error message is the exception's own text")
-def env4_leak_message(ctx, req):
-    resp = ctx.forward(req)
-    if resp.code == "internal_error":
-        j = resp.json()
-        j["error"]["message"] = "RuntimeError: AFI-INTERNAL-DETAIL (reference/profile.c:88)"
-        resp.set_json(j)
-    return resp
+@json_mutant("ENV-4", "internal_error message is the exception's own text",
+             code_is("internal_error"))
+def env4_leak_message(j):
+    j["error"]["message"] = "RuntimeError: AFI-INTERNAL-DETAIL (reference/profile.c:88)"
 
 
 @mutant("ENV-5", "a trailing slash is stripped before routing (/health/ answers /health)")
@@ -250,12 +337,9 @@ def env5_schema_alias(ctx, req):
     return ctx.forward(req)
 
 
-@mutant("ENV-6", "405 answers lack the Allow header")
-def env6_no_allow(ctx, req):
-    resp = ctx.forward(req)
-    if resp.status == 405:
-        resp.headers.remove("Allow")
-    return resp
+@reply_mutant("ENV-6", "405 answers lack the Allow header", status_is(405))
+def env6_no_allow(resp):
+    resp.headers.remove("Allow")
 
 
 @mutant("ENV-6", "HEAD on a GET route is answered like GET (200, no body) instead of 405")
@@ -270,20 +354,16 @@ def env6_head_is_get(ctx, req):
     return ctx.forward(req)
 
 
-@mutant("ENV-7", "401 answers carry no WWW-Authenticate header")
-def env7_no_challenge(ctx, req):
-    resp = ctx.forward(req)
-    if resp.status == 401:
-        resp.headers.remove("WWW-Authenticate")
-    return resp
+@reply_mutant("ENV-7", "401 answers carry no WWW-Authenticate header", status_is(401))
+def env7_no_challenge(resp):
+    resp.headers.remove("WWW-Authenticate")
 
 
-@mutant("ENV-7", "401 for a presented bad credential says plain `Bearer`, no error=\"invalid_token\"")
-def env7_no_error_param(ctx, req):
-    resp = ctx.forward(req)
-    if resp.status == 401 and resp.code in ("invalid_token", "token_expired", "token_revoked"):
-        resp.headers.set("WWW-Authenticate", "Bearer")
-    return resp
+@reply_mutant("ENV-7", "401 for a presented bad credential says plain `Bearer`, no error=\"invalid_token\"",
+              lambda req, resp: resp.status == 401
+              and resp.code in ("invalid_token", "token_expired", "token_revoked"))
+def env7_no_error_param(resp):
+    resp.headers.set("WWW-Authenticate", "Bearer")
 
 
 # --- CALL: dispatch, body, validation, ordering, success shape, atomicity -----------------
@@ -372,32 +452,24 @@ def call4_media_before_auth(ctx, req):
     return ctx.forward(req)
 
 
-@mutant("CALL-5", "`invalidate` is left out when the function affects nothing")
-def call5_invalidate_omitted(ctx, req):
-    resp = ctx.forward(req)
-    j = resp.json() if resp.status == 200 and req.fn else None
-    if isinstance(j, dict) and j.get("invalidate") == []:
-        del j["invalidate"]
-        resp.set_json(j)
-    return resp
+@json_mutant("CALL-5", "`invalidate` is left out when the function affects nothing", call_ok)
+def call5_invalidate_omitted(j):
+    if not (isinstance(j, dict) and j.get("invalidate") == []):
+        return False
+    del j["invalidate"]
 
 
-@mutant("CALL-5", "`invalidate` lists the affects in declaration order, unsorted")
-def call5_invalidate_unsorted(ctx, req):
-    resp = ctx.forward(req)
-    j = resp.json() if resp.status == 200 and req.fn else None
-    if isinstance(j, dict) and isinstance(j.get("invalidate"), list) and len(j["invalidate"]) > 1:
-        j["invalidate"] = j["invalidate"][::-1]
-        resp.set_json(j)
-    return resp
+@json_mutant("CALL-5", "`invalidate` lists the affects in declaration order, unsorted", call_ok)
+def call5_invalidate_unsorted(j):
+    if not (isinstance(j, dict) and isinstance(j.get("invalidate"), list)
+            and len(j["invalidate"]) > 1):
+        return False
+    j["invalidate"] = j["invalidate"][::-1]
 
 
-@mutant("CALL-5", "successful calls answer Content-Type: text/plain")
-def call5_text_content_type(ctx, req):
-    resp = ctx.forward(req)
-    if resp.status == 200 and req.fn:
-        resp.headers.set("Content-Type", "text/plain; charset=utf-8")
-    return resp
+@reply_mutant("CALL-5", "successful calls answer Content-Type: text/plain", call_ok)
+def call5_text_content_type(resp):
+    resp.headers.set("Content-Type", "text/plain; charset=utf-8")
 
 
 @mutant("CALL-6", "a write rejected with 422 still stores its valid part (validate after write)")
@@ -412,33 +484,26 @@ def call6_write_before_validate(ctx, req):
                                   or isinstance(fixed["if_rev"], bool)):
             del fixed["if_rev"]
         if fixed != j:
-            again = req.copy()
-            again.set_json(fixed)
-            ctx.forward(again)
+            ctx.forward(with_json(req, fixed))
     return resp
 
 
 # --- INV: invalidation and read-your-writes ---------------------------------------------
 
-@mutant("INV-1", "`invalidate` names only the affected contexts, never function: entries")
-def inv1_contexts_only(ctx, req):
-    resp = ctx.forward(req)
-    j = resp.json() if resp.status == 200 and req.fn else None
-    if isinstance(j, dict) and isinstance(j.get("invalidate"), list):
-        j["invalidate"] = [e for e in j["invalidate"] if not str(e).startswith("function:")]
-        resp.set_json(j)
-    return resp
+@json_mutant("INV-1", "`invalidate` names only the affected contexts, never function: entries",
+             call_ok)
+def inv1_contexts_only(j):
+    if not (isinstance(j, dict) and isinstance(j.get("invalidate"), list)):
+        return False
+    j["invalidate"] = [e for e in j["invalidate"] if not str(e).startswith("function:")]
 
 
-@mutant("INV-1", "a kv_delete that deleted nothing answers an empty `invalidate`")
-def inv1_noop_empty(ctx, req):
-    resp = ctx.forward(req)
-    r = result_of(resp) if req.fn == "kv_delete" else None
-    if isinstance(r, dict) and r.get("deleted") is False:
-        j = resp.json()
-        j["invalidate"] = []
-        resp.set_json(j)
-    return resp
+@json_mutant("INV-1", "a kv_delete that deleted nothing answers an empty `invalidate`",
+             answer_of("kv_delete"))
+def inv1_noop_empty(j):
+    if j["result"].get("deleted") is not False:
+        return False
+    j["invalidate"] = []
 
 
 @mutant("INV-2", "bundles are cached per credential and never invalidated by writes")
@@ -470,24 +535,17 @@ def ctx1_unknown_code(ctx, req):
     return rewrite_code(ctx.forward(req), "unknown_context", "unknown_function")
 
 
-@mutant("CTX-2", "bundles carry an extra \"etag\" key next to context and data")
-def ctx2_extra_key(ctx, req):
-    resp = ctx.forward(req)
-    if req.context and resp.status == 200:
-        j = resp.json()
-        j["etag"] = resp.headers.get("ETag")
-        resp.set_json(j)
-    return resp
+@reply_mutant("CTX-2", "bundles carry an extra \"etag\" key next to context and data", bundle_ok)
+def ctx2_extra_key(resp):
+    j = resp.json()
+    j["etag"] = resp.headers.get("ETag")
+    resp.set_json(j)
 
 
-@mutant("CTX-2", "bundle members are whole call answers {result, invalidate}, not results")
-def ctx2_members_wrapped(ctx, req):
-    resp = ctx.forward(req)
-    if req.context and resp.status == 200:
-        j = resp.json()
-        j["data"] = {k: {"result": v, "invalidate": []} for k, v in j["data"].items()}
-        resp.set_json(j)
-    return resp
+@json_mutant("CTX-2", "bundle members are whole call answers {result, invalidate}, not results",
+             bundle_ok)
+def ctx2_members_wrapped(j):
+    j["data"] = {k: {"result": v, "invalidate": []} for k, v in j["data"].items()}
 
 
 @mutant("CTX-3", "the user bundle forgets its auth check: anonymous gets an empty viewer's data")
@@ -500,13 +558,11 @@ def ctx3_bundle_ungated(ctx, req):
     return ctx.forward(req)
 
 
-@mutant("CTX-4", "bundle ETags are weak (W/\"...\")")
-def ctx4_weak_etag(ctx, req):
-    resp = ctx.forward(req)
-    tag = resp.headers.get("ETag") if req.context else None
+@reply_mutant("CTX-4", "bundle ETags are weak (W/\"...\")", any_bundle)
+def ctx4_weak_etag(resp):
+    tag = resp.headers.get("ETag")
     if tag and not tag.startswith("W/"):
         resp.headers.set("ETag", "W/" + tag)
-    return resp
 
 
 @mutant("CTX-4", "If-None-Match is ignored: never 304")
@@ -524,13 +580,10 @@ def ctx4_inm_exact_only(ctx, req):
     return ctx.forward(req)
 
 
-@mutant("CTX-4", "304 answers drop Cache-Control and Vary")
-def ctx4_304_bare(ctx, req):
-    resp = ctx.forward(req)
-    if resp.status == 304:
-        resp.headers.remove("Cache-Control")
-        resp.headers.remove("Vary")
-    return resp
+@reply_mutant("CTX-4", "304 answers drop Cache-Control and Vary", status_is(304))
+def ctx4_304_bare(resp):
+    resp.headers.remove("Cache-Control")
+    resp.headers.remove("Vary")
 
 
 @mutant("CTX-4", "the ETag hashes the stored data only, not the viewer: equal drafts share a tag")
@@ -551,65 +604,33 @@ def ctx4_viewerless_etag(ctx, req):
     return resp
 
 
-@mutant("CTX-5", "private bundles are sent Cache-Control: public, max-age=60")
-def ctx5_public_cache(ctx, req):
-    resp = ctx.forward(req)
-    if req.context and resp.status in (200, 304) and resp.headers.has("Vary"):
-        resp.headers.set("Cache-Control", "public, max-age=60")
-    return resp
+@reply_mutant("CTX-5", "private bundles are sent Cache-Control: public, max-age=60",
+              lambda req, resp: req.context and resp.status in (200, 304)
+              and resp.headers.has("Vary"))
+def ctx5_public_cache(resp):
+    resp.headers.set("Cache-Control", "public, max-age=60")
 
 
-@mutant("CTX-5", "private bundles lack Vary: Authorization, Cookie")
-def ctx5_no_vary(ctx, req):
-    resp = ctx.forward(req)
-    if req.context:
-        resp.headers.remove("Vary")
-    return resp
+@reply_mutant("CTX-5", "private bundles lack Vary: Authorization, Cookie", any_bundle)
+def ctx5_no_vary(resp):
+    resp.headers.remove("Vary")
 
 
 # --- HLT, SCH: the public endpoints --------------------------------------------------------
 
-@mutant("HLT-1", "/health sits behind the auth middleware: a bad credential gets 401")
-def hlt1_auth_middleware(ctx, req):
-    if req.route == "/health" and req.method == "GET" and req.presents_credential():
-        verdict = probe_credential(ctx, req)
-        if verdict.status == 401:
-            return verdict
-    return ctx.forward(req)
+@gate_mutant("HLT-1", "/health sits behind the auth middleware: a bad credential gets 401")
+def hlt1_auth_middleware(req):
+    return req.route == "/health" and req.method == "GET" and req.presents_credential()
 
 
-@mutant("HLT-1", "/health answers {\"status\": \"OK\"}")
-def hlt1_status_upper(ctx, req):
-    resp = ctx.forward(req)
-    if req.route == "/health" and resp.status == 200:
-        j = resp.json()
-        j["status"] = "OK"
-        resp.set_json(j)
-    return resp
+@json_mutant("HLT-1", "/health answers {\"status\": \"OK\"}", route_ok("/health"))
+def hlt1_status_upper(j):
+    j["status"] = "OK"
 
 
-@mutant("SCH-1", "/schema sits behind the auth middleware: a bad credential gets 401")
-def sch1_auth_middleware(ctx, req):
-    if req.route == "/schema" and req.method == "GET" and req.presents_credential():
-        verdict = probe_credential(ctx, req)
-        if verdict.status == 401:
-            return verdict
-    return ctx.forward(req)
-
-
-def schema_mutant(rule, desc):
-    """A mutant that edits the /schema document (edit(doc) changes it in place)."""
-    def wrap(edit):
-        def fn(ctx, req):
-            resp = ctx.forward(req)
-            if req.route == "/schema" and resp.status == 200:
-                doc = resp.json()
-                edit(doc)
-                resp.set_json(doc)
-            return resp
-        fn.__name__ = edit.__name__
-        return mutant(rule, desc)(fn)
-    return wrap
+@gate_mutant("SCH-1", "/schema sits behind the auth middleware: a bad credential gets 401")
+def sch1_auth_middleware(req):
+    return req.route == "/schema" and req.method == "GET" and req.presents_credential()
 
 
 @schema_mutant("SCH-2", "the schema says \"openapi\": \"3.0.3\"")
@@ -810,22 +831,6 @@ def scope3_delete_unchecked(ctx, req):
     return ctx.forward(req)
 
 
-def kv_get_mutant(rule, desc):
-    """A mutant that edits the value kv_get reads back (edit(value) returns the new one)."""
-    def wrap(edit):
-        def fn(ctx, req):
-            resp = ctx.forward(req)
-            r = result_of(resp) if req.fn == "kv_get" else None
-            if isinstance(r, dict) and "value" in r:
-                j = resp.json()
-                j["result"]["value"] = edit(r["value"])
-                resp.set_json(j)
-            return resp
-        fn.__name__ = edit.__name__
-        return mutant(rule, desc)(fn)
-    return wrap
-
-
 def map_leaves(value, leaf):
     if isinstance(value, list):
         return [map_leaves(v, leaf) for v in value]
@@ -851,10 +856,8 @@ def scope5_conflict_still_writes(ctx, req):
     resp = ctx.forward(req)
     j = req.json() if req.fn == "kv_set" else None
     if resp.code == "conflict" and isinstance(j, dict) and "if_rev" in j:
-        again = req.copy()
         del j["if_rev"]
-        again.set_json(j)
-        ctx.forward(again)
+        ctx.forward(with_json(req, j))
     return resp
 
 
@@ -866,10 +869,7 @@ def scope6_read_modify_write(ctx, req):
     by = j.get("by", 1)
     if not isinstance(by, int) or isinstance(by, bool) or not 1 <= by <= 1000:
         return ctx.forward(req)
-    get = req.copy()
-    get.path = "/call/kv_get"
-    get.set_json({"key": j["key"]})
-    got = ctx.forward(get)
+    got = call_as(ctx, req, "kv_get", {"key": j["key"]})
     cur = result_of(got)
     absent = isinstance(cur, dict) and cur.get("rev") == 0
     integer = isinstance(cur, dict) and isinstance(cur.get("value"), int) \
@@ -878,10 +878,7 @@ def scope6_read_modify_write(ctx, req):
         return ctx.forward(req)  # the upstream answers the 409 conflicts itself
     new = (0 if absent else cur["value"]) + by
     time.sleep(0.003)
-    put = req.copy()
-    put.path = "/call/kv_set"
-    put.set_json({"key": j["key"], "value": new})
-    wrote = ctx.forward(put)
+    wrote = call_as(ctx, req, "kv_set", {"key": j["key"], "value": new})
     if wrote.status != 200:
         return wrote
     return ok_json({"result": {"key": j["key"], "value": new},
@@ -890,26 +887,20 @@ def scope6_read_modify_write(ctx, req):
 
 # --- PROF, ROB: the profile's functions; robustness ------------------------------------------
 
-@mutant("PROF-1", "add computes in 32-bit integers and wraps around")
-def prof1_add_int32_wrap(ctx, req):
-    resp = ctx.forward(req)
-    r = result_of(resp) if req.fn == "add" else None
-    if isinstance(r, dict) and isinstance(r.get("sum"), int):
-        j = resp.json()
-        j["result"]["sum"] = (r["sum"] + 2**31) % 2**32 - 2**31
-        resp.set_json(j)
-    return resp
+@json_mutant("PROF-1", "add computes in 32-bit integers and wraps around", answer_of("add"))
+def prof1_add_int32_wrap(j):
+    r = j["result"]
+    if not isinstance(r.get("sum"), int):
+        return False
+    r["sum"] = (r["sum"] + 2**31) % 2**32 - 2**31
 
 
-@mutant("PROF-1", "echo trims surrounding whitespace from the message")
-def prof1_echo_trimmed(ctx, req):
-    resp = ctx.forward(req)
-    r = result_of(resp) if req.fn == "echo" else None
-    if isinstance(r, dict) and isinstance(r.get("message"), str):
-        j = resp.json()
-        j["result"]["message"] = r["message"].strip()
-        resp.set_json(j)
-    return resp
+@json_mutant("PROF-1", "echo trims surrounding whitespace from the message", answer_of("echo"))
+def prof1_echo_trimmed(j):
+    r = j["result"]
+    if not isinstance(r.get("message"), str):
+        return False
+    r["message"] = r["message"].strip()
 
 
 @mutant("ROB-1", "a recursive JSON parser: nesting past 10000 levels is a 500, not a 4xx")
@@ -925,61 +916,44 @@ def rob1_deep_nesting_500(ctx, req):
 
 # --- second batch: subtler variants of the same rules ---------------------------------------
 
-@mutant("ENV-1", "error answers use Content-Type: application/problem+json (RFC 7807 habit)")
-def env1_problem_json(ctx, req):
-    resp = ctx.forward(req)
-    if resp.status >= 400 and resp.code is not None:
-        resp.headers.set("Content-Type", "application/problem+json")
-    return resp
+@reply_mutant("ENV-1", "error answers use Content-Type: application/problem+json (RFC 7807 habit)",
+              is_error)
+def env1_problem_json(resp):
+    resp.headers.set("Content-Type", "application/problem+json")
 
 
-@mutant("ENV-1", "error envelopes carry an empty message")
-def env1_empty_message(ctx, req):
-    resp = ctx.forward(req)
-    if resp.status >= 400 and resp.code is not None:
-        j = resp.json()
-        j["error"]["message"] = ""
-        resp.set_json(j)
-    return resp
+@json_mutant("ENV-1", "error envelopes carry an empty message", is_error)
+def env1_empty_message(j):
+    j["error"]["message"] = ""
 
 
-@mutant("ENV-3", "validation types use pydantic's names (value_error.missing, type_error, ...)")
-def env3_pydantic_types(ctx, req):
-    resp = ctx.forward(req)
+@json_mutant("ENV-3", "validation types use pydantic's names (value_error.missing, type_error, ...)",
+             code_is("validation_error"))
+def env3_pydantic_types(j):
     names = {"missing": "value_error.missing", "type": "type_error", "extra": "value_error.extra",
              "range": "value_error.number", "length": "value_error.any_str",
              "pattern": "value_error.str.regex"}
-    if resp.code == "validation_error":
-        j = resp.json()
-        for d in j["error"]["details"] or []:
-            if isinstance(d, dict) and d.get("type") in names:
-                d["type"] = names[d["type"]]
-        resp.set_json(j)
-    return resp
+    for d in j["error"]["details"] or []:
+        if isinstance(d, dict) and d.get("type") in names:
+            d["type"] = names[d["type"]]
 
 
-@mutant("ENV-4", "internal_error answers carry the exception text in an X-Error-Detail header")
-def env4_leak_header(ctx, req):
-    resp = ctx.forward(req)
-    if resp.code == "internal_error":
-        resp.headers.set("X-Error-Detail", "RuntimeError: AFI-INTERNAL-DETAIL")
-    return resp
+@reply_mutant("ENV-4", "internal_error answers carry the exception text in an X-Error-Detail header",
+              code_is("internal_error"))
+def env4_leak_header(resp):
+    resp.headers.set("X-Error-Detail", "RuntimeError: AFI-INTERNAL-DETAIL")
 
 
-@mutant("ENV-6", "405 answers say Allow: GET, HEAD (the framework's implicit HEAD)")
-def env6_allow_with_head(ctx, req):
-    resp = ctx.forward(req)
-    if resp.status == 405 and resp.headers.get("Allow") == "GET":
-        resp.headers.set("Allow", "GET, HEAD")
-    return resp
+@reply_mutant("ENV-6", "405 answers say Allow: GET, HEAD (the framework's implicit HEAD)",
+              lambda req, resp: resp.status == 405 and resp.headers.get("Allow") == "GET")
+def env6_allow_with_head(resp):
+    resp.headers.set("Allow", "GET, HEAD")
 
 
-@mutant("ENV-7", "401 unauthenticated (no credential) also says error=\"invalid_token\"")
-def env7_error_on_anonymous(ctx, req):
-    resp = ctx.forward(req)
-    if resp.code == "unauthenticated":
-        resp.headers.set("WWW-Authenticate", 'Bearer error="invalid_token"')
-    return resp
+@reply_mutant("ENV-7", "401 unauthenticated (no credential) also says error=\"invalid_token\"",
+              code_is("unauthenticated"))
+def env7_error_on_anonymous(resp):
+    resp.headers.set("WWW-Authenticate", 'Bearer error="invalid_token"')
 
 
 @mutant("CALL-1", "prefix routing: /call/echo/x reaches echo")
@@ -1027,9 +1001,7 @@ def call3_nan_accepted(ctx, req):
             value = json.loads(req.body.decode("utf-8"))
         except (ValueError, UnicodeDecodeError, RecursionError):
             return resp
-        again = req.copy()
-        again.set_json(_nan_to_null(value))
-        return ctx.forward(again)
+        return ctx.forward(with_json(req, _nan_to_null(value)))
     return resp
 
 
@@ -1081,25 +1053,19 @@ def call4_forbidden_before_validation(ctx, req):
     return resp
 
 
-@mutant("CALL-5", "`invalidate` repeats an entry (affects merged from two sources)")
-def call5_duplicate_invalidate(ctx, req):
-    resp = ctx.forward(req)
-    j = resp.json() if resp.status == 200 and req.fn else None
-    if isinstance(j, dict) and j.get("invalidate"):
-        j["invalidate"] = [j["invalidate"][0]] + j["invalidate"]
-        resp.set_json(j)
-    return resp
+@json_mutant("CALL-5", "`invalidate` repeats an entry (affects merged from two sources)", call_ok)
+def call5_duplicate_invalidate(j):
+    if not (isinstance(j, dict) and j.get("invalidate")):
+        return False
+    j["invalidate"] = [j["invalidate"][0]] + j["invalidate"]
 
 
-@mutant("CALL-5", "echo's result carries an undeclared extra key (length)")
-def call5_result_extra_key(ctx, req):
-    resp = ctx.forward(req)
-    r = result_of(resp) if req.fn == "echo" else None
-    if isinstance(r, dict) and isinstance(r.get("message"), str):
-        j = resp.json()
-        j["result"]["length"] = len(r["message"])
-        resp.set_json(j)
-    return resp
+@json_mutant("CALL-5", "echo's result carries an undeclared extra key (length)", answer_of("echo"))
+def call5_result_extra_key(j):
+    r = j["result"]
+    if not isinstance(r.get("message"), str):
+        return False
+    r["length"] = len(r["message"])
 
 
 @mutant("CALL-6", "logout revokes before validating its arguments: a 422 logout still revokes")
@@ -1108,21 +1074,18 @@ def call6_logout_revokes_on_422(ctx, req):
     if req.fn == "logout" and resp.code == "validation_error":
         claims = valid_claims(ctx, req)
         if claims and claims.get("jti"):
-            again = req.copy()
-            again.set_json({})
+            again = with_json(req, {})
             again.headers.set("Content-Type", "application/json")
             ctx.forward(again)
     return resp
 
 
-@mutant("INV-1", "kv_set over-invalidates: its invalidate also names context:global")
-def inv1_extra_context(ctx, req):
-    resp = ctx.forward(req)
-    j = resp.json() if resp.status == 200 and req.fn == "kv_set" else None
-    if isinstance(j, dict) and isinstance(j.get("invalidate"), list):
-        j["invalidate"] = sorted(set(j["invalidate"]) | {"context:global"})
-        resp.set_json(j)
-    return resp
+@json_mutant("INV-1", "kv_set over-invalidates: its invalidate also names context:global",
+             lambda req, resp: resp.status == 200 and req.fn == "kv_set")
+def inv1_extra_context(j):
+    if not (isinstance(j, dict) and isinstance(j.get("invalidate"), list)):
+        return False
+    j["invalidate"] = sorted(set(j["invalidate"]) | {"context:global"})
 
 
 WRITES = ("save_draft", "kv_set", "kv_delete", "counter_incr")
@@ -1153,15 +1116,10 @@ def inv2_global_version_etag(ctx, req):
     return resp
 
 
-@mutant("CTX-2", "bundles leave out members whose result is empty (no draft yet)")
-def ctx2_drops_empty_members(ctx, req):
-    resp = ctx.forward(req)
-    if req.context and resp.status == 200:
-        j = resp.json()
-        j["data"] = {k: v for k, v in j["data"].items()
-                     if not (isinstance(v, dict) and v and all(x in ("", None) for x in v.values()))}
-        resp.set_json(j)
-    return resp
+@json_mutant("CTX-2", "bundles leave out members whose result is empty (no draft yet)", bundle_ok)
+def ctx2_drops_empty_members(j):
+    j["data"] = {k: v for k, v in j["data"].items()
+                 if not (isinstance(v, dict) and v and all(x in ("", None) for x in v.values()))}
 
 
 @mutant("CTX-4", "public bundles are tagged per viewer too (the credential is always hashed in)")
@@ -1172,28 +1130,22 @@ def ctx4_public_tag_per_viewer(ctx, req):
     return ctx.forward(req)
 
 
-@mutant("CTX-5", "public bundles also carry Vary: Authorization, Cookie")
-def ctx5_public_vary(ctx, req):
-    resp = ctx.forward(req)
-    if req.context and resp.status in (200, 304) and not resp.headers.has("Vary"):
-        resp.headers.set("Vary", "Authorization, Cookie")
-    return resp
+@reply_mutant("CTX-5", "public bundles also carry Vary: Authorization, Cookie",
+              lambda req, resp: req.context and resp.status in (200, 304)
+              and not resp.headers.has("Vary"))
+def ctx5_public_vary(resp):
+    resp.headers.set("Vary", "Authorization, Cookie")
 
 
-@mutant("HLT-1", "/health answers Content-Type: text/plain")
-def hlt1_text_type(ctx, req):
-    resp = ctx.forward(req)
-    if req.route == "/health" and resp.status == 200:
-        resp.headers.set("Content-Type", "text/plain; charset=utf-8")
-    return resp
+@reply_mutant("HLT-1", "/health answers Content-Type: text/plain", route_ok("/health"))
+def hlt1_text_type(resp):
+    resp.headers.set("Content-Type", "text/plain; charset=utf-8")
 
 
-@mutant("SCH-1", "/schema answers Content-Type: application/vnd.oai.openapi+json")
-def sch1_openapi_media_type(ctx, req):
-    resp = ctx.forward(req)
-    if req.route == "/schema" and resp.status == 200:
-        resp.headers.set("Content-Type", "application/vnd.oai.openapi+json")
-    return resp
+@reply_mutant("SCH-1", "/schema answers Content-Type: application/vnd.oai.openapi+json",
+              route_ok("/schema"))
+def sch1_openapi_media_type(resp):
+    resp.headers.set("Content-Type", "application/vnd.oai.openapi+json")
 
 
 @schema_mutant("SCH-3", "operationIds are prefixed (call_echo) instead of the function name")
@@ -1293,9 +1245,7 @@ def scope2_list_includes_shared(ctx, req):
     j = req.json() if req.fn == "kv_list" and req.body else None
     r = result_of(resp)
     if isinstance(j, dict) and j.get("scope") == "personal" and isinstance(r, dict):
-        other = req.copy()
-        other.set_json({"scope": "shared"})
-        shared = result_of(ctx.forward(other))
+        shared = result_of(ctx.forward(with_json(req, {"scope": "shared"})))
         if isinstance(shared, dict) and shared.get("keys"):
             out = resp.json()
             out["result"]["keys"] = sorted(set(r["keys"]) | set(shared["keys"]),
@@ -1310,16 +1260,10 @@ def scope4_null_is_delete(ctx, req):
     if not (isinstance(j, dict) and "value" in j and j["value"] is None
             and isinstance(j.get("key"), str) and set(j) <= {"key", "value", "if_rev"}):
         return ctx.forward(req)
-    get = req.copy()
-    get.path = "/call/kv_get"
-    get.set_json({"key": j["key"]})
-    cur = result_of(ctx.forward(get))
+    cur = result_of(call_as(ctx, req, "kv_get", {"key": j["key"]}))
     if not isinstance(cur, dict) or ("if_rev" in j and j["if_rev"] != cur.get("rev")):
         return ctx.forward(req)
-    delete = req.copy()
-    delete.path = "/call/kv_delete"
-    delete.set_json({"key": j["key"]})
-    gone = ctx.forward(delete)
+    gone = call_as(ctx, req, "kv_delete", {"key": j["key"]})
     if gone.status != 200:
         return gone
     return ok_json({"result": {"key": j["key"], "rev": cur["rev"] + 1},
@@ -1331,42 +1275,30 @@ def scope6_no_ceiling(ctx, req):
     resp = ctx.forward(req)
     j = req.json() if req.fn == "counter_incr" and req.body else None
     if resp.code == "conflict" and isinstance(j, dict):
-        get = req.copy()
-        get.path = "/call/kv_get"
-        get.set_json({"key": j["key"]})
-        cur = result_of(ctx.forward(get))
+        cur = result_of(call_as(ctx, req, "kv_get", {"key": j["key"]}))
         v = cur.get("value") if isinstance(cur, dict) else None
         if isinstance(v, int) and not isinstance(v, bool):
             new = v + j.get("by", 1)
-            put = req.copy()
-            put.path = "/call/kv_set"
-            put.set_json({"key": j["key"], "value": new})
-            if ctx.forward(put).status == 200:
+            if call_as(ctx, req, "kv_set", {"key": j["key"], "value": new}).status == 200:
                 return ok_json({"result": {"key": j["key"], "value": new},
                                 "invalidate": ["function:kv_get", "function:kv_list"]})
     return resp
 
 
-@mutant("PROF-1", "kv_list answers keys in storage order, not sorted")
-def prof1_kv_list_unsorted(ctx, req):
-    resp = ctx.forward(req)
-    r = result_of(resp) if req.fn == "kv_list" else None
-    if isinstance(r, dict) and isinstance(r.get("keys"), list) and len(r["keys"]) > 1:
-        j = resp.json()
-        j["result"]["keys"] = r["keys"][::-1]
-        resp.set_json(j)
-    return resp
+@json_mutant("PROF-1", "kv_list answers keys in storage order, not sorted", answer_of("kv_list"))
+def prof1_kv_list_unsorted(j):
+    r = j["result"]
+    if not (isinstance(r.get("keys"), list) and len(r["keys"]) > 1):
+        return False
+    r["keys"] = r["keys"][::-1]
 
 
-@mutant("PROF-1", "kv_delete always answers deleted: true, even for an absent key")
-def prof1_delete_always_true(ctx, req):
-    resp = ctx.forward(req)
-    r = result_of(resp) if req.fn == "kv_delete" else None
-    if isinstance(r, dict) and r.get("deleted") is False:
-        j = resp.json()
-        j["result"]["deleted"] = True
-        resp.set_json(j)
-    return resp
+@json_mutant("PROF-1", "kv_delete always answers deleted: true, even for an absent key",
+             answer_of("kv_delete"))
+def prof1_delete_always_true(j):
+    if j["result"].get("deleted") is not False:
+        return False
+    j["result"]["deleted"] = True
 
 
 # --- equivalent variants: conformant answers the suite must NOT reject -------------------------
@@ -1378,16 +1310,9 @@ def equivalent(desc):
 
 
 def json_answer_mutant(desc):
-    def wrap(fn):
-        def run(ctx, req):
-            resp = ctx.forward(req)
-            ct = (resp.headers.get("Content-Type") or "").lower()
-            if resp.body and ct.startswith("application/json"):
-                fn(resp)
-            return resp
-        run.__name__ = fn.__name__
-        return equivalent(desc)(run)
-    return wrap
+    """An equivalent that edits every JSON answer (edit(resp) changes it in place)."""
+    return reply_mutant("=", desc, lambda req, resp: resp.body and (
+        resp.headers.get("Content-Type") or "").lower().startswith("application/json"))
 
 
 def _reversed_keys(v):
@@ -1417,14 +1342,11 @@ def eq_charset_param(resp):
     resp.headers.set("Content-Type", "application/json; charset=utf-8")
 
 
-@equivalent("401 challenges carry a realm: Bearer realm=\"afi\"[, error=\"invalid_token\"]")
-def eq_realm_challenge(ctx, req):
-    resp = ctx.forward(req)
-    if resp.status == 401 and resp.headers.has("WWW-Authenticate"):
-        v = resp.headers.get("WWW-Authenticate")
-        rest = v[len("Bearer"):].strip()
-        resp.headers.set("WWW-Authenticate", 'Bearer realm="afi"' + (", " + rest if rest else ""))
-    return resp
+@reply_mutant("=", "401 challenges carry a realm: Bearer realm=\"afi\"[, error=\"invalid_token\"]",
+              lambda req, resp: resp.status == 401 and resp.headers.has("WWW-Authenticate"))
+def eq_realm_challenge(resp):
+    rest = resp.headers.get("WWW-Authenticate")[len("Bearer"):].strip()
+    resp.headers.set("WWW-Authenticate", 'Bearer realm="afi"' + (", " + rest if rest else ""))
 
 
 @equivalent("every answer has extra headers (X-Request-Id, Server) and /health extra keys")
@@ -1453,22 +1375,19 @@ def eq_schema_cosmetics(doc):
 
 # --- third batch --------------------------------------------------------------------------------
 
-@mutant("ENV-3", "a wrong-typed key gets two entries (type and pattern): checks not short-circuited")
-def env3_two_entries(ctx, req):
-    resp = ctx.forward(req)
-    if resp.code == "validation_error":
-        j = resp.json()
-        details = j["error"]["details"]
-        if isinstance(details, list):
-            out = []
-            for d in details:
-                if isinstance(d, dict) and d.get("type") == "type" and \
-                        d.get("loc") in (["body", "key"], ["body", "scope"]):
-                    out.append(dict(d, type="pattern", msg="does not match the pattern"))
-                out.append(d)
-            j["error"]["details"] = out
-            resp.set_json(j)
-    return resp
+@json_mutant("ENV-3", "a wrong-typed key gets two entries (type and pattern): checks not short-circuited",
+             code_is("validation_error"))
+def env3_two_entries(j):
+    details = j["error"]["details"]
+    if not isinstance(details, list):
+        return False
+    out = []
+    for d in details:
+        if isinstance(d, dict) and d.get("type") == "type" and \
+                d.get("loc") in (["body", "key"], ["body", "scope"]):
+            out.append(dict(d, type="pattern", msg="does not match the pattern"))
+        out.append(d)
+    j["error"]["details"] = out
 
 
 @mutant("ENV-5", "GET / under the base answers 200 with an index of the endpoints")
@@ -1515,9 +1434,7 @@ def call3_raw_controls(ctx, req):
             value = json.loads(req.body.decode("utf-8"), strict=False)
         except (ValueError, UnicodeDecodeError, RecursionError):
             return resp
-        again = req.copy()
-        again.set_json(value)
-        return ctx.forward(again)
+        return ctx.forward(with_json(req, value))
     return resp
 
 
@@ -1569,15 +1486,9 @@ def call6_conflict_bumps_rev(ctx, req):
     resp = ctx.forward(req)
     j = req.json() if req.fn == "counter_incr" and req.body else None
     if resp.code == "conflict" and isinstance(j, dict):
-        get = req.copy()
-        get.path = "/call/kv_get"
-        get.set_json({"key": j["key"]})
-        cur = result_of(ctx.forward(get))
+        cur = result_of(call_as(ctx, req, "kv_get", {"key": j["key"]}))
         if isinstance(cur, dict) and cur.get("rev"):
-            put = req.copy()
-            put.path = "/call/kv_set"
-            put.set_json({"key": j["key"], "value": cur["value"]})
-            ctx.forward(put)
+            call_as(ctx, req, "kv_set", {"key": j["key"], "value": cur["value"]})
     return resp
 
 
@@ -1596,12 +1507,10 @@ def ctx4_unquoted_etag(ctx, req):
     return resp
 
 
-@mutant("CTX-5", "private bundles say Vary: Authorization (the cookie is forgotten)")
-def ctx5_vary_authorization_only(ctx, req):
-    resp = ctx.forward(req)
-    if req.context and resp.headers.has("Vary"):
-        resp.headers.set("Vary", "Authorization")
-    return resp
+@reply_mutant("CTX-5", "private bundles say Vary: Authorization (the cookie is forgotten)",
+              lambda req, resp: req.context and resp.headers.has("Vary"))
+def ctx5_vary_authorization_only(resp):
+    resp.headers.set("Vary", "Authorization")
 
 
 @schema_mutant("SCH-2", "x-afi-version is the integer 1, not the string \"1\"")
@@ -1720,50 +1629,36 @@ def rob1_drop_on_bad_utf8(ctx, req):
 
 # --- fourth batch -------------------------------------------------------------------------------
 
-@mutant("ENV-1", "a null details is left out of the envelope (serialiser drops nulls)")
-def env1_no_details_key(ctx, req):
-    resp = ctx.forward(req)
-    if resp.status >= 400 and resp.code is not None:
-        j = resp.json()
-        if j["error"].get("details") is None:
-            del j["error"]["details"]
-            resp.set_json(j)
-    return resp
+@json_mutant("ENV-1", "a null details is left out of the envelope (serialiser drops nulls)",
+             is_error)
+def env1_no_details_key(j):
+    if j["error"].get("details") is not None:
+        return False
+    del j["error"]["details"]
 
 
-@mutant("HLT-1", "/health reads the afi_viewer cookie: a bad cookie gets 401")
-def hlt1_cookie_checked(ctx, req):
-    if req.route == "/health" and req.cookie_token() is not None \
-            and not req.headers.has("Authorization"):
-        verdict = probe_credential(ctx, req)
-        if verdict.status == 401:
-            return verdict
-    return ctx.forward(req)
+@gate_mutant("HLT-1", "/health reads the afi_viewer cookie: a bad cookie gets 401")
+def hlt1_cookie_checked(req):
+    return req.route == "/health" and req.cookie_token() is not None \
+        and not req.headers.has("Authorization")
 
 
-@mutant("INV-1", "failed calls also carry an empty `invalidate` next to the error")
-def inv1_failed_call_invalidates(ctx, req):
-    resp = ctx.forward(req)
-    if req.fn and resp.status >= 400 and resp.code is not None:
-        j = resp.json()
-        j["invalidate"] = []
-        resp.set_json(j)
-    return resp
+@json_mutant("INV-1", "failed calls also carry an empty `invalidate` next to the error",
+             lambda req, resp: req.fn and is_error(req, resp))
+def inv1_failed_call_invalidates(j):
+    j["invalidate"] = []
 
 
 @mutant("SCOPE-5", "kv_set of the value already stored skips the write: rev does not grow")
 def scope5_same_value_keeps_rev(ctx, req):
     j = req.json() if req.fn == "kv_set" and req.body else None
     if isinstance(j, dict) and set(j) == {"key", "value"} and isinstance(j["key"], str):
-        get = req.copy()
-        get.path = "/call/kv_get"
-        get.set_json({"key": j["key"]})
-        cur = result_of(ctx.forward(get))
+        cur = result_of(call_as(ctx, req, "kv_get", {"key": j["key"]}))
         if isinstance(cur, dict) and cur.get("rev", 0) > 0 and cur.get("value") == j["value"] \
                 and type(cur.get("value")) is type(j["value"]):
-            probe = req.copy()  # still answer the role check a real write would
-            probe.set_json({"key": j["key"], "value": j["value"], "if_rev": -1})
-            verdict = ctx.forward(probe)
+            # still answer the role check a real write would
+            verdict = ctx.forward(with_json(req, {"key": j["key"], "value": j["value"],
+                                                  "if_rev": -1}))
             if verdict.code == "conflict":
                 return ok_json({"result": {"key": j["key"], "rev": cur["rev"]},
                                 "invalidate": ["context:user", "function:kv_get",
