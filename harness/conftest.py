@@ -9,6 +9,8 @@ import urllib.request
 
 import pytest
 
+from children import stop_child
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # AFI_BUILD points the harness at other binaries (e.g. build/asan); default: build/.
 BUILD = os.environ.get("AFI_BUILD") or os.path.join(ROOT, "build")
@@ -69,13 +71,7 @@ class Target:
         return self.log.read().decode("utf-8", "replace")
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_child(self.proc)
 
 
 def reference_argv():

@@ -12,6 +12,8 @@ import threading
 import time
 import urllib.request
 
+from children import stop_child
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 HARNESS = os.path.dirname(HERE)
 ROOT = os.path.dirname(HARNESS)
@@ -83,13 +85,7 @@ class Process:
             return ""
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_child(self.proc)
         self.log.close()
         try:
             os.unlink(self.log.name)
