@@ -27,7 +27,9 @@ def _nodelay(transport) -> None:
             pass
 
 
-class AfiH11Protocol(H11Protocol):
+class _AfiFixes:
+    """Both fixes, mixed in before either of uvicorn's protocol classes."""
+
     def connection_made(self, transport):
         super().connection_made(transport)
         _nodelay(transport)
@@ -37,11 +39,9 @@ class AfiH11Protocol(H11Protocol):
         self.transport.close()
 
 
-class AfiHttpToolsProtocol(HttpToolsProtocol):
-    def connection_made(self, transport):
-        super().connection_made(transport)
-        _nodelay(transport)
+class AfiH11Protocol(_AfiFixes, H11Protocol):
+    pass
 
-    def send_400_response(self, msg: str):
-        self.transport.write(_BAD_REQUEST_RESPONSE)
-        self.transport.close()
+
+class AfiHttpToolsProtocol(_AfiFixes, HttpToolsProtocol):
+    pass
