@@ -85,20 +85,22 @@ class Req:
     def route(self):
         return self.path.split("?", 1)[0]
 
-    @property
-    def fn(self):
-        """The function name of POST-able /call/{name} paths, else None."""
+    def _name_after(self, prefix):
+        """The one non-empty path segment after prefix, else None."""
         r = self.route
-        if r.startswith("/call/") and "/" not in r[6:] and r[6:]:
-            return r[6:]
+        name = r[len(prefix):]
+        if r.startswith(prefix) and "/" not in name and name:
+            return name
         return None
 
     @property
+    def fn(self):
+        """The function name of POST-able /call/{name} paths, else None."""
+        return self._name_after("/call/")
+
+    @property
     def context(self):
-        r = self.route
-        if r.startswith("/context/") and "/" not in r[9:] and r[9:]:
-            return r[9:]
-        return None
+        return self._name_after("/context/")
 
     def json(self):
         if not self.body:
