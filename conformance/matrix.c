@@ -148,17 +148,6 @@ static const cJSON *find_req(const cJSON *doc, const char *id)
     return NULL;
 }
 
-static const cJSON *find_case(const cJSON *doc, const char *id)
-{
-    const cJSON *suite, *c;
-
-    cJSON_ArrayForEach(suite, report_doc_arr(doc, "suites"))
-        cJSON_ArrayForEach(c, report_doc_arr(suite, "cases"))
-            if (strcmp(report_doc_str(c, "id", ""), id) == 0)
-                return c;
-    return NULL;
-}
-
 /* A cell: the requirement's status in one run and its case counts. */
 struct matrix_cell {
     const char *status;             /* passed, failed, warned, untested, or the report's word */
@@ -172,7 +161,7 @@ static void cell_of(const cJSON *doc, const char *req_id, struct matrix_cell *ce
     memset(cell, 0, sizeof *cell);
     cell->status = r ? report_doc_str(r, "status", "untested") : "untested";
     cJSON_ArrayForEach(id, report_doc_arr(r, "cases"))
-        if (cJSON_IsString(id) && (c = find_case(doc, id->valuestring))) {
+        if (cJSON_IsString(id) && (c = report_doc_find_case(doc, id->valuestring))) {
             const char *st = report_doc_str(c, "status", "");
 
             cell->total++;

@@ -128,6 +128,9 @@ void report_doc_count(const cJSON *doc, struct report_status_tally *c);
 /* 1 when the run failed: a case failed or passed unexpectedly. */
 int report_doc_failed(const cJSON *doc);
 
+/* The case with the given id in doc's suites, or NULL; points into the tree. */
+const cJSON *report_doc_find_case(const cJSON *doc, const char *id);
+
 /* A protocol area ("ENV", ...) and the counts of its cases. */
 struct report_doc_area {
     const char *name;               /* points into the tree */

@@ -93,6 +93,17 @@ void report_doc_req_area(const char *req_id, char *out, size_t outlen)
     out[i] = '\0';
 }
 
+const cJSON *report_doc_find_case(const cJSON *doc, const char *id)
+{
+    const cJSON *suite, *c;
+
+    cJSON_ArrayForEach(suite, report_doc_arr(doc, "suites"))
+        cJSON_ArrayForEach(c, report_doc_arr(suite, "cases"))
+            if (strcmp(report_doc_str(c, "id", ""), id) == 0)
+                return c;
+    return NULL;
+}
+
 int report_doc_case_fails_req(const cJSON *c, const char *req_id)
 {
     enum report_status st = report_status_of(report_doc_str(c, "status", NULL));

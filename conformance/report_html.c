@@ -226,10 +226,23 @@ static void case_anchor(struct report_buf *b, const char *id)
     esc(b, id);
 }
 
+/* The requirement ids case c checks, each in a req span. */
+static void req_spans(struct report_buf *b, const cJSON *c)
+{
+    const cJSON *r;
+
+    cJSON_ArrayForEach(r, report_doc_arr(c, "requirements"))
+        if (cJSON_IsString(r)) {
+            report_buf_puts(b, "<span class=\"req\">");
+            esc(b, r->valuestring);
+            report_buf_puts(b, "</span>");
+        }
+}
+
 static void case_details(struct report_buf *b, const cJSON *c, enum report_status st)
 {
     const char *id = report_doc_str(c, "id", "?");
-    const cJSON *fails = report_doc_arr(c, "failures"), *f, *r;
+    const cJSON *fails = report_doc_arr(c, "failures"), *f;
     const cJSON *first = cJSON_GetArrayItem(fails, 0);
 
     report_buf_printf(b, "<details class=\"case %s\" id=\"", report_status_name(st));
@@ -241,12 +254,7 @@ static void case_details(struct report_buf *b, const cJSON *c, enum report_statu
     report_buf_puts(b, "</code> ");
     esc(b, report_doc_str(c, "title", ""));
     report_buf_puts(b, " ");
-    cJSON_ArrayForEach(r, report_doc_arr(c, "requirements"))
-        if (cJSON_IsString(r)) {
-            report_buf_puts(b, "<span class=\"req\">");
-            esc(b, r->valuestring);
-            report_buf_puts(b, "</span>");
-        }
+    req_spans(b, c);
     report_buf_puts(b, "<span class=\"msg\">");
     if (st == REPORT_XPASS) {
         report_buf_puts(b, "passed, but is listed as an expected failure: remove it from the list");
@@ -374,17 +382,6 @@ static void areas(struct report_buf *b, const cJSON *doc)
     free(a);
 }
 
-static const cJSON *find_case(const cJSON *doc, const char *id)
-{
-    const cJSON *suite, *c;
-
-    cJSON_ArrayForEach(suite, report_doc_arr(doc, "suites"))
-        cJSON_ArrayForEach(c, report_doc_arr(suite, "cases"))
-            if (strcmp(report_doc_str(c, "id", ""), id) == 0)
-                return c;
-    return NULL;
-}
-
 static void requirements(struct report_buf *b, const cJSON *doc)
 {
     const cJSON *r, *suite, *c, *id;
@@ -403,7 +400,7 @@ static void requirements(struct report_buf *b, const cJSON *doc)
         int shown = 0;
 
         cJSON_ArrayForEach(id, report_doc_arr(r, "cases"))
-            if (cJSON_IsString(id) && (c = find_case(doc, id->valuestring)))
+            if (cJSON_IsString(id) && (c = report_doc_find_case(doc, id->valuestring)))
                 report_status_tally_add(&n, report_status_of(report_doc_str(c, "status", NULL)));
         report_buf_puts(b, "<tr><td><b>");
         esc(b, rid);
@@ -434,7 +431,7 @@ static void requirements(struct report_buf *b, const cJSON *doc)
 
 static void all_cases(struct report_buf *b, const cJSON *doc)
 {
-    const cJSON *suite, *c, *r;
+    const cJSON *suite, *c;
 
     report_buf_puts(b, "<section id=\"cases\">\n<h2>All cases, by suite</h2>\n");
     cJSON_ArrayForEach(suite, report_doc_arr(doc, "suites")) {
@@ -475,12 +472,7 @@ static void all_cases(struct report_buf *b, const cJSON *doc)
             report_buf_puts(b, "</code></td><td>");
             esc(b, report_doc_str(c, "title", ""));
             report_buf_puts(b, "</td><td>");
-            cJSON_ArrayForEach(r, report_doc_arr(c, "requirements"))
-                if (cJSON_IsString(r)) {
-                    report_buf_puts(b, "<span class=\"req\">");
-                    esc(b, r->valuestring);
-                    report_buf_puts(b, "</span>");
-                }
+            req_spans(b, c);
             report_buf_puts(b, "</td><td>");
             esc(b, report_doc_str(c, "level", ""));
             if (isfinite(ms))
