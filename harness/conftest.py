@@ -116,7 +116,6 @@ import http.client as httpclient
 import http.server as httpserver
 import json
 import re
-import shlex
 import threading
 import urllib.parse
 import uuid

@@ -10,8 +10,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from conftest import (FAILING_SUITES, ROOT, RUNNER, fixture_suite_files, output_of,
-                      requirement_ids)
+from conftest import ROOT, RUNNER, fixture_suite_files, output_of, requirement_ids
 
 CHROMIUM = "/usr/bin/chromium"
 CASE_STATUSES = {"passed", "failed", "warned", "skipped", "xfail", "xpass"}
