@@ -36,7 +36,8 @@ struct auth_config {
  * that a client presenting the same token again skips the signature and
  * claim checks; only the time checks (nbf, exp) run again. It belongs to one
  * configuration (secret, issuer, audience) and is safe to share between
- * threads. Returns NULL when out of memory; free with auth_cache_free. */
+ * threads. Returns NULL when out of memory; free with auth_cache_free, which
+ * accepts NULL. */
 struct auth_cache *auth_cache_new(void);
 void auth_cache_free(struct auth_cache *cache);
 

@@ -198,10 +198,21 @@ static int media_type_ok(const char *ct)
 	return *p == '\0';
 }
 
-static void unsupported(struct dispatch_reply *reply)
+/* CALL-3: a body of len bytes needs a JSON media type; an empty body may
+ * come without Content-Type. Returns 1 with *reply filled when refused. */
+static int media_type_refused(const struct dispatch_request *req, unsigned long long len,
+			      struct dispatch_reply *reply)
 {
+	if (req->content_type ? media_type_ok(req->content_type) : len == 0)
+		return 0;
 	dispatch_error(reply, ENVELOPE_UNSUPPORTED_MEDIA_TYPE,
 		       "The body must be sent as Content-Type: application/json (charset utf-8).", NULL);
+	return 1;
+}
+
+static void payload_too_large(struct dispatch_reply *reply)
+{
+	dispatch_error(reply, ENVELOPE_PAYLOAD_TOO_LARGE, "The body is larger than 1 MiB (1048576 bytes).", NULL);
 }
 
 static void context_reply(struct dispatch *d, const struct dispatch_request *req,
@@ -240,7 +251,8 @@ static void context_reply(struct dispatch *d, const struct dispatch_request *req
 	reply->len = len;
 }
 
-/* The segment after prefix when path is prefix + one non-empty segment. */
+/* The segment after prefix when path is prefix + one non-empty segment
+ * (no further '/'); NULL otherwise, so "/call/" and "/call/a/b" are ENV-5. */
 static const char *one_segment(const char *path, const char *prefix, size_t *len)
 {
 	size_t n = strlen(prefix);
@@ -248,7 +260,7 @@ static const char *one_segment(const char *path, const char *prefix, size_t *len
 		return NULL;
 	const char *name = path + n;
 	*len = strlen(name);
-	return name;
+	return *len && !memchr(name, '/', *len) ? name : NULL;
 }
 
 int dispatch_begin(struct dispatch *d, const struct dispatch_request *req, struct dispatch_state *st,
@@ -274,7 +286,7 @@ int dispatch_begin(struct dispatch *d, const struct dispatch_request *req, struc
 		return 1;
 	}
 	/* CTX-1: /context/{name}, exact name; /context/ and deeper paths are not_found. */
-	if ((name = one_segment(req->path, "/context/", &len)) && len && !memchr(name, '/', len)) {
+	if ((name = one_segment(req->path, "/context/", &len))) {
 		const struct registry_context *ctx = registry_find_context(&d->registry, name, len);
 		if (!ctx) {
 			dispatch_error(reply, ENVELOPE_UNKNOWN_CONTEXT, "There is no context of that name.", NULL);
@@ -289,7 +301,7 @@ int dispatch_begin(struct dispatch *d, const struct dispatch_request *req, struc
 		return 1;
 	}
 	/* CALL-1: /call/{name}, exact and case-sensitive. */
-	if ((name = one_segment(req->path, "/call/", &len)) && len && !memchr(name, '/', len)) {
+	if ((name = one_segment(req->path, "/call/", &len))) {
 		/* CALL-4: 404, then 405, then 401/403, then 413, 415 ... */
 		st->fn = registry_find(&d->registry, name, len);
 		if (!st->fn) {
@@ -307,14 +319,11 @@ int dispatch_begin(struct dispatch *d, const struct dispatch_request *req, struc
 			unsigned long long n = strtoull(req->content_length, &end, 10);
 			if (*end == '\0' && end != req->content_length) {
 				if (n > DISPATCH_MAX_BODY) {
-					dispatch_error(reply, ENVELOPE_PAYLOAD_TOO_LARGE,
-						       "The body is larger than 1 MiB (1048576 bytes).", NULL);
+					payload_too_large(reply);
 					return 1;
 				}
-				if (req->content_type ? !media_type_ok(req->content_type) : n > 0) {
-					unsupported(reply);
+				if (media_type_refused(req, n, reply))
 					return 1;
-				}
 			}
 		}
 		return 0;
@@ -364,13 +373,11 @@ void dispatch_body(struct dispatch *d, const struct dispatch_request *req, struc
 	memset(reply, 0, sizeof *reply);
 	/* CALL-3, in CALL-4 order: size, media type, JSON syntax, arguments. */
 	if (too_large || len > DISPATCH_MAX_BODY) {
-		dispatch_error(reply, ENVELOPE_PAYLOAD_TOO_LARGE, "The body is larger than 1 MiB (1048576 bytes).", NULL);
+		payload_too_large(reply);
 		return;
 	}
-	if (req->content_type ? !media_type_ok(req->content_type) : len > 0) {
-		unsupported(reply);
+	if (media_type_refused(req, len, reply))
 		return;
-	}
 	cJSON *args;
 	if (len == 0) {
 		args = cJSON_CreateObject();	/* CALL-2: a zero-byte body means {} */

@@ -63,6 +63,7 @@ struct dispatch_state {
  * err filled. */
 int dispatch_init(struct dispatch *d, struct store *store, const struct auth_config *cfg,
 		  char *err, size_t errlen);
+/* Frees what dispatch_init built (not the store); accepts NULL. */
 void dispatch_free(struct dispatch *d);
 
 /* Decides everything that does not need the body. Returns 1 with *reply

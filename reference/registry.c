@@ -130,9 +130,8 @@ int registry_init(struct registry *r, char *err, size_t errlen)
 				continue;
 			if (regcomp(&a->compiled, a->pattern, REG_EXTENDED | REG_NOSUB)) {
 				snprintf(err, errlen, "cannot compile the pattern of %s.%s", functions[i].name, a->name);
-				r->count = i;
-				registry_free(r);
-				return -1;
+				r->count = i + 1;	/* frees the patterns compiled so far */
+				goto fail;
 			}
 			a->is_compiled = 1;
 		}
@@ -145,20 +144,20 @@ int registry_init(struct registry *r, char *err, size_t errlen)
 		for (size_t k = 1; a && a[0] && a[k]; k++)
 			if (strcmp(a[k - 1], a[k]) >= 0) {
 				snprintf(err, errlen, "the affects of %s are not sorted and unique", functions[i].name);
-				registry_free(r);
-				return -1;
+				goto fail;
 			}
 		for (size_t j = 0; j < i; j++)
 			if (!strcmp(functions[i].name, functions[j].name)) {
 				snprintf(err, errlen, "the function %s is registered twice", functions[i].name);
-				registry_free(r);
-				return -1;
+				goto fail;
 			}
 	}
 	/* Contexts: one per distinct context name, members sorted, strictest level (CTX-3). */
 	r->contexts = calloc(n, sizeof *r->contexts);
-	if (!r->contexts)
-		goto oom;
+	if (!r->contexts) {
+		snprintf(err, errlen, "out of memory while building the registry");
+		goto fail;
+	}
 	for (size_t i = 0; i < n; i++) {
 		const struct registry_fn *f = &functions[i];
 		if (!f->context)
@@ -171,8 +170,10 @@ int registry_init(struct registry *r, char *err, size_t errlen)
 			c = &r->contexts[r->context_count++];
 			c->name = f->context;
 			c->members = calloc(n, sizeof *c->members);
-			if (!c->members)
-				goto oom;
+			if (!c->members) {
+				snprintf(err, errlen, "out of memory while building the registry");
+				goto fail;
+			}
 		}
 		c->members[c->count++] = f;
 		if (f->auth > c->auth)
@@ -182,8 +183,7 @@ int registry_init(struct registry *r, char *err, size_t errlen)
 		qsort(r->contexts[j].members, r->contexts[j].count, sizeof *r->contexts[j].members, cmp_fn);
 	qsort(r->contexts, r->context_count, sizeof *r->contexts, cmp_ctx);
 	return 0;
-oom:
-	snprintf(err, errlen, "out of memory while building the registry");
+fail:
 	registry_free(r);
 	return -1;
 }

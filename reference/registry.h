@@ -63,12 +63,15 @@ struct registry {
 };
 
 /* Builds the registry: compiles patterns and derives the contexts. Returns 0,
- * or -1 with err filled. Call once; release with registry_free. */
+ * or -1 with err filled. Call once; release with registry_free. The table
+ * itself is static: r only owns the compiled patterns and the contexts. */
 int registry_init(struct registry *r, char *err, size_t errlen);
+/* Frees what registry_init built and zeroes r; accepts NULL. */
 void registry_free(struct registry *r);
 
 /* Exact, case-sensitive lookups (CALL-1, CTX-1); NULL when unknown. The
- * name is name[0..len). */
+ * name is name[0..len). The result points into r (or the static table) and
+ * stays valid until registry_free. */
 const struct registry_fn *registry_find(const struct registry *r, const char *name, size_t len);
 const struct registry_context *registry_find_context(const struct registry *r, const char *name, size_t len);
 

@@ -15,22 +15,21 @@ struct violation {
 
 cJSON *validate_violation(const char *loc0, const char *loc1, const char *type, const char *msg)
 {
-	cJSON *arr = cJSON_CreateArray(), *v = cJSON_CreateObject(), *loc = cJSON_CreateArray();
-	if (!arr || !v || !loc)
-		goto oom;
-	cJSON_AddItemToArray(arr, v);
-	cJSON_AddItemToObject(v, "loc", loc);
-	if (!cJSON_AddItemToArray(loc, cJSON_CreateString(loc0)) ||
+	cJSON *arr = cJSON_CreateArray(), *v = cJSON_CreateObject();
+	if (!arr || !v || !cJSON_AddItemToArray(arr, v)) {
+		cJSON_Delete(v);
+		cJSON_Delete(arr);
+		return NULL;
+	}
+	/* From here everything hangs off arr, so one delete frees it all. */
+	cJSON *loc = cJSON_AddArrayToObject(v, "loc");
+	if (!loc || !cJSON_AddItemToArray(loc, cJSON_CreateString(loc0)) ||
 	    (loc1 && !cJSON_AddItemToArray(loc, cJSON_CreateString(loc1))) ||
-	    !cJSON_AddStringToObject(v, "type", type) || !cJSON_AddStringToObject(v, "msg", msg))
-		goto oom_all;
+	    !cJSON_AddStringToObject(v, "type", type) || !cJSON_AddStringToObject(v, "msg", msg)) {
+		cJSON_Delete(arr);
+		return NULL;
+	}
 	return arr;
-oom:
-	cJSON_Delete(v);
-	cJSON_Delete(loc);
-oom_all:
-	cJSON_Delete(arr);
-	return NULL;
 }
 
 /* ENV-3: sorted by loc element by element (a prefix first), then by type. */
