@@ -221,6 +221,40 @@ static int numeric_date(const cJSON *claims, const char *name, int required, dou
 	return 1;
 }
 
+/* AUTH-4: exactly three non-empty base64url parts. Returns 0 with the
+ * header and payload lengths (the signature is the rest), -1 otherwise. */
+static int split_parts(const char *token, size_t len, size_t *hlen, size_t *plen)
+{
+	const char *dot1 = memchr(token, '.', len);
+	const char *dot2 = dot1 ? memchr(dot1 + 1, '.', len - (size_t)(dot1 + 1 - token)) : NULL;
+	if (!dot1 || !dot2 || memchr(dot2 + 1, '.', len - (size_t)(dot2 + 1 - token)))
+		return -1;
+	*hlen = (size_t)(dot1 - token);
+	*plen = (size_t)(dot2 - dot1 - 1);
+	if (!*hlen || !*plen || dot2 + 1 == token + len)
+		return -1;
+	for (size_t i = 0; i < len; i++)
+		if (token[i] != '.' && b64url_value((unsigned char)token[i]) < 0)
+			return -1;
+	return 0;
+}
+
+/* AUTH-3: roles are case-sensitive; absent means USER. Returns -1 for a role
+ * that is not a string naming one of the five. */
+static int role_claim(const cJSON *claims, enum auth_level *role)
+{
+	const cJSON *r = cJSON_GetObjectItemCaseSensitive(claims, "role");
+	*role = AUTH_USER;
+	if (!r)
+		return 0;
+	for (int l = AUTH_USER; l <= AUTH_SUPERADMIN && cJSON_IsString(r); l++)
+		if (!strcmp(r->valuestring, level_names[l])) {
+			*role = (enum auth_level)l;
+			return 0;
+		}
+	return -1;
+}
+
 #define INVALID(msg)                                   \
 	do {                                           \
 		snprintf(err, errlen, "%s", msg);      \
@@ -241,18 +275,9 @@ enum auth_result auth_verify(const struct auth_config *cfg, const char *token, s
 	/* AUTH-2: bounded work: a token over 8192 bytes is refused undecoded. */
 	if (len > AUTH_MAX_TOKEN)
 		INVALID("the token is longer than 8192 bytes");
-	/* AUTH-4: exactly three base64url parts. */
-	const char *dot1 = memchr(token, '.', len);
-	const char *dot2 = dot1 ? memchr(dot1 + 1, '.', len - (size_t)(dot1 + 1 - token)) : NULL;
-	if (!dot1 || !dot2 || memchr(dot2 + 1, '.', len - (size_t)(dot2 + 1 - token)))
+	size_t hlen, plen;
+	if (split_parts(token, len, &hlen, &plen) < 0)
 		INVALID("the token is not three base64url parts");
-	size_t hlen = (size_t)(dot1 - token), plen = (size_t)(dot2 - dot1 - 1);
-	size_t slen = len - (size_t)(dot2 + 1 - token);
-	if (!hlen || !plen || !slen)
-		INVALID("the token is not three base64url parts");
-	for (size_t i = 0; i < len; i++)
-		if (token[i] != '.' && b64url_value((unsigned char)token[i]) < 0)
-			INVALID("the token is not three base64url parts");
 
 	/* AUTH-4: the algorithm is checked before libjwt sees the token, because
 	 * libjwt would verify HS384/HS512 with our key and accept "none". */
@@ -263,7 +288,7 @@ enum auth_result auth_verify(const struct auth_config *cfg, const char *token, s
 	if (!cJSON_IsString(alg) || strcmp(alg->valuestring, "HS256"))
 		INVALID("the token algorithm is not HS256");
 
-	claims = segment_object(dot1 + 1, plen);
+	claims = segment_object(token + hlen + 1, plen);
 	if (!claims)
 		INVALID("the token claims are not a JSON object");
 
@@ -290,19 +315,9 @@ enum auth_result auth_verify(const struct auth_config *cfg, const char *token, s
 	if (jti && (!cJSON_IsString(jti) || !jti->valuestring[0]))
 		INVALID("the token jti claim is not a non-empty string");
 
-	/* AUTH-3: roles are case-sensitive; absent means USER. */
-	enum auth_level role = AUTH_USER;
-	const cJSON *r = cJSON_GetObjectItemCaseSensitive(claims, "role");
-	if (r) {
-		int found = 0;
-		for (int l = AUTH_USER; l <= AUTH_SUPERADMIN && cJSON_IsString(r); l++)
-			if (!strcmp(r->valuestring, level_names[l])) {
-				role = (enum auth_level)l;
-				found = 1;
-			}
-		if (!found)
-			INVALID("the token role is not one of USER, READER, WRITER, ADMIN, SUPERADMIN");
-	}
+	enum auth_level role;
+	if (role_claim(claims, &role) < 0)
+		INVALID("the token role is not one of USER, READER, WRITER, ADMIN, SUPERADMIN");
 
 	/* AUTH-2: iss and aud only when configured. */
 	if (cfg->issuer) {

@@ -156,6 +156,48 @@ static void take_body(struct request *r, const char *data, size_t n)
 	r->len += n;
 }
 
+/* The first call for a request: the head is complete, no body byte has been
+ * read. Decides what dispatch_begin can and sets the phase that follows. */
+static enum MHD_Result start_request(struct server *s, struct MHD_Connection *conn, const char *url,
+				     const char *method, void **con_cls)
+{
+	struct request *r = calloc(1, sizeof *r);
+	if (!r)
+		return MHD_NO;
+	*con_cls = r;
+	r->srv = s;
+	r->conn = conn;
+	atomic_fetch_add(&s->in_flight, 1);
+	MHD_get_connection_values(conn, MHD_HEADER_KIND, collect_header, &r->req);
+	r->req.method = method;
+	/* ENV-5: a path outside the base is not_found like any unknown path. */
+	if (strncmp(url, s->base, s->base_len) || (url[s->base_len] != '/' && url[s->base_len] != '\0')) {
+		dispatch_error(&r->reply, ENVELOPE_NOT_FOUND, "There is nothing at this path.", NULL);
+		r->phase = PHASE_DISCARD;
+		return MHD_YES;
+	}
+	r->req.path = url + s->base_len;
+	if (dispatch_begin(s->dispatch, &r->req, &r->st, &r->reply)) {
+		/* Answering before the request is complete makes libmicrohttpd
+		 * close the connection with the body unread, and the client may
+		 * then see a reset instead of the answer. So the body is read
+		 * and dropped first, unless it is announced absurdly large. */
+		if (r->req.content_length && strtoull(r->req.content_length, NULL, 10) > DISCARD_LIMIT)
+			return send_reply(r);
+		r->phase = PHASE_DISCARD;
+		return MHD_YES;
+	}
+	r->phase = PHASE_BODY;
+	if (r->req.content_length) {
+		/* Small announced bodies get one exact allocation; big ones grow
+		 * as bytes arrive, so an announcement alone reserves little. */
+		unsigned long long n = strtoull(r->req.content_length, NULL, 10);
+		if (n > 0 && n <= 65536 && (r->body = malloc(n)))
+			r->cap = n;
+	}
+	return MHD_YES;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
 				  const char *version, const char *upload_data, size_t *upload_data_size,
 				  void **con_cls)
@@ -164,43 +206,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	struct request *r = *con_cls;
 	(void)version;
 
-	if (!r) {
-		r = calloc(1, sizeof *r);
-		if (!r)
-			return MHD_NO;
-		*con_cls = r;
-		r->srv = s;
-		r->conn = conn;
-		atomic_fetch_add(&s->in_flight, 1);
-		MHD_get_connection_values(conn, MHD_HEADER_KIND, collect_header, &r->req);
-		r->req.method = method;
-		/* ENV-5: a path outside the base is not_found like any unknown path. */
-		if (strncmp(url, s->base, s->base_len) || (url[s->base_len] != '/' && url[s->base_len] != '\0')) {
-			dispatch_error(&r->reply, ENVELOPE_NOT_FOUND, "There is nothing at this path.", NULL);
-			r->phase = PHASE_DISCARD;
-			return MHD_YES;
-		}
-		r->req.path = url + s->base_len;
-		if (dispatch_begin(s->dispatch, &r->req, &r->st, &r->reply)) {
-			/* Answering before the request is complete makes libmicrohttpd
-			 * close the connection with the body unread, and the client may
-			 * then see a reset instead of the answer. So the body is read
-			 * and dropped first, unless it is announced absurdly large. */
-			if (r->req.content_length && strtoull(r->req.content_length, NULL, 10) > DISCARD_LIMIT)
-				return send_reply(r);
-			r->phase = PHASE_DISCARD;
-			return MHD_YES;
-		}
-		r->phase = PHASE_BODY;
-		if (r->req.content_length) {
-			/* Small announced bodies get one exact allocation; big ones grow
-			 * as bytes arrive, so an announcement alone reserves little. */
-			unsigned long long n = strtoull(r->req.content_length, NULL, 10);
-			if (n > 0 && n <= 65536 && (r->body = malloc(n)))
-				r->cap = n;
-		}
-		return MHD_YES;
-	}
+	if (!r)
+		return start_request(s, conn, url, method, con_cls);
 	switch (r->phase) {
 	case PHASE_BODY:
 		if (*upload_data_size) {
