@@ -92,6 +92,10 @@ void report_buf_yaml_str(struct report_buf *b, const char *s);
  * U+FFFD (control characters are JSON escapes, non-ASCII stays UTF-8). */
 void report_buf_json_str(struct report_buf *b, const char *s);
 
+/* v as compact JSON (cJSON_PrintUnformatted; a non-finite number is null);
+ * sets oom when printing fails. */
+void report_buf_json_compact(struct report_buf *b, const cJSON *v);
+
 /* ---- report_status.c: a case's status and tallies of statuses. ---- */
 
 /* A case's status (docs/reports.md). */

@@ -329,3 +329,15 @@ void report_buf_json_str(struct report_buf *b, const char *s)
     }
     report_buf_putn(b, "\"", 1);
 }
+
+void report_buf_json_compact(struct report_buf *b, const cJSON *v)
+{
+    char *s = cJSON_PrintUnformatted(v);
+
+    if (!s) {
+        b->oom = 1;
+        return;
+    }
+    report_buf_puts(b, s);
+    free(s);
+}

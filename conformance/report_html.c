@@ -158,6 +158,23 @@ static void pre(struct report_buf *b, const char *cls, const char *text)
     report_buf_puts(b, "</pre>\n");
 }
 
+/* A titled <pre> of the request or response obj as report_text writes it;
+ * nothing when obj is NULL. */
+static void io_block(struct report_buf *b, const char *title, const char *cls,
+                     void (*text)(struct report_buf *, const cJSON *), const cJSON *obj)
+{
+    struct report_buf t;
+
+    if (!obj)
+        return;
+    report_buf_init(&t);
+    text(&t, obj);
+    report_buf_printf(b, "<div><h4>%s</h4>\n", title);
+    pre(b, cls, t.data);
+    report_buf_puts(b, "</div>\n");
+    report_buf_free(&t);
+}
+
 static void failure(struct report_buf *b, const cJSON *f)
 {
     const cJSON *d;
@@ -195,22 +212,8 @@ static void failure(struct report_buf *b, const cJSON *f)
     }
     if (report_doc_obj(f, "request") || report_doc_obj(f, "response")) {
         report_buf_puts(b, "<div class=\"io\">\n");
-        if (report_doc_obj(f, "request")) {
-            report_buf_init(&t);
-            report_text_request(&t, report_doc_obj(f, "request"));
-            report_buf_puts(b, "<div><h4>Request</h4>\n");
-            pre(b, "request", t.data);
-            report_buf_puts(b, "</div>\n");
-            report_buf_free(&t);
-        }
-        if (report_doc_obj(f, "response")) {
-            report_buf_init(&t);
-            report_text_response(&t, report_doc_obj(f, "response"));
-            report_buf_puts(b, "<div><h4>Response</h4>\n");
-            pre(b, "response", t.data);
-            report_buf_puts(b, "</div>\n");
-            report_buf_free(&t);
-        }
+        io_block(b, "Request", "request", report_text_request, report_doc_obj(f, "request"));
+        io_block(b, "Response", "response", report_text_response, report_doc_obj(f, "response"));
         report_buf_puts(b, "</div>\n");
     }
     if (curl) {

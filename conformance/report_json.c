@@ -14,7 +14,6 @@ static void indent(struct report_buf *b, int depth)
 static void json_value(struct report_buf *b, const cJSON *v, int depth)
 {
     const cJSON *c;
-    char *num;
 
     if (cJSON_IsObject(v) || cJSON_IsArray(v)) {
         int obj = cJSON_IsObject(v);
@@ -40,13 +39,7 @@ static void json_value(struct report_buf *b, const cJSON *v, int depth)
         report_buf_json_str(b, v->valuestring);
     } else if (cJSON_IsNumber(v)) {
         /* cJSON's own shortest round-tripping form; non-finite prints null. */
-        num = cJSON_PrintUnformatted(v);
-        if (!num) {
-            b->oom = 1;
-            return;
-        }
-        report_buf_puts(b, num);
-        free(num);
+        report_buf_json_compact(b, v);
     } else if (cJSON_IsTrue(v)) {
         report_buf_puts(b, "true");
     } else if (cJSON_IsFalse(v)) {

@@ -130,6 +130,34 @@ static void requirements(struct report_buf *b, const cJSON *doc)
     }
 }
 
+/* "**ENV-5** " for a failure that names its requirement, else nothing. */
+static void bold_req(struct report_buf *b, const cJSON *f)
+{
+    const char *req = report_doc_str(f, "requirement", NULL);
+
+    if (req) {
+        report_buf_puts(b, "**");
+        report_buf_md(b, req);
+        report_buf_puts(b, "** ");
+    }
+}
+
+/* An http code block of the request or response obj as report_text writes
+ * it; nothing when obj is NULL. */
+static void http_block(struct report_buf *b, void (*text)(struct report_buf *, const cJSON *),
+                       const cJSON *obj)
+{
+    struct report_buf t;
+
+    if (!obj)
+        return;
+    report_buf_init(&t);
+    text(&t, obj);
+    report_buf_md_code(b, "http", t.data);
+    report_buf_free(&t);
+    report_buf_putn(b, "\n", 1);
+}
+
 static void failure(struct report_buf *b, const cJSON *f)
 {
     const cJSON *d;
@@ -137,11 +165,7 @@ static void failure(struct report_buf *b, const cJSON *f)
     const char *curl = report_doc_str(f, "curl", NULL);
 
     report_buf_puts(b, "- ");
-    if (report_doc_str(f, "requirement", NULL)) {
-        report_buf_puts(b, "**");
-        report_buf_md(b, report_doc_str(f, "requirement", ""));
-        report_buf_puts(b, "** ");
-    }
+    bold_req(b, f);
     report_buf_md(b, report_doc_str(f, "rule", ""));
     report_buf_puts(b, "  \n  ");
     report_buf_init(&t);
@@ -163,20 +187,8 @@ static void failure(struct report_buf *b, const cJSON *f)
     if (!report_doc_obj(f, "request") && !report_doc_obj(f, "response") && !curl)
         return;
     report_buf_puts(b, "<details><summary>request, response, curl</summary>\n\n");
-    if (report_doc_obj(f, "request")) {
-        report_buf_init(&t);
-        report_text_request(&t, report_doc_obj(f, "request"));
-        report_buf_md_code(b, "http", t.data);
-        report_buf_free(&t);
-        report_buf_putn(b, "\n", 1);
-    }
-    if (report_doc_obj(f, "response")) {
-        report_buf_init(&t);
-        report_text_response(&t, report_doc_obj(f, "response"));
-        report_buf_md_code(b, "http", t.data);
-        report_buf_free(&t);
-        report_buf_putn(b, "\n", 1);
-    }
+    http_block(b, report_text_request, report_doc_obj(f, "request"));
+    http_block(b, report_text_response, report_doc_obj(f, "response"));
     if (curl) {
         report_buf_md_code(b, "sh", curl);
         report_buf_putn(b, "\n", 1);
@@ -205,11 +217,7 @@ static void list_item(struct report_buf *b, const cJSON *c)
     report_buf_md(b, report_doc_str(c, "title", ""));
     if (f) {
         report_buf_puts(b, ": ");
-        if (report_doc_str(f, "requirement", NULL)) {
-            report_buf_puts(b, "**");
-            report_buf_md(b, report_doc_str(f, "requirement", ""));
-            report_buf_puts(b, "** ");
-        }
+        bold_req(b, f);
         report_buf_md(b, report_doc_str(f, "message", ""));
     }
     report_buf_putn(b, "\n", 1);

@@ -8,21 +8,13 @@
 /* A member that is a string as itself, anything else but null as compact JSON. */
 static void put_any(struct report_buf *b, const cJSON *v)
 {
-    char *s;
-
     if (!v || cJSON_IsNull(v))
         return;
     if (cJSON_IsString(v)) {
         report_buf_puts(b, v->valuestring);
         return;
     }
-    s = cJSON_PrintUnformatted(v);
-    if (!s) {
-        b->oom = 1;
-        return;
-    }
-    report_buf_puts(b, s);
-    free(s);
+    report_buf_json_compact(b, v);
 }
 
 static void put_headers(struct report_buf *b, const cJSON *headers)
