@@ -43,9 +43,11 @@ static int is_tchar(unsigned char c)
 	       (c && strchr("!#$%&'*+-.^_`|~", c));
 }
 
-static void say(char *why, size_t whylen, const char *msg)
+/* Fills why with msg and returns -1, the refusal of every check below. */
+static int bad_head(char *why, size_t whylen, const char *msg)
 {
 	snprintf(why, whylen, "%s", msg);
+	return -1;
 }
 
 /* ROB-1: what libmicrohttpd would refuse with a page of its own. */
@@ -53,25 +55,19 @@ int gate_check_head(const char *head, size_t len, int *chunked_out, char *why, s
 {
 	const char *p = head, *end = head + len;
 	const char *eol = memchr(p, '\n', len);
-	if (!eol) {
-		say(why, whylen, "the request line is not terminated");
-		return -1;
-	}
+	if (!eol)
+		return bad_head(why, whylen, "the request line is not terminated");
 	/* Request line: method SP target SP HTTP/1.x */
 	const char *q = p;
 	while (q < eol && is_tchar((unsigned char)*q))
 		q++;
-	if (q == p || *q != ' ') {
-		say(why, whylen, "the request line has no valid method");
-		return -1;
-	}
+	if (q == p || *q != ' ')
+		return bad_head(why, whylen, "the request line has no valid method");
 	const char *target = ++q;
 	while (q < eol && (unsigned char)*q > ' ' && *q != 0x7f)
 		q++;
-	if (q == target || *q != ' ') {
-		say(why, whylen, "the request line has no valid target");
-		return -1;
-	}
+	if (q == target || *q != ' ')
+		return bad_head(why, whylen, "the request line has no valid target");
 	q++;
 	const char *vend = eol > q && eol[-1] == '\r' ? eol - 1 : eol;
 	int http11;
@@ -79,10 +75,8 @@ int gate_check_head(const char *head, size_t len, int *chunked_out, char *why, s
 		http11 = 1;
 	else if (vend - q == 8 && !memcmp(q, "HTTP/1.0", 8))
 		http11 = 0;
-	else {
-		say(why, whylen, "the request line does not end in HTTP/1.0 or HTTP/1.1");
-		return -1;
-	}
+	else
+		return bad_head(why, whylen, "the request line does not end in HTTP/1.0 or HTTP/1.1");
 	int host = 0, chunked = 0, length_seen = 0;
 	unsigned long long length = 0;
 	for (p = eol + 1; p < end; p = eol + 1) {
@@ -92,23 +86,17 @@ int gate_check_head(const char *head, size_t len, int *chunked_out, char *why, s
 		const char *lend = eol > p && eol[-1] == '\r' ? eol - 1 : eol;
 		if (lend == p)
 			break;	/* the empty line ends the head */
-		if (*p == ' ' || *p == '\t') {
-			say(why, whylen, "a header line is folded (obsolete line folding)");
-			return -1;
-		}
+		if (*p == ' ' || *p == '\t')
+			return bad_head(why, whylen, "a header line is folded (obsolete line folding)");
 		const char *colon = p;
 		while (colon < lend && is_tchar((unsigned char)*colon))
 			colon++;
-		if (colon == p || colon == lend || *colon != ':') {
-			say(why, whylen, "a header line has no valid name followed by a colon");
-			return -1;
-		}
+		if (colon == p || colon == lend || *colon != ':')
+			return bad_head(why, whylen, "a header line has no valid name followed by a colon");
 		const char *v = colon + 1, *vlast = lend;
 		for (const char *c = v; c < lend; c++)
-			if (((unsigned char)*c < ' ' && *c != '\t') || *c == 0x7f) {
-				say(why, whylen, "a header value contains a control character");
-				return -1;
-			}
+			if (((unsigned char)*c < ' ' && *c != '\t') || *c == 0x7f)
+				return bad_head(why, whylen, "a header value contains a control character");
 		while (v < vlast && (*v == ' ' || *v == '\t'))
 			v++;
 		while (vlast > v && (vlast[-1] == ' ' || vlast[-1] == '\t'))
@@ -120,33 +108,23 @@ int gate_check_head(const char *head, size_t len, int *chunked_out, char *why, s
 			chunked = 1;
 		if (nlen == 14 && !strncasecmp(p, "Content-Length", 14)) {
 			unsigned long long n = 0;
-			if (v == vlast || vlast - v > 18) {
-				say(why, whylen, "the Content-Length is not a number of at most 18 digits");
-				return -1;
-			}
+			if (v == vlast || vlast - v > 18)
+				return bad_head(why, whylen, "the Content-Length is not a number of at most 18 digits");
 			for (const char *c = v; c < vlast; c++) {
-				if (*c < '0' || *c > '9') {
-					say(why, whylen, "the Content-Length is not a number");
-					return -1;
-				}
+				if (*c < '0' || *c > '9')
+					return bad_head(why, whylen, "the Content-Length is not a number");
 				n = n * 10 + (unsigned)(*c - '0');
 			}
-			if (length_seen && n != length) {
-				say(why, whylen, "two different Content-Length headers");
-				return -1;
-			}
+			if (length_seen && n != length)
+				return bad_head(why, whylen, "two different Content-Length headers");
 			length_seen = 1;
 			length = n;
 		}
 	}
-	if (chunked && length_seen) {
-		say(why, whylen, "both Content-Length and Transfer-Encoding are present");
-		return -1;
-	}
-	if (http11 && !host) {
-		say(why, whylen, "an HTTP/1.1 request without a Host header");
-		return -1;
-	}
+	if (chunked && length_seen)
+		return bad_head(why, whylen, "both Content-Length and Transfer-Encoding are present");
+	if (http11 && !host)
+		return bad_head(why, whylen, "an HTTP/1.1 request without a Host header");
 	if (chunked_out)
 		*chunked_out = chunked;
 	return 0;
