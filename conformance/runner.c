@@ -120,6 +120,18 @@ static struct failure *add_failure(struct case_result *cr, int step, const char 
     return f;
 }
 
+/* Frees what f holds (not f itself, an element of its case's array). */
+static void failure_free(struct failure *f)
+{
+    free(f->step_name);
+    free(f->requirement);
+    free(f->message);
+    free(f->curl);
+    matcher_diffs_clear(&f->diffs);
+    cJSON_Delete(f->request);
+    cJSON_Delete(f->response);
+}
+
 static void msg_append(struct failure *f, const char *fmt, ...)
 {
     char raw[1200];
@@ -823,16 +835,8 @@ static void run_case(struct runner *r, struct http_client *hc, int idx)
             check_answer(&s, ex, &res[i], bodies[i], perr, &expect_failed);
             /* Run-wide failures of further identical answers add nothing new. */
             if (i > 0 && cr->nf > before && nf0 != before) {
-                for (size_t k = before; k < cr->nf; k++) {
-                    struct failure *f = &cr->f[k];
-                    free(f->step_name);
-                    free(f->requirement);
-                    free(f->message);
-                    free(f->curl);
-                    matcher_diffs_clear(&f->diffs);
-                    cJSON_Delete(f->request);
-                    cJSON_Delete(f->response);
-                }
+                for (size_t k = before; k < cr->nf; k++)
+                    failure_free(&cr->f[k]);
                 cr->nf = before;
             }
         }
@@ -1060,16 +1064,8 @@ void runner_clear(struct runner *r)
 {
     for (int i = 0; r->results && i < r->set->ncases; i++) {
         struct case_result *cr = &r->results[i];
-        for (size_t k = 0; k < cr->nf; k++) {
-            struct failure *f = &cr->f[k];
-            free(f->step_name);
-            free(f->requirement);
-            free(f->message);
-            free(f->curl);
-            matcher_diffs_clear(&f->diffs);
-            cJSON_Delete(f->request);
-            cJSON_Delete(f->response);
-        }
+        for (size_t k = 0; k < cr->nf; k++)
+            failure_free(&cr->f[k]);
         free(cr->f);
     }
     free(r->results);
