@@ -52,6 +52,8 @@ void credential_find(struct credential *c, const char *authorization, int author
 		const char *end = strchr(p, ';');
 		if (!end)
 			end = p + strlen(p);
+		/* AUTH-1: the first afi_viewer cookie is the credential (RFC 6265
+		 * sends the most specific first). */
 		if (!strncmp(p, "afi_viewer=", 11)) {
 			const char *v = p + 11, *vend = end;
 			while (vend > v && is_space(vend[-1]))

@@ -67,9 +67,9 @@ int dispatch_init(struct dispatch *d, struct store *store, const struct auth_con
 void dispatch_free(struct dispatch *d);
 
 /* Decides everything that does not need the body. Returns 1 with *reply
- * filled when the answer is known (errors up to 413 from Content-Length,
- * /health, /schema, bundles), 0 when the body must be read and passed to
- * dispatch_body. */
+ * filled when the answer is known (404, 405, 401/403; 413 and 415 when
+ * Content-Length announces the body; /health, /schema, bundles), 0 when the
+ * body must be read and passed to dispatch_body. */
 int dispatch_begin(struct dispatch *d, const struct dispatch_request *req, struct dispatch_state *st,
 		   struct dispatch_reply *reply);
 

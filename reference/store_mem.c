@@ -94,7 +94,7 @@ static enum store_status put(struct shard *sh, struct entry **slot, uint64_t h, 
 	}
 	free(e->value);
 	e->value = value;
-	e->rev++;
+	e->rev++;	/* SCOPE-5: 1 after the first write, +1 per write */
 	if (new_rev)
 		*new_rev = e->rev;
 	if (sh->count > sh->nslots)
@@ -132,6 +132,7 @@ static enum store_status mem_set(struct store *s, const char *key, const char *v
 	struct entry **slot = find(sh, h, key);
 	uint64_t cur = *slot ? (*slot)->rev : 0;
 	enum store_status st;
+	/* SCOPE-5: an if_rev mismatch writes nothing. */
 	if (if_rev != STORE_ANY_REV && (if_rev < 0 || (uint64_t)if_rev != cur)) {
 		free(copy);
 		st = STORE_CONFLICT;
@@ -231,7 +232,6 @@ static enum store_status mem_incr(struct store *s, const char *key, int64_t by, 
 {
 	uint64_t h = hash_key(key);
 	struct shard *sh = shard_of(s, h);
-	char text[32];
 	enum store_status st = STORE_OK;
 	pthread_mutex_lock(&sh->lock);
 	struct entry **slot = find(sh, h, key);
@@ -251,8 +251,7 @@ static enum store_status mem_incr(struct store *s, const char *key, int64_t by, 
 		if (!copy) {
 			st = STORE_ERROR;
 		} else {
-			snprintf(text, sizeof text, "%lld", (long long)next);
-			memcpy(copy, text, strlen(text) + 1);
+			snprintf(copy, 32, "%lld", (long long)next);
 			st = put(sh, slot, h, key, copy, new_rev);
 			if (st == STORE_OK)
 				*value = next;
