@@ -99,6 +99,28 @@ static int is_int(const cJSON *c) { return jsonx_is_integer(c); }
 static int is_str_or_null(const cJSON *c) { return cJSON_IsString(c) || cJSON_IsNull(c); }
 static int is_any(const cJSON *c) { (void)c; return 1; }
 
+/* Member k of o as one of two words: when it is a string, *flag is 1 for yes
+ * and 0 otherwise (a word other than no is also a problem). Returns the
+ * member, or NULL when it is absent or not a string. */
+static const cJSON *want_either(struct vctx *v, const cJSON *o, const char *path, const char *k,
+                                int required, const char *no, const char *yes, int *flag)
+{
+    char what[64];
+    const cJSON *m;
+
+    snprintf(what, sizeof what, "\"%s\" or \"%s\"", no, yes);
+    m = want(v, o, path, k, required, is_str, what);
+    if (m) {
+        *flag = !strcmp(m->valuestring, yes);
+        if (!*flag && strcmp(m->valuestring, no)) {
+            char *kp = jpath_key(path, k);
+            problem(v, kp, "expected %s, got \"%s\"", what, m->valuestring);
+            free(kp);
+        }
+    }
+    return m;
+}
+
 static void check_identities(struct vctx *v, const cJSON *ids)
 {
     static const char *const keys[] = {"role", "jti", "same_sub_as", "same_jti_as", "ttl", "claims", "omit", "hostile", NULL};
@@ -423,24 +445,8 @@ static void check_case(struct vctx *v, const struct fixture_set *set, struct fix
         }
         free(rp);
     }
-    const cJSON *lvl = want(v, c, p, "level", 1, is_str, "\"core\" or \"full\"");
-    if (lvl) {
-        fc->full = !strcmp(lvl->valuestring, "full");
-        if (!fc->full && strcmp(lvl->valuestring, "core")) {
-            char *lp = jpath_key(p, "level");
-            problem(v, lp, "expected \"core\" or \"full\", got \"%s\"", lvl->valuestring);
-            free(lp);
-        }
-    }
-    const cJSON *gr = want(v, c, p, "grade", 0, is_str, "\"must\" or \"should\"");
-    if (gr) {
-        fc->should = !strcmp(gr->valuestring, "should");
-        if (!fc->should && strcmp(gr->valuestring, "must")) {
-            char *gp = jpath_key(p, "grade");
-            problem(v, gp, "expected \"must\" or \"should\", got \"%s\"", gr->valuestring);
-            free(gp);
-        }
-    } else if (fc->first_req) {
+    want_either(v, c, p, "level", 1, "core", "full", &fc->full);
+    if (!want_either(v, c, p, "grade", 0, "must", "should", &fc->should) && fc->first_req) {
         const struct spec_req *r = spec_find(spec, fc->first_req);
         fc->should = r ? r->should : 0;
     }
