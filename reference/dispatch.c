@@ -40,8 +40,7 @@ int dispatch_init(struct dispatch *d, struct store *store, const struct auth_con
 	cJSON_Delete(doc);
 	if (!d->schema) {
 		snprintf(err, errlen, "out of memory while building the schema");
-		registry_free(&d->registry);
-		auth_cache_free(d->auth.cache);
+		dispatch_free(d);
 		return -1;
 	}
 	return 0;

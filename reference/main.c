@@ -52,9 +52,10 @@ static int usage_error(const char *fmt, const char *arg)
 	return 2;
 }
 
-int main(int argc, char **argv)
+/* Fills cfg from the command line. Returns -1 when the server should start,
+ * otherwise the exit status (0 after --help, 2 after a usage error). */
+static int parse_options(int argc, char **argv, struct server_config *cfg)
 {
-	struct server_config cfg = {.bind = "127.0.0.1", .base = "/afi"};
 	int have_port = 0;
 	for (int i = 1; i < argc; i++) {
 		const char *opt = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
@@ -65,24 +66,24 @@ int main(int argc, char **argv)
 		} else if (!strcmp(opt, "--port")) {
 			if (parse_uint(val, 65535, &v) < 0)
 				return usage_error("--port needs a number from 0 to 65535, not '%s'", val ? val : "");
-			cfg.port = (uint16_t)v;
+			cfg->port = (uint16_t)v;
 			have_port = 1;
 			i++;
 		} else if (!strcmp(opt, "--bind")) {
 			if (!val)
 				return usage_error("--bind needs an address%s", "");
-			cfg.bind = val;
+			cfg->bind = val;
 			i++;
 		} else if (!strcmp(opt, "--base")) {
 			if (!val || (val[0] && (val[0] != '/' || val[strlen(val) - 1] == '/')))
 				return usage_error("--base must start with '/' and not end with '/' (or be \"\"), not '%s'",
 						   val ? val : "");
-			cfg.base = val;
+			cfg->base = val;
 			i++;
 		} else if (!strcmp(opt, "--threads")) {
 			if (parse_uint(val, 256, &v) < 0 || v == 0)
 				return usage_error("--threads needs a number from 1 to 256, not '%s'", val ? val : "");
-			cfg.threads = (unsigned)v;
+			cfg->threads = (unsigned)v;
 			i++;
 		} else {
 			return usage_error("unknown option '%s'", opt);
@@ -90,6 +91,15 @@ int main(int argc, char **argv)
 	}
 	if (!have_port)
 		return usage_error("--port is required%s", "");
+	return -1;
+}
+
+int main(int argc, char **argv)
+{
+	struct server_config cfg = {.bind = "127.0.0.1", .base = "/afi"};
+	int status = parse_options(argc, argv, &cfg);
+	if (status >= 0)
+		return status;
 
 	/* Section 1: no secret, or a short one, and the server refuses to start. */
 	const char *secret = getenv("AFI_SECRET");
@@ -121,19 +131,14 @@ int main(int argc, char **argv)
 	char err[256];
 	int rc = 1;
 	struct store *store = store_mem_new();
-	struct dispatch d;
+	struct dispatch d = {0};
 	struct server *srv = NULL;
 	if (!store) {
 		fprintf(stderr, "reference-server: out of memory\n");
-		return 1;
+		goto out;
 	}
-	if (dispatch_init(&d, store, &auth, err, sizeof err) < 0) {
-		fprintf(stderr, "reference-server: %s\n", err);
-		store_free(store);
-		return 1;
-	}
-	srv = server_start(&cfg, &d, err, sizeof err);
-	if (!srv) {
+	if (dispatch_init(&d, store, &auth, err, sizeof err) < 0 ||
+	    !(srv = server_start(&cfg, &d, err, sizeof err))) {
 		fprintf(stderr, "reference-server: %s\n", err);
 		goto out;
 	}
