@@ -34,6 +34,12 @@ static void jp_fail(struct jparser *p, const char *fmt, ...)
     snprintf(p->err, p->errlen, "%s at byte %zu", msg, p->pos);
 }
 
+/* 1 when the next byte is ch (the input not yet ended). */
+static int jp_at(const struct jparser *p, char ch)
+{
+    return p->pos < p->len && p->s[p->pos] == (unsigned char)ch;
+}
+
 static void jp_ws(struct jparser *p)
 {
     while (p->pos < p->len) {
@@ -304,13 +310,13 @@ static cJSON *jp_value(struct jparser *p, int depth)
         cJSON *last = NULL;
         p->pos++;
         jp_ws(p);
-        if (p->pos < p->len && p->s[p->pos] == '}') {
+        if (jp_at(p, '}')) {
             p->pos++;
             return obj;
         }
         for (;;) {
             jp_ws(p);
-            if (p->pos >= p->len || p->s[p->pos] != '"') {
+            if (!jp_at(p, '"')) {
                 jp_fail(p, "object key expected");
                 break;
             }
@@ -318,7 +324,7 @@ static cJSON *jp_value(struct jparser *p, int depth)
             if (!key)
                 break;
             jp_ws(p);
-            if (p->pos >= p->len || p->s[p->pos] != ':') {
+            if (!jp_at(p, ':')) {
                 free(key);
                 jp_fail(p, "':' expected");
                 break;
@@ -332,11 +338,11 @@ static cJSON *jp_value(struct jparser *p, int depth)
             v->string = key;
             jp_append(obj, &last, v);
             jp_ws(p);
-            if (p->pos < p->len && p->s[p->pos] == ',') {
+            if (jp_at(p, ',')) {
                 p->pos++;
                 continue;
             }
-            if (p->pos < p->len && p->s[p->pos] == '}') {
+            if (jp_at(p, '}')) {
                 const char *dup = duplicate_key(obj);
                 if (dup) {
                     jp_fail(p, "duplicate key \"%.60s\" in the object ending", dup);
@@ -356,7 +362,7 @@ static cJSON *jp_value(struct jparser *p, int depth)
         cJSON *last = NULL;
         p->pos++;
         jp_ws(p);
-        if (p->pos < p->len && p->s[p->pos] == ']') {
+        if (jp_at(p, ']')) {
             p->pos++;
             return arr;
         }
@@ -366,11 +372,11 @@ static cJSON *jp_value(struct jparser *p, int depth)
                 break;
             jp_append(arr, &last, v);
             jp_ws(p);
-            if (p->pos < p->len && p->s[p->pos] == ',') {
+            if (jp_at(p, ',')) {
                 p->pos++;
                 continue;
             }
-            if (p->pos < p->len && p->s[p->pos] == ']') {
+            if (jp_at(p, ']')) {
                 p->pos++;
                 return arr;
             }
