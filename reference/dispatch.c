@@ -1,4 +1,4 @@
-/* Routing, the CALL-4 decision order, the auth gate, calls and bundles. */
+/* Routing, the CALL-4 decision order, authorization (authorize), calls and bundles. */
 #include "dispatch.h"
 
 #include <stdio.h>
@@ -110,8 +110,8 @@ static int method_not_allowed(struct dispatch_reply *reply, const char *allowed)
 
 /* AUTH-1..AUTH-5: returns 0 when the request may proceed (st->viewer set
  * when a valid token was presented), 1 with *reply filled otherwise. */
-static int gate(struct dispatch *d, const struct dispatch_request *req, enum auth_level level,
-		struct dispatch_state *st, struct dispatch_reply *reply)
+static int authorize(struct dispatch *d, const struct dispatch_request *req, enum auth_level level,
+		     struct dispatch_state *st, struct dispatch_reply *reply)
 {
 	struct credential c;
 	char why[160];
@@ -294,7 +294,7 @@ int dispatch_begin(struct dispatch *d, const struct dispatch_request *req, struc
 		if (!is_get)
 			return method_not_allowed(reply, "GET");
 		/* CTX-3: the strictest member's level. */
-		if (gate(d, req, ctx->auth, st, reply))
+		if (authorize(d, req, ctx->auth, st, reply))
 			return 1;
 		context_reply(d, req, ctx, st, reply);
 		return 1;
@@ -310,7 +310,7 @@ int dispatch_begin(struct dispatch *d, const struct dispatch_request *req, struc
 		if (!is_post)
 			return method_not_allowed(reply, "POST");
 		/* CALL-4: auth is decided before the body is read. */
-		if (gate(d, req, st->fn->auth, st, reply))
+		if (authorize(d, req, st->fn->auth, st, reply))
 			return 1;
 		/* CALL-3: an announced oversized body is refused before it is read. */
 		if (req->content_length) {

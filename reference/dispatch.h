@@ -1,5 +1,5 @@
 /* The protocol, independent of the HTTP library: routing (ENV-5, ENV-6,
- * CALL-1, CTX-1), the decision order of CALL-4, the auth gate (AUTH-*),
+ * CALL-1, CTX-1), the decision order of CALL-4, authorization (AUTH-*),
  * calls (CALL-*) and bundles (CTX-*). server.c feeds it requests and writes
  * its replies; the unit tests drive it directly. */
 #ifndef AFI_DISPATCH_H

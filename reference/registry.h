@@ -1,8 +1,8 @@
 /* The function table: every function's name, argument schema, result schema,
  * context, affects, auth level, rev and handler, in ONE place. The schema
- * export, the argument validator, the auth gate, the bundle builder and the
- * invalidation lists are all derived from it, so the exported schema can
- * never drift from what the server does. */
+ * export, the argument validator, the authorization check, the bundle
+ * builder and the invalidation lists are all derived from it, so the
+ * exported schema can never drift from what the server does. */
 #ifndef AFI_REGISTRY_H
 #define AFI_REGISTRY_H
 
