@@ -121,6 +121,23 @@ static const cJSON *want_either(struct vctx *v, const cJSON *o, const char *path
     return m;
 }
 
+/* A problem at member k of path when its string m (NULL: nothing to check)
+ * is not valid base64. */
+static void check_b64(struct vctx *v, const cJSON *m, const char *path, const char *k)
+{
+    size_t dl;
+    unsigned char *dec;
+
+    if (!m)
+        return;
+    if (!(dec = b64_decode(m->valuestring, &dl))) {
+        char *kp = jpath_key(path, k);
+        problem(v, kp, "expected valid base64");
+        free(kp);
+    }
+    free(dec);
+}
+
 static void check_identities(struct vctx *v, const cJSON *ids)
 {
     static const char *const keys[] = {"role", "jti", "same_sub_as", "same_jti_as", "ttl", "claims", "omit", "hostile", NULL};
@@ -253,15 +270,7 @@ static void check_request(struct vctx *v, const cJSON *ids, const cJSON *req, co
     want(v, req, p, "json", 0, is_any, "any JSON");
     want(v, req, p, "body", 0, is_str, "a string");
     const cJSON *b64 = want(v, req, p, "body_b64", 0, is_str, "a base64 string");
-    size_t dl;
-    unsigned char *dec;
-    if (b64 && !(dec = b64_decode(b64->valuestring, &dl))) {
-        char *bp = jpath_key(p, "body_b64");
-        problem(v, bp, "expected valid base64");
-        free(bp);
-    } else if (b64) {
-        free(dec);
-    }
+    check_b64(v, b64, p, "body_b64");
     const cJSON *parts = want(v, req, p, "body_parts", 0, is_arr, "an array of {\"text\"|\"b64\", \"repeat\"}");
     int i = 0;
     for (const cJSON *pt = parts ? parts->child : NULL; pt; pt = pt->next, i++) {
@@ -275,13 +284,7 @@ static void check_request(struct vctx *v, const cJSON *ids, const cJSON *req, co
             const cJSON *b = want(v, pt, pp, "b64", 0, is_str, "a base64 string");
             if ((t != NULL) == (b != NULL) && (member(pt, "text") != NULL) == (member(pt, "b64") != NULL))
                 problem(v, pp, "expected exactly one of text and b64");
-            if (b && !(dec = b64_decode(b->valuestring, &dl))) {
-                char *bp = jpath_key(pp, "b64");
-                problem(v, bp, "expected valid base64");
-                free(bp);
-            } else if (b) {
-                free(dec);
-            }
+            check_b64(v, b, pp, "b64");
             const cJSON *r = want(v, pt, pp, "repeat", 0, is_int, "an integer 1..100000000");
             if (r && (r->valuedouble < 1 || r->valuedouble > 1e8)) {
                 char *rp = jpath_key(pp, "repeat");
