@@ -88,6 +88,13 @@ struct common {
     char specpath[PATH_MAX + 64];
 };
 
+/* Adds a --suite path (or validate's FILE or DIR); past 64 they are ignored. */
+static void add_suite(struct common *c, const char *path)
+{
+    if (c->nsuites < (int)(sizeof c->suites / sizeof c->suites[0]))
+        c->suites[c->nsuites++] = path;
+}
+
 static int is_dir(const char *p)
 {
     struct stat st;
@@ -282,10 +289,7 @@ static int cmd_run(int argc, char **argv)
     while ((opt = getopt_long(argc, argv, "vqh", opts, NULL)) != -1) {
         switch (opt) {
         case OPT_TARGET: target = optarg; break;
-        case OPT_SUITE:
-            if (c.nsuites < 64)
-                c.suites[c.nsuites++] = optarg;
-            break;
+        case OPT_SUITE: add_suite(&c, optarg); break;
         case OPT_SPEC: c.spec = optarg; break;
         case OPT_LEVEL:
             if (parse_level(optarg, &r.sel.full)) {
@@ -480,10 +484,7 @@ static int cmd_list(int argc, char **argv)
     optind = 1;
     while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (opt) {
-        case OPT_SUITE:
-            if (c.nsuites < 64)
-                c.suites[c.nsuites++] = optarg;
-            break;
+        case OPT_SUITE: add_suite(&c, optarg); break;
         case OPT_SPEC: c.spec = optarg; break;
         case OPT_LEVEL:
             if (parse_level(optarg, &sel.full)) {
@@ -545,8 +546,8 @@ static int cmd_validate(int argc, char **argv)
     }
     if (optind >= argc)
         return usage_error(validate_usage, "%s", "expected at least one FILE or DIR");
-    for (int i = optind; i < argc && c.nsuites < 64; i++)
-        c.suites[c.nsuites++] = argv[i];
+    for (int i = optind; i < argc; i++)
+        add_suite(&c, argv[i]);
     locate(&c);
     struct spec *spec = load_spec(&c, 0);
     if (!spec)
@@ -664,10 +665,7 @@ static int cmd_coverage(int argc, char **argv)
     optind = 1;
     while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (opt) {
-        case OPT_SUITE:
-            if (c.nsuites < 64)
-                c.suites[c.nsuites++] = optarg;
-            break;
+        case OPT_SUITE: add_suite(&c, optarg); break;
         case OPT_SPEC: c.spec = optarg; break;
         case 'h': fputs(coverage_usage, stdout); return 0;
         default: fprintf(stderr, "\n%s", coverage_usage); return EXIT_USAGE;
