@@ -79,14 +79,18 @@ static void store_key(const struct profile_call *call, const char *key, char *ou
 		snprintf(out, outlen, "p%zu:%s:%s", strlen(call->viewer->sub), call->viewer->sub, key + 9);
 }
 
-/* SCOPE-3: writing, deleting or incrementing shared data needs WRITER. */
-static int may_write(struct profile_call *call, const char *key)
+/* SCOPE-3: writing, deleting or incrementing shared data needs WRITER.
+ * Returns the key argument, with its store key in key[0..keylen), or NULL
+ * with the call's error set. */
+static const char *writable_key(struct profile_call *call, char *key, size_t keylen)
 {
-	if (is_shared(key) && call->viewer->role < AUTH_WRITER) {
+	const char *k = arg_string(call, "key");
+	if (is_shared(k) && call->viewer->role < AUTH_WRITER) {
 		error(call, ENVELOPE_FORBIDDEN, "changing shared data needs the role WRITER or higher");
-		return 0;
+		return NULL;
 	}
-	return 1;
+	store_key(call, k, key, keylen);
+	return k;
 }
 
 int profile_revocation_key(const char *jti, char *out, size_t outlen)
@@ -183,11 +187,10 @@ int profile_kv_get(struct profile_call *call)
 
 int profile_kv_set(struct profile_call *call)
 {
-	const char *k = arg_string(call, "key");
-	if (!may_write(call, k))
-		return -1;
 	char key[KEY_MAX];
-	store_key(call, k, key, sizeof key);
+	const char *k = writable_key(call, key, sizeof key);
+	if (!k)
+		return -1;
 	int64_t if_rev = STORE_ANY_REV;
 	const cJSON *ir = arg(call, "if_rev");
 	if (ir) {
@@ -213,12 +216,11 @@ int profile_kv_set(struct profile_call *call)
 
 int profile_kv_delete(struct profile_call *call)
 {
-	const char *k = arg_string(call, "key");
-	if (!may_write(call, k))
-		return -1;
 	char key[KEY_MAX];
+	const char *k = writable_key(call, key, sizeof key);
+	if (!k)
+		return -1;
 	int deleted = 0;
-	store_key(call, k, key, sizeof key);
 	if (store_del(call->store, key, &deleted) != STORE_OK)
 		return oom(call);
 	cJSON *r = cJSON_CreateObject();
@@ -251,11 +253,10 @@ int profile_kv_list(struct profile_call *call)
 
 int profile_counter_incr(struct profile_call *call)
 {
-	const char *k = arg_string(call, "key");
-	if (!may_write(call, k))
-		return -1;
 	char key[KEY_MAX];
-	store_key(call, k, key, sizeof key);
+	const char *k = writable_key(call, key, sizeof key);
+	if (!k)
+		return -1;
 	int64_t value = 0;
 	/* SCOPE-6: the read-modify-write is one atomic store operation. */
 	enum store_status st = store_incr(call->store, key, (int64_t)arg(call, "by")->valuedouble,
