@@ -133,9 +133,10 @@ int profile_get_draft(struct profile_call *call)
 	store_key(call, "personal:draft", key, sizeof key);
 	if (store_get(call->store, key, &text, NULL) != STORE_OK)
 		return oom(call);
-	/* A draft overwritten by kv_set with a non-string reads as its JSON text. */
+	/* PROF-1: a draft overwritten by kv_set with a non-string reads as "",
+	 * the same as no draft, so the result is always a string. */
 	cJSON *stored = text ? sjson_parse(text, strlen(text), NULL, 0) : NULL;
-	const char *draft = cJSON_IsString(stored) ? stored->valuestring : text ? text : "";
+	const char *draft = cJSON_IsString(stored) ? stored->valuestring : "";
 	cJSON *r = cJSON_CreateObject();
 	int ok = r && cJSON_AddStringToObject(r, "draft", draft);
 	cJSON_Delete(stored);
@@ -264,7 +265,7 @@ int profile_counter_incr(struct profile_call *call)
 	if (st == STORE_NOT_INTEGER)
 		return error(call, ENVELOPE_CONFLICT, "the value at %s is not an integer", k);
 	if (st == STORE_OUT_OF_RANGE)
-		return error(call, ENVELOPE_CONFLICT, "the counter at %s would pass 2^53", k);
+		return error(call, ENVELOPE_CONFLICT, "the counter at %s would leave -2^53..2^53", k);
 	if (st != STORE_OK)
 		return oom(call);
 	cJSON *r = cJSON_CreateObject();
