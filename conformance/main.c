@@ -88,11 +88,17 @@ struct common {
     char specpath[PATH_MAX + 64];
 };
 
-/* Adds a --suite path (or validate's FILE or DIR); past 64 they are ignored. */
-static void add_suite(struct common *c, const char *path)
+/* Adds a --suite path (or validate's FILE or DIR). Returns 0, or -1 with a
+ * message in err past the limit (a directory holds any number of suites). */
+static int add_suite(struct common *c, const char *path, char *err, size_t errlen)
 {
-    if (c->nsuites < (int)(sizeof c->suites / sizeof c->suites[0]))
-        c->suites[c->nsuites++] = path;
+    if (c->nsuites == (int)(sizeof c->suites / sizeof c->suites[0])) {
+        snprintf(err, errlen, "more than %d suite paths; pass a directory of suites instead",
+                 (int)(sizeof c->suites / sizeof c->suites[0]));
+        return -1;
+    }
+    c->suites[c->nsuites++] = path;
+    return 0;
 }
 
 static int is_dir(const char *p)
@@ -289,7 +295,12 @@ static int cmd_run(int argc, char **argv)
     while ((opt = getopt_long(argc, argv, "vqh", opts, NULL)) != -1) {
         switch (opt) {
         case OPT_TARGET: target = optarg; break;
-        case OPT_SUITE: add_suite(&c, optarg); break;
+        case OPT_SUITE:
+            if (add_suite(&c, optarg, err, sizeof err)) {
+                rc = usage_error(run_usage, "%s", err);
+                goto out;
+            }
+            break;
         case OPT_SPEC: c.spec = optarg; break;
         case OPT_LEVEL:
             if (parse_level(optarg, &r.sel.full)) {
@@ -326,8 +337,11 @@ static int cmd_run(int argc, char **argv)
                 rc = usage_error(run_usage, "--report: %s", err);
                 goto out;
             }
-            if (nreports < 32)
-                reports[nreports++] = optarg;
+            if (nreports == 32) {
+                rc = usage_error(run_usage, "%s", "more than 32 --report options");
+                goto out;
+            }
+            reports[nreports++] = optarg;
             break;
         }
         case OPT_SHARD:
@@ -478,13 +492,19 @@ static int cmd_list(int argc, char **argv)
                                          {"level", 1, 0, OPT_LEVEL}, {"only", 1, 0, OPT_ONLY},
                                          {"skip", 1, 0, OPT_SKIP}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
     struct common c = {0};
+    char err[200];
     struct select_opts sel = {.full = 1, .shard_k = 1, .shard_n = 1};
     struct fixture_set set = {0};
     int opt, rc = EXIT_USAGE;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (opt) {
-        case OPT_SUITE: add_suite(&c, optarg); break;
+        case OPT_SUITE:
+            if (add_suite(&c, optarg, err, sizeof err)) {
+                rc = usage_error(list_usage, "%s", err);
+                goto out;
+            }
+            break;
         case OPT_SPEC: c.spec = optarg; break;
         case OPT_LEVEL:
             if (parse_level(optarg, &sel.full)) {
@@ -535,6 +555,7 @@ static int cmd_validate(int argc, char **argv)
 {
     static const struct option opts[] = {{"spec", 1, 0, OPT_SPEC}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
     struct common c = {0};
+    char err[200];
     int opt;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -547,7 +568,8 @@ static int cmd_validate(int argc, char **argv)
     if (optind >= argc)
         return usage_error(validate_usage, "%s", "expected at least one FILE or DIR");
     for (int i = optind; i < argc; i++)
-        add_suite(&c, argv[i]);
+        if (add_suite(&c, argv[i], err, sizeof err))
+            return usage_error(validate_usage, "%s", err);
     locate(&c);
     struct spec *spec = load_spec(&c, 0);
     if (!spec)
@@ -661,11 +683,17 @@ static int cmd_coverage(int argc, char **argv)
     static const struct option opts[] = {{"suite", 1, 0, OPT_SUITE}, {"spec", 1, 0, OPT_SPEC},
                                          {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
     struct common c = {0};
+    char err[200];
     int opt;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (opt) {
-        case OPT_SUITE: add_suite(&c, optarg); break;
+        case OPT_SUITE:
+            if (add_suite(&c, optarg, err, sizeof err)) {
+                usage_error(coverage_usage, "%s", err);
+                return EXIT_USAGE;
+            }
+            break;
         case OPT_SPEC: c.spec = optarg; break;
         case 'h': fputs(coverage_usage, stdout); return 0;
         default: fprintf(stderr, "\n%s", coverage_usage); return EXIT_USAGE;

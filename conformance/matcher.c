@@ -226,8 +226,55 @@ static int op_holds(const char *op, const cJSON *arg, const cJSON *a)
     return 0;
 }
 
+/* Records where exp and act first differ, member by member and element by
+ * element, so that a failed $exact names the exact path instead of the
+ * whole value. */
+static void exact_diff(const cJSON *exp, const cJSON *act, const char *path, struct matcher_diffs *d)
+{
+    if (cJSON_IsObject(exp) && cJSON_IsObject(act)) {
+        for (const cJSON *k = exp->child; k; k = k->next) {
+            const cJSON *ak = cJSON_GetObjectItemCaseSensitive(act, k->string);
+            char *p = jpath_key(path, k->string);
+            if (!ak) {
+                char *e = jsonx_print_short(k, SHOWN);
+                matcher_diffs_add(d, p, e, "(absent)");
+                free(e);
+            } else if (!jsonx_equal(k, ak)) {
+                exact_diff(k, ak, p, d);
+            }
+            free(p);
+        }
+        for (const cJSON *k = act->child; k; k = k->next)
+            if (!cJSON_GetObjectItemCaseSensitive(exp, k->string)) {
+                char *p = jpath_key(path, k->string), *a = jsonx_print_short(k, SHOWN);
+                matcher_diffs_add(d, p, "(absent: $exact has no such key)", a);
+                free(p);
+                free(a);
+            }
+        return;
+    }
+    if (cJSON_IsArray(exp) && cJSON_IsArray(act) && cJSON_GetArraySize(exp) == cJSON_GetArraySize(act)) {
+        int i = 0;
+        for (const cJSON *e = exp->child, *a = act->child; e; e = e->next, a = a->next, i++)
+            if (!jsonx_equal(e, a)) {
+                char *p = jpath_index(path, i);
+                exact_diff(e, a, p, d);
+                free(p);
+            }
+        return;
+    }
+    fail(exp, act, path, d);
+}
+
 int matcher_match(const cJSON *m, const cJSON *actual, const char *path, struct matcher_diffs *d)
 {
+    const cJSON *exact = cJSON_IsObject(m) && m->child && !m->child->next ? cJSON_GetObjectItemCaseSensitive(m, "$exact") : NULL;
+    if (exact && actual && d) {
+        if (jsonx_equal(exact, actual))
+            return 1;
+        exact_diff(exact, actual, path, d);
+        return 0;
+    }
     if (is_operator(m)) {
         const cJSON *only = cJSON_GetObjectItemCaseSensitive(m, "$only");
         int ok = 1;

@@ -128,3 +128,24 @@ Test(matcher, validation)
     invalid("{\"$type\":\"string\",\"a\":1}", "$.expect.body");
     invalid("[{\"$unordered\":[{\"$bad\":1}]}]", "$.expect.body[0].$unordered[0].$bad");
 }
+
+/* A failed $exact names each differing member by its own path. */
+Test(matcher, exact_points_at_the_differing_path)
+{
+    cJSON *m = J("{\"$exact\":{\"key\":\"k\",\"value\":{\"a\":[1,2]},\"gone\":true}}");
+    cJSON *v = J("{\"key\":\"k\",\"value\":{\"a\":[1,2.0]},\"extra\":0}");
+    struct matcher_diffs d = {0};
+    cr_assert_not(matcher_match(m, v, "$.result", &d));
+    cr_assert_eq(d.n, 3);
+    cr_assert_str_eq(d.v[0].path, "$.result.value.a[1]");
+    cr_assert_str_eq(d.v[0].expected, "2");
+    cr_assert_str_eq(d.v[0].actual, "2.0");
+    cr_assert_str_eq(d.v[1].path, "$.result.gone");
+    cr_assert_str_eq(d.v[1].actual, "(absent)");
+    cr_assert_str_eq(d.v[2].path, "$.result.extra");
+    matcher_diffs_clear(&d);
+    cr_assert(matcher_match(m, m->child, "$.result", &d));
+    cr_assert_eq(d.n, 0);
+    cJSON_Delete(m);
+    cJSON_Delete(v);
+}
