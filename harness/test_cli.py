@@ -461,6 +461,19 @@ def test_validate_accepts_the_repository_fixtures():
     assert cp.returncode == 0, output_of(cp)
 
 
+def test_too_many_suite_paths_is_a_usage_error_not_silently_dropped():
+    cp = conformance("validate", *SPEC, *([VALID] * 65))
+    assert cp.returncode == 2, output_of(cp)
+    assert "more than 64 suite paths" in output_of(cp)
+
+
+def test_too_many_reports_is_a_usage_error_not_silently_dropped(tmp_path):
+    reports = [a for i in range(33) for a in ("--report", f"json:{tmp_path}/r{i}.json")]
+    cp = conformance("run", "--target", "http://127.0.0.1:9/afi", *reports)
+    assert cp.returncode == 2, output_of(cp)
+    assert "more than 32 --report options" in output_of(cp)
+
+
 @pytest.mark.parametrize("name", sorted(BROKEN_CASES))
 def test_validate_names_file_and_json_path(name):
     path = os.path.join(BROKEN, name + ".json")
