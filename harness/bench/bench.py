@@ -688,6 +688,18 @@ class Bench:
                      "built by harness/bench/plan.py with the runner's token rules, in order, on "
                      "one connection, checking each status (newman) or each status and JSON body "
                      "(the Python loop).")
+            # What the suite itself asks of any client: deliberate waits and bulk bytes.
+            probe = planlib.build(cases, self.secret, "probe000")
+            sleep_ms = sum(st["json"].get("ms", 0) * st["repeat"] for c in probe for st in c["steps"]
+                           if st["path"] == "/call/sleep" and st["status"] == [200]
+                           and isinstance(st["json"], dict)
+                           and isinstance(st["json"].get("ms"), int))
+            body_mb = sum(len(st["body"] or b"") * st["repeat"] for c in probe for st in c["steps"]) / 2**20
+            L.append("")
+            L.append(f"The suite itself asks for {sleep_ms} ms of `sleep` calls and sends "
+                     f"{body_mb:.1f} MiB of raw bodies (oversized and deeply nested ones): a floor "
+                     "under any client's wall time per request, together with the server's own work; "
+                     "the runner's own CPU per request is the client's share.")
             L.append("")
             L.append("| what | wall s | ms per request | cost vs the runner, --jobs 1 |")
             L.append("|---|---|---|---|")
