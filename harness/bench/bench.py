@@ -256,7 +256,7 @@ class Bench:
 
     def note_cmd(self, what, argv, env=None):
         def q(a):
-            return a if a.startswith("$") or a.startswith("<") else shlex.quote(a)
+            return a if a.startswith(("$", "<")) else shlex.quote(a)
         envs = " ".join(f"{k}={q(v)}" for k, v in (env or {}).items())
         line = (envs + " " if envs else "") + " ".join(q(a.replace(ROOT + "/", "")) for a in argv)
         line = line.replace(self.secret, "$AFI_SECRET")
@@ -323,11 +323,13 @@ class Bench:
         env.update(BENCH_LUA_DIR=LUA, BENCH_BASE_PATH=t.base_path, BENCH_THREADS=str(threads))
         done_file = None
         if limit is not None:
-            done_file = os.path.join(self.tmp, f"done-{time.monotonic_ns()}")
+            self.nlimited = getattr(self, "nlimited", 0) + 1
+            done_file = os.path.join(self.tmp, f"done-{self.nlimited}")
             env.update(BENCH_LIMIT=str(limit), BENCH_DONE_FILE=done_file)
         argv = ["wrk", f"-t{threads}", f"-c{conns}", f"-d{duration}s", "--timeout", "10s",
                 "-s", os.path.join(LUA, script), t.base + "/health"]
-        shown = {k: v for k, v in env.items() if k not in ("BENCH_TOKEN", "BENCH_LUA_DIR", "BENCH_DONE_FILE")}
+        shown = {k: v.replace(self.tmp, "$TMP").replace(ROOT + "/", "") for k, v in env.items()
+                 if k not in ("BENCH_TOKEN", "BENCH_DONE_FILE")}
         if "BENCH_TOKEN" in env:
             shown["BENCH_TOKEN"] = "<HS256 JWT>"
         self.note_cmd(f"wrk {script}", [a.replace(t.base, "$URL") for a in argv], shown)
@@ -590,7 +592,7 @@ class Bench:
         if report:
             argv += ["--report", "json:" + report]
         shown = [a.replace(self.tmp, "$TMP") for a in argv]
-        shown[shown.index(t.base)] = "URL"
+        shown[shown.index(t.base)] = "$URL"
         self.note_cmd("conformance runner", shown, {"AFI_SECRET": "$AFI_SECRET"})
         env = dict(os.environ, AFI_SECRET=self.secret)
         ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
