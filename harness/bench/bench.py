@@ -606,6 +606,51 @@ class Bench:
         last = lines[-1] if r.returncode == 0 or len(lines) < 2 else f"{lines[-1]}; first: {lines[0][:200]}"
         return secs, r.returncode, last
 
+    def pyloop_replay(self, t, cases):
+        """The bare Python http.client loop over these cases, self.runs times:
+        (ms per request for each run, the most answers whose status differed)."""
+        import plan as planlib
+        import pyloop
+        per_req, mism = [], 0
+        for _ in range(self.runs):
+            built = planlib.build(cases, self.secret, secrets.token_hex(4))
+            secs, n, bad_py = pyloop.replay(t.base, built)
+            mism = max(mism, len(bad_py))
+            per_req.append(secs * 1000 / n)
+        return per_req, mism
+
+    def newman_replay(self, t, cases):
+        """newman (as a library) over a collection generated from these cases:
+        (run ms/request list, process ms/request list, most failed assertions,
+        requests, the first run's failures, why not measured or None)."""
+        import plan as planlib
+        nm_run, nm_proc, nm_fail, nm_n, failures = [], [], 0, 0, []
+        if not os.access(NEWMAN, os.X_OK) or shutil.which("node") is None:
+            return nm_run, nm_proc, 0, 0, [], f"newman missing ({rel(NEWMAN)}; scripts/bench.sh installs it with npm)"
+        import collection as collib
+        for i in range(self.args.newman_runs):
+            work = tempfile.mkdtemp(prefix="newman-", dir=self.tmp)
+            built = planlib.build(cases, self.secret, secrets.token_hex(4))
+            coll = os.path.join(work, "collection.json")
+            with open(coll, "w") as f:
+                json.dump(collib.collection(built, t.base, work), f)
+            argv = ["node", os.path.join(HERE, "newman_run.js"), coll, "10000"]
+            self.note_cmd("newman (as a library, no reporter), on the generated collection",
+                          ["node", "harness/bench/newman_run.js", "$TMP/collection.json", "10000"])
+            r = subprocess.run(argv, capture_output=True, text=True, timeout=900)
+            line = next((l for l in r.stdout.splitlines() if l.startswith("NEWMANJSON ")), None)
+            if r.returncode != 0 or line is None:
+                return nm_run, nm_proc, nm_fail, nm_n, failures, \
+                    f"newman failed ({r.returncode}): {(r.stderr or r.stdout)[-300:]}"
+            nm = json.loads(line[len("NEWMANJSON "):])
+            nm_n = nm["requests"]
+            nm_run.append(nm["run_ms"] / nm["requests"])
+            nm_proc.append(nm["process_ms"] / nm["requests"])
+            nm_fail = max(nm_fail, nm["assertions_failed"])
+            if i == 0:
+                failures = nm["failures"]
+        return nm_run, nm_proc, nm_fail, nm_n, failures, None
+
     def section_runner(self):
         if not os.access(RUNNER, os.X_OK):
             self.not_measured("the conformance runner", f"{rel(RUNNER)} missing")
@@ -641,42 +686,10 @@ class Bench:
             run["wall_default"] = Figure([x[0] for x in par])
             run["seq_ms_per_req"] = Figure([x[0] * 1000 / nreq for x in seq])
             run["par_ms_per_req"] = Figure([x[0] * 1000 / nreq for x in par])
-            py = []
-            mism = 0
-            for _ in range(self.runs):
-                built = planlib.build(cases, self.secret, secrets.token_hex(4))
-                import pyloop
-                secs, n, bad_py = pyloop.replay(t.base, built)
-                mism = max(mism, len(bad_py))
-                py.append(secs * 1000 / n)
+            py, mism = self.pyloop_replay(t, cases)
             run["py_ms_per_req"] = Figure(py)
-            nm_run, nm_proc, nm_fail, nm_n = [], [], 0, 0
-            nm_why = None
-            if not os.access(NEWMAN, os.X_OK) or shutil.which("node") is None:
-                nm_why = f"newman missing ({rel(NEWMAN)}; scripts/bench.sh installs it with npm)"
-            else:
-                import collection as collib
-                for i in range(self.args.newman_runs):
-                    work = tempfile.mkdtemp(prefix="newman-", dir=self.tmp)
-                    built = planlib.build(cases, self.secret, secrets.token_hex(4))
-                    coll = os.path.join(work, "collection.json")
-                    with open(coll, "w") as f:
-                        json.dump(collib.collection(built, t.base, work), f)
-                    argv = ["node", os.path.join(HERE, "newman_run.js"), coll, "10000"]
-                    self.note_cmd("newman (as a library, no reporter), on the generated collection",
-                                  ["node", "harness/bench/newman_run.js", "$TMP/collection.json", "10000"])
-                    r = subprocess.run(argv, capture_output=True, text=True, timeout=900)
-                    line = next((l for l in r.stdout.splitlines() if l.startswith("NEWMANJSON ")), None)
-                    if r.returncode != 0 or line is None:
-                        nm_why = f"newman failed ({r.returncode}): {(r.stderr or r.stdout)[-300:]}"
-                        break
-                    nm = json.loads(line[len("NEWMANJSON "):])
-                    nm_n = nm["requests"]
-                    nm_run.append(nm["run_ms"] / nm["requests"])
-                    nm_proc.append(nm["process_ms"] / nm["requests"])
-                    nm_fail = max(nm_fail, nm["assertions_failed"])
-                    if i == 0:
-                        run["newman_failures"] = nm["failures"]
+            nm_run, nm_proc, nm_fail, nm_n, nm_failures, nm_why = self.newman_replay(t, cases)
+            run["newman_failures"] = nm_failures
             if nm_run:
                 run["newman_ms_per_req"] = Figure(nm_run)
                 run["newman_proc_ms_per_req"] = Figure(nm_proc)
@@ -745,6 +758,58 @@ class Bench:
         finally:
             t.stop()
         self.section_replicated()
+
+    def section_uniform(self):
+        """Per-request cost on plain small requests: N echo cases, each one step
+        checking status and body, replayed by the runner (--jobs 1), the Python
+        loop and newman; the like-for-like comparison of the three clients."""
+        if not os.access(RUNNER, os.X_OK) or not planlib_ok():
+            self.not_measured("the uniform echo workload", "the runner or harness/bench/plan.py is missing")
+            return
+        import plan as planlib
+        n = self.args.uniform_cases
+        d = os.path.join(self.tmp, "uniform")
+        os.makedirs(d, exist_ok=True)
+        suite = {"suite": "uniform", "area": "PROF", "title": "plain echo calls",
+                 "identities": {"alice": {"role": "USER"}},
+                 "cases": [{"id": f"u.echo-{i:05d}", "title": "echo", "requirements": ["PROF-1"],
+                            "level": "core",
+                            "steps": [{"request": {"method": "POST", "path": "/call/echo",
+                                                   "identity": "alice", "json": {"text": f"hello {i}"}},
+                                       "expect": {"status": 200,
+                                                  "body": {"$exact": {"result": {"message": f"hello {i}"},
+                                                                      "invalidate": []}}}}]}
+                           for i in range(n)]}
+        with open(os.path.join(d, "uniform.json"), "w") as f:
+            json.dump(suite, f)
+        t, why = self.start("reference")
+        if t is None:
+            self.not_measured("the uniform echo workload", why)
+            return
+        try:
+            cases = planlib.load([d], "core")
+            nreq = planlib.count_requests(cases)
+            seq, cpu = [], []
+            for _ in range(self.runs):
+                seq.append(self.run_runner(t, jobs=1, suites=[d]))
+                cpu.append(self.last_runner_cpu * 1000 / nreq)
+            bad = [x for x in seq if x[1] != 0]
+            u = {"n": n, "nreq": nreq, "bad": bad,
+                 "seq_ms_per_req": Figure([x[0] * 1000 / nreq for x in seq]),
+                 "seq_cpu_ms_per_req": Figure(cpu)}
+            py, u["py_mism"] = self.pyloop_replay(t, cases)
+            u["py_ms_per_req"] = Figure(py)
+            nm_run, nm_proc, u["nm_fail"], _, _, nm_why = self.newman_replay(t, cases)
+            if nm_run:
+                u["newman_ms_per_req"] = Figure(nm_run)
+                u["newman_proc_ms_per_req"] = Figure(nm_proc)
+            if nm_why:
+                self.not_measured("newman on the uniform workload", nm_why)
+            self.results["uniform"] = u
+        except Exception as e:
+            self.not_measured("the uniform echo workload", f"{type(e).__name__}: {e}")
+        finally:
+            t.stop()
 
     def section_replicated(self):
         """Runner wall time for the core suite copied 1x, 4x, 16x (renamed suites and ids)."""
@@ -852,6 +917,16 @@ class Bench:
         else:
             self.goal("runner time per request, --jobs 1 (wall / requests)", "< 0.1 ms", "–", None, "")
             self.goal("runner vs newman, time per request", ">= 100x cheaper", "–", None, "")
+        u = self.results.get("uniform")
+        if u:
+            ms = u["seq_ms_per_req"].med
+            self.goal(f"runner time per request, --jobs 1, {u['n']:,d} plain echo cases",
+                      "< 0.1 ms", f"{ms:.3f} ms (the runner's own CPU: {u['seq_cpu_ms_per_req'].med:.3f} ms)",
+                      ms < 0.1, f"{ms - 0.1:.3f} ms over, {ms / 0.1:.1f}x the goal")
+            if u.get("newman_ms_per_req"):
+                ratio = u["newman_ms_per_req"].med / ms
+                self.goal("runner vs newman, plain echo cases", ">= 100x cheaper", f"{ratio:.0f}x",
+                          ratio >= 100, f"{100 / ratio:.1f}x short")
         if run and run.get("wall_default"):
             w = run["wall_default"].med
             self.goal("core suite wall time, default --jobs", "< 1 s", f"{w:.3f} s", w < 1.0,
@@ -1061,6 +1136,35 @@ class Bench:
         for line in run["text"]:
             w(line)
         w("")
+        u = self.results.get("uniform")
+        if not u:
+            return
+        w(f"### Plain small requests: {u['n']:,d} echo cases")
+        w("")
+        w(f"One generated suite of {u['n']:,d} cases, each a single `POST /call/echo` with a token, "
+          "checking status and the exact body; the three clients replay the same "
+          f"{u['nreq']:,d} requests in order on one connection. This is the like-for-like per-request "
+          "comparison: no bulk bodies, no sleeps.")
+        w("")
+        w("| what | ms per request | cost vs the runner |")
+        w("|---|---|---|")
+        base = u["seq_ms_per_req"].med
+        w(f"| runner, --jobs 1 | {u['seq_ms_per_req'].fmt('{:.3f}')} | 1x |")
+        w(f"| runner, --jobs 1: its own CPU (user+sys) only | {u['seq_cpu_ms_per_req'].fmt('{:.3f}')} | – |")
+        w(f"| bare Python http.client loop, JSON checks | {u['py_ms_per_req'].fmt('{:.3f}')} | "
+          f"{u['py_ms_per_req'].med / base:.2f}x |")
+        if u.get("newman_ms_per_req"):
+            w(f"| newman, run proper | {u['newman_ms_per_req'].fmt('{:.2f}')} | "
+              f"{u['newman_ms_per_req'].med / base:.0f}x |")
+            w(f"| newman, whole process (node start included) | {u['newman_proc_ms_per_req'].fmt('{:.2f}')} | "
+              f"{u['newman_proc_ms_per_req'].med / base:.0f}x |")
+        w("")
+        if u["bad"]:
+            w(f"Note: {len(u['bad'])} timed runner runs exited non-zero (`{u['bad'][0][2]}`).")
+            w("")
+        if u["py_mism"] or u.get("nm_fail"):
+            w(f"Note: mismatches: Python loop {u['py_mism']}, newman {u.get('nm_fail', 0)}.")
+            w("")
 
     def write_scaling(self, w):
         w("## 4. How cost grows with work")
@@ -1093,7 +1197,7 @@ class Bench:
         w("")
 
 
-SECTIONS = ("throughput", "callgrind", "memory", "runner", "keys")
+SECTIONS = ("throughput", "callgrind", "memory", "runner", "uniform", "keys")
 
 
 def main():
@@ -1107,6 +1211,8 @@ def main():
     ap.add_argument("--mem-requests", type=int, default=100_000,
                     help="requests per round of the memory test")
     ap.add_argument("--newman-runs", type=int, default=3)
+    ap.add_argument("--uniform-cases", type=int, default=1000,
+                    help="plain echo cases in the like-for-like runner workload")
     ap.add_argument("--replicas", type=lambda v: [int(x) for x in v.split(",")], default=[1, 4, 16],
                     help="copies of the suite for the scaling runs, comma-separated")
     ap.add_argument("--rss-tolerance-kb", type=int, default=64)
