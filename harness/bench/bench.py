@@ -872,6 +872,23 @@ class Bench:
             verdict = f"MISS ({miss_by})"
         self.goals.append((name, target, measured, verdict))
 
+    def runner_goals(self, fig, per_request, vs_newman):
+        """The two runner goals (< 0.1 ms a request, >= 100x cheaper than newman)
+        for one workload's figures (None: not measured)."""
+        if not fig or not fig.get("seq_ms_per_req"):
+            self.goal(per_request, "< 0.1 ms", "–", None, "")
+            self.goal(vs_newman, ">= 100x cheaper", "–", None, "")
+            return
+        ms = fig["seq_ms_per_req"].med
+        cpu = fig["seq_cpu_ms_per_req"].med
+        self.goal(per_request, "< 0.1 ms", f"{ms:.3f} ms (the runner's own CPU: {cpu:.3f} ms)",
+                  ms < 0.1, f"{ms - 0.1:.3f} ms over, {ms / 0.1:.1f}x the goal")
+        if fig.get("newman_ms_per_req"):
+            ratio = fig["newman_ms_per_req"].med / ms
+            self.goal(vs_newman, ">= 100x cheaper", f"{ratio:.0f}x", ratio >= 100, f"{100 / ratio:.1f}x short")
+        else:
+            self.goal(vs_newman, ">= 100x cheaper", "–", None, "")
+
     def evaluate_goals(self):
         kinds, rows, mixed = self.results.get("throughput", ([], {}, {}))
         ref32 = rows.get(("reference", 32))
@@ -902,31 +919,12 @@ class Bench:
             self.goal("reference server CPU per call, mixed workload", "<= 20 µs",
                       f"{cpu:.1f} µs", cpu <= 20, f"{cpu - 20:.1f} µs over, {cpu / 20 - 1:.0%} too much")
         run = self.results.get("runner")
-        if run and run.get("seq_ms_per_req"):
-            ms = run["seq_ms_per_req"].med
-            cpu = run["seq_cpu_ms_per_req"].med
-            self.goal("runner time per request, --jobs 1 (wall / requests)", "< 0.1 ms",
-                      f"{ms:.3f} ms (the runner's own CPU: {cpu:.3f} ms)",
-                      ms < 0.1, f"{ms - 0.1:.3f} ms over, {ms / 0.1:.1f}x the goal")
-            if run.get("newman_ms_per_req"):
-                ratio = run["newman_ms_per_req"].med / ms
-                self.goal("runner vs newman, time per request", ">= 100x cheaper",
-                          f"{ratio:.0f}x", ratio >= 100, f"{100 / ratio:.1f}x short")
-            else:
-                self.goal("runner vs newman, time per request", ">= 100x cheaper", "–", None, "")
-        else:
-            self.goal("runner time per request, --jobs 1 (wall / requests)", "< 0.1 ms", "–", None, "")
-            self.goal("runner vs newman, time per request", ">= 100x cheaper", "–", None, "")
+        self.runner_goals(run, "runner time per request, --jobs 1 (wall / requests)",
+                          "runner vs newman, time per request")
         u = self.results.get("uniform")
         if u:
-            ms = u["seq_ms_per_req"].med
-            self.goal(f"runner time per request, --jobs 1, {u['n']:,d} plain echo cases",
-                      "< 0.1 ms", f"{ms:.3f} ms (the runner's own CPU: {u['seq_cpu_ms_per_req'].med:.3f} ms)",
-                      ms < 0.1, f"{ms - 0.1:.3f} ms over, {ms / 0.1:.1f}x the goal")
-            if u.get("newman_ms_per_req"):
-                ratio = u["newman_ms_per_req"].med / ms
-                self.goal("runner vs newman, plain echo cases", ">= 100x cheaper", f"{ratio:.0f}x",
-                          ratio >= 100, f"{100 / ratio:.1f}x short")
+            self.runner_goals(u, f"runner time per request, --jobs 1, {u['n']:,d} plain echo cases",
+                              "runner vs newman, plain echo cases")
         if run and run.get("wall_default"):
             w = run["wall_default"].med
             self.goal("core suite wall time, default --jobs", "< 1 s", f"{w:.3f} s", w < 1.0,
