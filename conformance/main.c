@@ -81,24 +81,17 @@ static const char *coverage_usage =
 /* ---------- shared option handling ---------- */
 
 struct common {
-    const char *suites[64];
+    const char **suites; /* the command's own array of argc entries: every path is an argument */
     int nsuites;
     const char *spec;
     char fixtures[PATH_MAX + 32];
     char specpath[PATH_MAX + 64];
 };
 
-/* Adds a --suite path (or validate's FILE or DIR). Returns 0, or -1 with a
- * message in err past the limit (a directory holds any number of suites). */
-static int add_suite(struct common *c, const char *path, char *err, size_t errlen)
+/* Adds a --suite path (or validate's FILE or DIR). */
+static void add_suite(struct common *c, const char *path)
 {
-    if (c->nsuites == (int)(sizeof c->suites / sizeof c->suites[0])) {
-        snprintf(err, errlen, "more than %d suite paths; pass a directory of suites instead",
-                 (int)(sizeof c->suites / sizeof c->suites[0]));
-        return -1;
-    }
     c->suites[c->nsuites++] = path;
-    return 0;
 }
 
 static int is_dir(const char *p)
@@ -277,7 +270,8 @@ static int cmd_run(int argc, char **argv)
         {"secret", 1, 0, OPT_SECRET}, {"report", 1, 0, OPT_REPORT}, {"shard", 1, 0, OPT_SHARD},
         {"spawn", 1, 0, OPT_SPAWN}, {"name", 1, 0, OPT_NAME}, {"verbose", 0, 0, 'v'}, {"quiet", 0, 0, 'q'},
         {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
-    struct common c = {0};
+    const char *paths[argc];
+    struct common c = {.suites = paths};
     struct runner r = {0};
     struct console con = {0};
     struct fixture_set set = {0};
@@ -295,12 +289,7 @@ static int cmd_run(int argc, char **argv)
     while ((opt = getopt_long(argc, argv, "vqh", opts, NULL)) != -1) {
         switch (opt) {
         case OPT_TARGET: target = optarg; break;
-        case OPT_SUITE:
-            if (add_suite(&c, optarg, err, sizeof err)) {
-                rc = usage_error(run_usage, "%s", err);
-                goto out;
-            }
-            break;
+        case OPT_SUITE: add_suite(&c, optarg); break;
         case OPT_SPEC: c.spec = optarg; break;
         case OPT_LEVEL:
             if (parse_level(optarg, &r.sel.full)) {
@@ -491,20 +480,15 @@ static int cmd_list(int argc, char **argv)
     static const struct option opts[] = {{"suite", 1, 0, OPT_SUITE}, {"spec", 1, 0, OPT_SPEC},
                                          {"level", 1, 0, OPT_LEVEL}, {"only", 1, 0, OPT_ONLY},
                                          {"skip", 1, 0, OPT_SKIP}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
-    struct common c = {0};
-    char err[200];
+    const char *paths[argc];
+    struct common c = {.suites = paths};
     struct select_opts sel = {.full = 1, .shard_k = 1, .shard_n = 1};
     struct fixture_set set = {0};
     int opt, rc = EXIT_USAGE;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (opt) {
-        case OPT_SUITE:
-            if (add_suite(&c, optarg, err, sizeof err)) {
-                rc = usage_error(list_usage, "%s", err);
-                goto out;
-            }
-            break;
+        case OPT_SUITE: add_suite(&c, optarg); break;
         case OPT_SPEC: c.spec = optarg; break;
         case OPT_LEVEL:
             if (parse_level(optarg, &sel.full)) {
@@ -554,8 +538,8 @@ out:
 static int cmd_validate(int argc, char **argv)
 {
     static const struct option opts[] = {{"spec", 1, 0, OPT_SPEC}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
-    struct common c = {0};
-    char err[200];
+    const char *paths[argc];
+    struct common c = {.suites = paths};
     int opt;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -568,8 +552,7 @@ static int cmd_validate(int argc, char **argv)
     if (optind >= argc)
         return usage_error(validate_usage, "%s", "expected at least one FILE or DIR");
     for (int i = optind; i < argc; i++)
-        if (add_suite(&c, argv[i], err, sizeof err))
-            return usage_error(validate_usage, "%s", err);
+        add_suite(&c, argv[i]);
     locate(&c);
     struct spec *spec = load_spec(&c, 0);
     if (!spec)
@@ -610,7 +593,8 @@ static int cmd_schema_diff(int argc, char **argv)
         return usage_error(schema_diff_usage, "%s", "--target URL is required");
     if (!url_ok(target))
         return usage_error(schema_diff_usage, "--target: expected an http:// or https:// URL, got \"%s\"", target);
-    struct common c = {0};
+    const char *paths[argc];
+    struct common c = {.suites = paths};
     locate(&c);
     char exp_path[PATH_MAX + 32], err[300];
     snprintf(exp_path, sizeof exp_path, "%s", expected ? expected : c.fixtures);
@@ -682,18 +666,13 @@ static int cmd_coverage(int argc, char **argv)
 {
     static const struct option opts[] = {{"suite", 1, 0, OPT_SUITE}, {"spec", 1, 0, OPT_SPEC},
                                          {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
-    struct common c = {0};
-    char err[200];
+    const char *paths[argc];
+    struct common c = {.suites = paths};
     int opt;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (opt) {
-        case OPT_SUITE:
-            if (add_suite(&c, optarg, err, sizeof err)) {
-                usage_error(coverage_usage, "%s", err);
-                return EXIT_USAGE;
-            }
-            break;
+        case OPT_SUITE: add_suite(&c, optarg); break;
         case OPT_SPEC: c.spec = optarg; break;
         case 'h': fputs(coverage_usage, stdout); return 0;
         default: fprintf(stderr, "\n%s", coverage_usage); return EXIT_USAGE;
