@@ -9,7 +9,7 @@ import urllib.request
 
 import pytest
 
-from children import stop_child
+from children import free_port, stop_child, wait_health  # noqa: F401 (tests import them from here)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # AFI_BUILD points the harness at other binaries (e.g. build/asan); default: build/.
@@ -19,29 +19,6 @@ RUNNER = os.path.join(BUILD, "conformance")
 FIXTURES = os.path.join(ROOT, "fixtures")
 PYTHON = "/usr/bin/python3"
 FASTAPI_SERVE = os.path.join(ROOT, "harness", "ports", "fastapi", "serve.py")
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_health(base, timeout=15.0, proc=None):
-    """Polls GET base/health until it answers 200; raises with the reason otherwise."""
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        if proc is not None and proc.poll() is not None:
-            raise RuntimeError(f"target exited with {proc.returncode} before answering /health")
-        try:
-            with urllib.request.urlopen(base + "/health", timeout=1) as r:
-                if r.status == 200:
-                    return
-        except Exception as e:  # not up yet
-            last = e
-        time.sleep(0.05)
-    raise RuntimeError(f"target at {base} did not answer /health within {timeout}s: {last}")
 
 
 class Target:

@@ -16,7 +16,6 @@ import secrets
 import shlex
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -27,6 +26,9 @@ import urllib.request
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
+sys.path.insert(1, os.path.dirname(HERE))  # harness/: the shared children module
+
+from children import free_port, wait_health  # noqa: E402 (after the path set-up)
 
 PYTHON = "/usr/bin/python3"
 # BENCH_REFERENCE_SERVER lets the bench itself be tried against a stand-in server.
@@ -84,12 +86,6 @@ class Figure:
 
 
 # ---------------------------------------------------------------- processes
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 def proc_children(pid):
     """Every live descendant of pid (uvicorn workers are children of the master)."""
@@ -160,19 +156,10 @@ class Target:
         self.host, self.port, self.base_path = u.hostname, u.port, u.path
 
     def wait_health(self, timeout=30.0):
-        deadline = time.monotonic() + timeout
-        last = None
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"{self.name} exited with {self.proc.returncode}: {self.log_tail()}")
-            try:
-                with urllib.request.urlopen(self.base + "/health", timeout=1) as r:
-                    if r.status == 200:
-                        return
-            except Exception as e:  # not up yet
-                last = e
-            time.sleep(0.05)
-        raise RuntimeError(f"{self.name} did not answer /health in {timeout:.0f} s: {last}")
+        try:
+            wait_health(self.base, timeout=timeout, proc=self.proc)
+        except RuntimeError as e:
+            raise RuntimeError(f"{self.name}: {e}: {self.log_tail()}") from None
 
     def log_tail(self):
         try:

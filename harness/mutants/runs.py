@@ -10,9 +10,8 @@ import subprocess
 import tempfile
 import threading
 import time
-import urllib.request
 
-from children import stop_child
+from children import stop_child, wait_health
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 HARNESS = os.path.dirname(HERE)
@@ -60,20 +59,11 @@ class Process:
             pass
 
     def _wait_health(self, deadline):
-        """A bound socket is not yet an answering target (the FastAPI port imports late)."""
-        last = None
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                break
-            try:
-                with urllib.request.urlopen(self.url + "/health", timeout=2) as r:
-                    if r.status == 200:
-                        return
-            except (OSError, ValueError) as e:
-                last = e
-            time.sleep(0.05)
-        self.stop()
-        raise RuntimeError(f"{self.url} did not answer /health: {last}; {self.log_text()}")
+        try:
+            wait_health(self.url, timeout=max(deadline - time.monotonic(), 0.1), proc=self.proc)
+        except RuntimeError as e:
+            self.stop()
+            raise RuntimeError(f"{e}; {self.log_text()}") from None
 
     def log_text(self, limit=4000):
         """The child's stderr so far (its last limit characters; None: all of it)."""
