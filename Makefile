@@ -6,13 +6,16 @@
 #   make asan       sanitizer builds under build/asan/
 #   make bench      benchmarks (reports/bench.md); never part of check
 #   make matrix     reports/examples/matrix.html: reference and FastAPI port side by side
+#   make install    PREFIX=/usr/local (and DESTDIR): both programs, the fixtures, protocol.md
+#   make fresh-check  make check as on a new machine: packages removed, a clean clone
 #
 # Each program's main() lives in its main.c; every other .c of the directory is a
 # module that the Criterion tests in <dir>/tests/ link against.
 
 CC      ?= cc
 PKGS    := libmicrohttpd libcjson libjwt libcurl
-CSTD    := -std=c17 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
+VERSION := $(shell cat VERSION)
+CSTD    := -std=c17 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -DAFI_TOOL_VERSION='"$(VERSION)"'
 WARN    := -Wall -Wextra -Werror
 OPT     ?= -O2 -g
 CFLAGS_ALL = $(CSTD) $(WARN) $(OPT) -MMD -MP
@@ -45,11 +48,12 @@ CONF_TESTS  := $(wildcard conformance/tests/*.c)
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
-.PHONY: all deps deps-bench demo check unit unit-asan harness suite asan bench matrix clean help
+.PHONY: all deps deps-bench demo check unit unit-asan harness suite asan bench matrix clean help \
+        install uninstall fresh-check
 all: $(BUILD)/reference-server $(BUILD)/conformance
 
 help:
-	@sed -n '3,9p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,11p' Makefile | sed 's/^# \{0,1\}//'
 
 deps:
 	@scripts/deps.sh build test
@@ -118,7 +122,29 @@ matrix: all
 bench: deps-bench all
 	scripts/bench.sh
 
+# The installed runner finds <prefix>/share/afi/fixtures beside its own
+# executable, so an installed suite runs from any directory (and any DESTDIR).
+PREFIX  ?= /usr/local
+DATADIR := $(PREFIX)/share/afi
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(DATADIR)/fixtures $(DESTDIR)$(DATADIR)/docs
+	install -m 755 $(BUILD)/conformance $(BUILD)/reference-server $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 fixtures/*.json $(DESTDIR)$(DATADIR)/fixtures/
+	install -m 644 docs/protocol.md $(DESTDIR)$(DATADIR)/docs/
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/conformance $(DESTDIR)$(PREFIX)/bin/reference-server
+	rm -rf $(DESTDIR)$(DATADIR)
+
+# make check in a clean clone after removing every package scripts/deps.sh
+# lists; the packages are back afterwards.
+fresh-check:
+	scripts/fresh-check.sh
+
 clean:
 	rm -rf $(BUILDROOT)
+
+# The version is compiled in (AFI_TOOL_VERSION): a new VERSION rebuilds.
+$(call obj,$(REF_SRC) $(CONF_SRC) $(REF_TESTS) $(CONF_TESTS)): VERSION
 
 -include $(shell find $(BUILDROOT) -name '*.d' 2>/dev/null)

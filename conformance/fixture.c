@@ -4,6 +4,7 @@
 #include "jpath.h"
 #include "jsonx.h"
 #include "matcher.h"
+#include "schema.h"
 #include "token.h"
 
 #include <dirent.h>
@@ -319,9 +320,34 @@ static void check_request(struct vctx *v, const cJSON *ids, const cJSON *req, co
     }
 }
 
-static void check_expect(struct vctx *v, const cJSON *ex, const char *p)
+static char *slurp(const char *path, size_t *len);
+
+/* Loads the document an expect.schema_equals names (relative to the suite's
+ * directory) into its canonical form, which the step owns. */
+static void load_schema_equals(struct vctx *v, const cJSON *name, const char *p, struct fixture_step *fs)
 {
-    static const char *const keys[] = {"status", "headers", "body", "body_text", "collect", NULL};
+    const char *slash = strrchr(v->file, '/');
+    int dl = slash ? (int)(slash - v->file) : 1;
+    size_t n = strlen(name->valuestring) + (size_t)dl + 2, len;
+    char *path = malloc(n), err[300], *sp = jpath_key(p, "schema_equals");
+    snprintf(path, n, "%.*s/%s", dl, slash ? v->file : ".", name->valuestring);
+    char *buf = slurp(path, &len);
+    cJSON *doc = buf ? jsonx_parse(buf, len, err, sizeof err) : NULL;
+    if (!buf)
+        problem(v, sp, "expected the name of a readable file beside the suite, cannot read %s", path);
+    else if (!cJSON_IsObject(doc))
+        problem(v, sp, "expected %s to hold a strict JSON object%s%s", path, doc ? "" : ": ", doc ? "" : err);
+    else
+        fs->schema_equals = schema_canonical(doc);
+    cJSON_Delete(doc);
+    free(buf);
+    free(path);
+    free(sp);
+}
+
+static void check_expect(struct vctx *v, const cJSON *ex, const char *p, struct fixture_step *fs)
+{
+    static const char *const keys[] = {"status", "headers", "body", "body_text", "collect", "schema_equals", NULL};
     only_keys(v, ex, p, keys);
     const cJSON *st = member(ex, "status");
     char *sp = jpath_key(p, "status");
@@ -376,6 +402,9 @@ static void check_expect(struct vctx *v, const cJSON *ex, const char *p)
         }
         free(cp);
     }
+    const cJSON *se = want(v, ex, p, "schema_equals", 0, is_str, "the file name of an expected schema document");
+    if (se)
+        load_schema_equals(v, se, p, fs);
 }
 
 static void check_capture(struct vctx *v, const cJSON *cap, const char *p)
@@ -496,7 +525,7 @@ static void check_case(struct vctx *v, const struct fixture_set *set, struct fix
             fs->expect = want(v, st, ep, "expect", 1, is_obj, "an expect object");
             if (fs->expect) {
                 char *xp = jpath_key(ep, "expect");
-                check_expect(v, fs->expect, xp);
+                check_expect(v, fs->expect, xp, fs);
                 free(xp);
             }
             fs->capture = want(v, st, ep, "capture", 0, is_obj, "an object of variable name to {\"header\"} or {\"body\"}");
@@ -517,8 +546,11 @@ static void suite_free(struct fixture_suite *s)
 {
     if (!s)
         return;
-    for (int i = 0; i < s->ncases; i++)
+    for (int i = 0; i < s->ncases; i++) {
+        for (int k = 0; k < s->cases[i].nsteps && s->cases[i].steps; k++)
+            cJSON_Delete(s->cases[i].steps[k].schema_equals);
         free(s->cases[i].steps);
+    }
     free(s->cases);
     free(s->file);
     cJSON_Delete(s->root);

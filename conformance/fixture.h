@@ -13,6 +13,8 @@ struct fixture_step {
     const cJSON *request;   /* validated request object */
     const cJSON *expect;    /* validated expectations */
     const cJSON *capture;   /* NULL or the capture object */
+    cJSON *schema_equals;   /* NULL, or the canonical form (SCH-4) of the document
+                               named by expect.schema_equals; owned by the suite */
     int repeat, concurrency;
 };
 

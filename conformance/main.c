@@ -12,6 +12,7 @@
 #include "spawn.h"
 #include "spec.h"
 #include "text.h"
+#include "version.h"
 
 #include <fcntl.h>
 #include <getopt.h>
@@ -100,9 +101,12 @@ static int is_dir(const char *p)
     return !stat(p, &st) && S_ISDIR(st.st_mode);
 }
 
-/* The installed fixtures directory: $AFI_FIXTURES, <exe dir>/../fixtures, ./fixtures. */
+/* The default fixtures directory: $AFI_FIXTURES, else beside the executable
+ * (<exe dir>/../fixtures in a build tree, <exe dir>/../share/afi/fixtures once
+ * installed by `make install`), else ./fixtures. */
 static void default_fixtures(char *out, size_t outlen)
 {
+    static const char *const beside[] = {"../fixtures", "../share/afi/fixtures"};
     const char *env = getenv("AFI_FIXTURES");
     char exe[PATH_MAX - 64];
     ssize_t n;
@@ -115,11 +119,13 @@ static void default_fixtures(char *out, size_t outlen)
         char *slash = strrchr(exe, '/');
         if (slash)
             *slash = '\0';
-        snprintf(out, outlen, "%s/../fixtures", exe);
-        char real[PATH_MAX];
-        if (realpath(out, real) && is_dir(real)) {
-            snprintf(out, outlen, "%s", real);
-            return;
+        for (size_t i = 0; i < sizeof beside / sizeof *beside; i++) {
+            char cand[PATH_MAX], real[PATH_MAX];
+            snprintf(cand, sizeof cand, "%s/%s", exe, beside[i]);
+            if (realpath(cand, real) && is_dir(real)) {
+                snprintf(out, outlen, "%s", real);
+                return;
+            }
         }
     }
     snprintf(out, outlen, "fixtures");
@@ -735,7 +741,8 @@ static void main_usage(FILE *out)
     fprintf(out, "usage: conformance <command> [options]\n\ncommands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
         fprintf(out, "  %-12s %s\n", commands[i].name, commands[i].summary);
-    fprintf(out, "\n`conformance help <command>` or `conformance <command> --help` for its options.\n");
+    fprintf(out, "\n`conformance help <command>` or `conformance <command> --help` for its options;\n"
+                 "`conformance --version` for the tool's and the protocol's versions.\n");
 }
 
 static int cmd_help(int argc, char **argv)
@@ -767,6 +774,10 @@ int main(int argc, char **argv)
     }
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         main_usage(stdout);
+        return 0;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        printf("conformance %s (AFI protocol %s)\n", AFI_TOOL_VERSION, AFI_PROTOCOL_VERSION);
         return 0;
     }
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)

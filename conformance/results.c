@@ -2,6 +2,7 @@
 #include "results.h"
 #include "jsonx.h"
 #include "text.h"
+#include "version.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -125,7 +126,8 @@ cJSON *results_report(const struct runner *r, const char *implementation)
     cJSON_AddNumberToObject(doc, "version", 1);
     cJSON *tool = cJSON_AddObjectToObject(doc, "tool");
     cJSON_AddStringToObject(tool, "name", "afi-conformance");
-    cJSON_AddStringToObject(tool, "version", "1.0.0");
+    cJSON_AddStringToObject(tool, "version", AFI_TOOL_VERSION);
+    cJSON_AddStringToObject(tool, "afi_version", AFI_PROTOCOL_VERSION);
     cJSON_AddStringToObject(doc, "implementation", implementation ? implementation : "unnamed");
     cJSON_AddStringToObject(doc, "target", r->o.target);
     cJSON_AddStringToObject(doc, "level", r->sel.full ? "full" : "core");

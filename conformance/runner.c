@@ -521,6 +521,7 @@ struct stepctx {
     int step;
     const char *step_name;
     const struct built *b;
+    const struct fixture_step *st; /* NULL for the health check */
 };
 
 static struct failure *step_failure(struct stepctx *s, const char *req, const struct http_response *res)
@@ -625,6 +626,20 @@ static void runwide(struct stepctx *s, const struct http_response *res, const cJ
             msg_append(f, "run-wide check ENV-7: %s", why);
         }
         free(wa);
+    }
+    if (res->status == 200 && !strcmp(method, "GET") && !strcmp(s->b->path, "/schema") && body &&
+        s->x->r->schema_canon) {
+        /* SCH-4: one deployment, one schema, whenever it is asked. */
+        cJSON *canon = schema_canonical(body);
+        struct matcher_diffs d = {0};
+        if (schema_diff(s->x->r->schema_canon, canon, "$", &d)) {
+            struct failure *f = runwide_failure(s, "SCH-4", res);
+            msg_append(f, "run-wide check SCH-4: the canonical /schema changed during the run: %zu difference%s "
+                          "from the document the target answered when the run began", d.n, d.n == 1 ? "" : "s");
+            diffs_to_failure(f, &d);
+        }
+        matcher_diffs_clear(&d);
+        cJSON_Delete(canon);
     }
     if (res->status == 200 && !strcmp(method, "POST") && !strncmp(s->b->path, "/call/", 6)) {
         char fn[256];
@@ -752,8 +767,24 @@ static void check_answer(struct stepctx *s, const cJSON *ex, const struct http_r
         matcher_match(bt, t, "body_text", &d);
         cJSON_Delete(t);
     }
+    size_t nschema = 0;
+    if (s->st && s->st->schema_equals) {
+        /* SCH-4: the whole canonical document, every differing path named. */
+        if (!body) {
+            matcher_diffs_add(&d, "$", "a strict JSON schema document", perr && *perr ? perr : "(not JSON)");
+        } else {
+            cJSON *canon = schema_canonical(body);
+            nschema = schema_diff(s->st->schema_equals, canon, "$", &d);
+            cJSON_Delete(canon);
+        }
+    }
     if (d.n) {
         struct failure *f = step_failure(s, req, res);
+        if (nschema) {
+            const cJSON *se = cJSON_GetObjectItemCaseSensitive(ex, "schema_equals");
+            msg_append(f, "SCH-4: %zu difference%s between the canonical form of this answer and %s", nschema,
+                       nschema == 1 ? "" : "s", cJSON_IsString(se) ? se->valuestring : "the expected schema");
+        }
         diffs_to_failure(f, &d);
         *expect_failed = 1;
         /* Keep the case's own failure first: it is what the case is about. */
@@ -779,7 +810,7 @@ static void health_check(struct casectx *x, struct http_client *hc, struct case_
     struct http_response res = {0};
     int rc = http_do(hc, &b.req, &res);
     if (rc || res.status != 200) {
-        struct stepctx s = {x, cr, 0, "health check after a robustness case", &b};
+        struct stepctx s = {x, cr, 0, "health check after a robustness case", &b, NULL};
         struct failure *f = runwide_failure(&s, "ROB-1", rc ? NULL : &res);
         if (rc)
             msg_append(f, "ROB-1: the target stopped answering after this robustness case: GET /health got no answer (%s)", res.error);
@@ -804,7 +835,7 @@ static void run_case(struct runner *r, struct http_client *hc, int idx)
         snprintf(name, sizeof name, "step %d", si + 1);
         const char *sname = st->name ? st->name : name;
         struct built b = {0};
-        struct stepctx s = {&x, cr, si + 1, sname, &b};
+        struct stepctx s = {&x, cr, si + 1, sname, &b, st};
         if (build_request(&x, v, st->request, &b, err, sizeof err)) {
             struct failure *f = add_failure(cr, si + 1, sname, c->first_req);
             msg_append(f, "cannot build the request: %s", err);
@@ -1034,6 +1065,8 @@ int runner_prepare(struct runner *r, char *err, size_t errlen)
         r->schema = jsonx_parse(res.body ? res.body : "", res.body_len, perr, sizeof perr);
         if (!r->schema)
             snprintf(r->schema_error, sizeof r->schema_error, "GET /schema is not strict JSON: %s", perr);
+        else
+            r->schema_canon = schema_canonical(r->schema);
     }
     rc = 0;
 out:
@@ -1071,6 +1104,7 @@ void runner_clear(struct runner *r)
     free(r->results);
     r->results = NULL;
     cJSON_Delete(r->schema);
-    r->schema = NULL;
+    cJSON_Delete(r->schema_canon);
+    r->schema = r->schema_canon = NULL;
     pthread_mutex_destroy(&r->lock);
 }

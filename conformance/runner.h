@@ -59,6 +59,7 @@ struct runner {
     struct select_list xfail;
     char id[9];              /* ${run} */
     cJSON *schema;           /* the target's /schema document, or NULL */
+    cJSON *schema_canon;     /* its canonical form (SCH-4), or NULL */
     char schema_error[300];  /* why it is NULL */
     struct case_result *results; /* one per set->cases entry; a selected case is
                                     CASE_PASSED until it runs, then its outcome */

@@ -12,8 +12,9 @@
 #include "sjson.h"
 #include "schema.h"
 #include "validate.h"
+#include "version.h"
 
-static const char health_body[] = "{\"status\":\"ok\",\"afi_version\":\"1\"}";
+static const char health_body[] = "{\"status\":\"ok\",\"afi_version\":\"" AFI_PROTOCOL_VERSION "\"}";
 static const char oom_body[] =
 	"{\"error\":{\"code\":\"internal_error\",\"message\":\"The server failed to complete the request.\",\"details\":null}}";
 

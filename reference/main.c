@@ -7,6 +7,7 @@
 #include "dispatch.h"
 #include "server.h"
 #include "store_mem.h"
+#include "version.h"
 
 static const char usage[] =
 	"usage: reference-server --port N [--bind ADDR] [--base PATH] [--threads N]\n"
@@ -19,6 +20,7 @@ static const char usage[] =
 	"  --base PATH    base path of every endpoint (default /afi; \"\" for the root)\n"
 	"  --threads N    worker threads (default: one per core)\n"
 	"  --help         show this text\n"
+	"  --version      print the server's and the protocol's versions\n"
 	"\n"
 	"Environment:\n"
 	"  AFI_SECRET     HS256 secret tokens are verified with; at least 32 bytes (required)\n"
@@ -62,6 +64,9 @@ static int parse_options(int argc, char **argv, struct server_config *cfg)
 		unsigned long v;
 		if (!strcmp(opt, "--help") || !strcmp(opt, "-h")) {
 			fputs(usage, stdout);
+			return 0;
+		} else if (!strcmp(opt, "--version")) {
+			printf("reference-server %s (AFI protocol %s)\n", AFI_TOOL_VERSION, AFI_PROTOCOL_VERSION);
 			return 0;
 		} else if (!strcmp(opt, "--port")) {
 			if (parse_uint(val, 65535, &v) < 0)

@@ -1,14 +1,24 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the project needs, and only when one is missing.
-# Usage: scripts/deps.sh [build|test|bench]...  (default: build test)
+# Usage: scripts/deps.sh [--list] [build|test|bench]...  (default: build test)
+#   --list  print the groups' packages, one a line, and install nothing
+# Everything `make check` and `make demo` run or import is in build or test:
+# bench only adds tools that measure (scripts/fresh-check.sh proves it).
 set -euo pipefail
 
 build_pkgs=(gcc make pkg-config libmicrohttpd-dev libcjson-dev libjwt-dev
             libcurl4-openssl-dev libcriterion-dev)
+# The FastAPI port imports uvicorn's httptools protocol and serves --fast on
+# uvloop, so both are test packages, not bench ones.
 test_pkgs=(curl python3 python3-pytest python3-fastapi python3-uvicorn python3-jwt
-           python3-httpx chromium libxml2-utils)
-bench_pkgs=(wrk python3-uvloop python3-httptools valgrind)
+           python3-httpx python3-httptools python3-uvloop chromium libxml2-utils)
+bench_pkgs=(wrk valgrind)
 
+list=0
+if [ "${1:-}" = "--list" ]; then
+  list=1
+  shift
+fi
 want=()
 groups=("$@")
 [ ${#groups[@]} -gt 0 ] || groups=(build test)
@@ -20,6 +30,11 @@ for g in "${groups[@]}"; do
     *) echo "deps.sh: unknown group '$g' (build, test, bench)" >&2; exit 2 ;;
   esac
 done
+
+if [ "$list" = 1 ]; then
+  printf '%s\n' "${want[@]}"
+  exit 0
+fi
 
 # One dpkg-query for the whole list keeps the already-installed case fast.
 missing=()

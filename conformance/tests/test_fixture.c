@@ -154,3 +154,47 @@ Test(fixture, not_json_and_cross_file_uniqueness)
     free(d2);
     free(pm);
 }
+
+#define SCHEMA_CASE(file) \
+    "{\"suite\":\"s\",\"area\":\"SCH\",\"title\":\"t\",\"cases\":[{\"id\":\"sch.x\",\"title\":\"t\"," \
+    "\"requirements\":[\"ENV-1\"],\"level\":\"core\",\"steps\":[{\"request\":{\"method\":\"GET\"," \
+    "\"path\":\"/schema\"},\"expect\":{\"status\":200,\"schema_equals\":\"" file "\"}}]}]}"
+
+Test(fixture, schema_equals_loads_the_canonical_document_beside_the_suite)
+{
+    struct spec *spec = test_spec();
+    free(write_file("expected.json", "{\"b\":{\"title\":\"dropped\",\"y\":1},\"a\":[],\"info\":{}}"));
+    char *p = write_file("s.json", SCHEMA_CASE("expected.json"));
+    struct fixture_set set = {0};
+    struct fixture_errors errs = {0};
+    int rc = fixture_load_file(&set, p, spec, &errs);
+    dump(&errs);
+    cr_assert_eq(rc, 0);
+    char *canon = cJSON_PrintUnformatted(set.cases[0]->steps[0].schema_equals);
+    cr_assert_str_eq(canon, "{\"a\":[],\"b\":{\"y\":1}}");
+    free(canon);
+    fixture_set_free(&set);
+    fixture_errors_free(&errs);
+    spec_free(spec);
+    free(p);
+}
+
+Test(fixture, schema_equals_names_an_unreadable_or_non_object_file)
+{
+    struct spec *spec = test_spec();
+    free(write_file("array.json", "[1]"));
+    char *p1 = write_file("s1.json", SCHEMA_CASE("missing.json"));
+    char *p2 = write_file("s2.json", SCHEMA_CASE("array.json"));
+    struct fixture_set set = {0};
+    struct fixture_errors errs = {0};
+    cr_assert_eq(fixture_load_file(&set, p1, spec, &errs), -1);
+    cr_assert_eq(fixture_load_file(&set, p2, spec, &errs), -1);
+    cr_assert(has_error(&errs, "s1.json: $.cases[0].steps[0].expect.schema_equals: ", "cannot read"), "no missing-file error");
+    cr_assert(has_error(&errs, "s2.json: $.cases[0].steps[0].expect.schema_equals: ", "strict JSON object"), "no non-object error");
+    cr_assert_eq(set.ncases, 0);
+    fixture_set_free(&set);
+    fixture_errors_free(&errs);
+    spec_free(spec);
+    free(p1);
+    free(p2);
+}
