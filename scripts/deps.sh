@@ -9,9 +9,12 @@ set -euo pipefail
 build_pkgs=(gcc make pkg-config libmicrohttpd-dev libcjson-dev libjwt-dev
             libcurl4-openssl-dev libcriterion-dev)
 # The FastAPI port imports uvicorn's httptools protocol and serves --fast on
-# uvloop, so both are test packages, not bench ones.
+# uvloop, so both are test packages, not bench ones. python3-jwt and uvicorn
+# import cryptography and yaml whenever present: installed, so every machine
+# runs the same code (harness/test_deps.py checks what is loaded).
 test_pkgs=(curl python3 python3-pytest python3-fastapi python3-uvicorn python3-jwt
-           python3-httpx python3-httptools python3-uvloop chromium libxml2-utils)
+           python3-httpx python3-httptools python3-uvloop python3-cryptography python3-yaml
+           chromium libxml2-utils)
 bench_pkgs=(wrk valgrind)
 
 list=0
