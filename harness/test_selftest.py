@@ -224,6 +224,18 @@ def test_catalogue_covers_every_area():
         assert m.desc and m.name.isidentifier()
 
 
+def test_catalogue_is_grouped_by_requirement():
+    """catalogue.py registers the control first, then the mutants rule by rule in the order
+    of docs/protocol.md, then the equivalent variants: all of a rule's mutants in one place."""
+    ids = [i for i, _, _ in requirement_ids()]
+    rank = {"-": -1, "=": len(ids), **{i: n for n, i in enumerate(ids)}}
+    names = list(catalogue.MUTANTS)
+    ranks = [rank.get(catalogue.MUTANTS[n].rule, len(ids) + 1) for n in names]
+    misplaced = [f"{n} ({catalogue.MUTANTS[n].rule})"
+                 for n, r, before in zip(names[1:], ranks[1:], ranks) if r < before]
+    assert not misplaced, f"mutants registered after a later rule's group: {', '.join(misplaced)}"
+
+
 def test_port_fault_list_matches_the_port():
     """harness/mutants/port_faults.py names exactly the faults the FastAPI port implements,
     with the rule its FAULTS.md gives each."""
