@@ -3,8 +3,8 @@
 Mutants (harness/mutants/catalogue.py) are served by one mutating proxy in front of one
 reference server, each under its own URL prefix; the rest are faults patched into the
 FastAPI port (harness/mutants/port_faults.py, started by port_fault_serve.py with
-AFI_FAULT=<name>), each variant started once. The
-whole suite runs against every mutant; a mutant is killed when some case fails whose
+AFI_FAULT=<name>), each variant started once. The whole suite runs against every
+mutant; a mutant is killed when some case fails whose
 `requirements` (or a failure's `requirement`) contain the mutant's rule and which
 passes against the unmutated reference (twice: the control runs through the identity proxy).
 A surviving mutant fails its own test id and names the rule the suite leaves unguarded.
@@ -275,6 +275,7 @@ def test_port_fault_reaches_every_worker():
 
 
 def test_port_fault_serve_refuses_an_unknown_fault():
+    """A misspelt AFI_FAULT exits 2 and names it, instead of serving the clean port."""
     cp = subprocess.run([PYTHON, runs.FAULT_SERVE, "--port", "0"], capture_output=True,
                         text=True, timeout=30,
                         env=dict(os.environ, AFI_SECRET="x" * 32, AFI_FAULT="no_such_fault"))
