@@ -1,9 +1,10 @@
 """The conformance suite's self-test: every protocol mutant must be killed by a case of its rule.
 
 Mutants (harness/mutants/catalogue.py) are served by one mutating proxy in front of one
-reference server, each under its own URL prefix; the rest are faults of the FastAPI
-port (AFI_FAULT=<name>, harness/mutants/port_faults.py), each variant started once. The
-whole suite runs against every mutant; a mutant is killed when some case fails whose
+reference server, each under its own URL prefix; the rest are faults patched into the
+FastAPI port (harness/mutants/port_faults.py, started by port_fault_serve.py with
+AFI_FAULT=<name>), each variant started once. The whole suite runs against every
+mutant; a mutant is killed when some case fails whose
 `requirements` (or a failure's `requirement`) contain the mutant's rule and which
 passes against the unmutated reference (twice: the control runs through the identity proxy).
 A surviving mutant fails its own test id and names the rule the suite leaves unguarded.
@@ -19,11 +20,12 @@ import concurrent.futures
 import os
 import re
 import secrets
+import subprocess
 import time
 
 import pytest
 
-from conftest import ROOT, need_binary, requirement_ids
+from conftest import PYTHON, ROOT, Target, http, need_binary, requirement_ids
 from mutants import catalogue, runs
 from mutants.port_faults import PORT_FAULTS
 
@@ -57,10 +59,8 @@ def key_id(key):
 
 def describe(key):
     kind, name = key
-    if kind in ("proxy", "equivalent"):
-        m = catalogue.MUTANTS[name]
-        return m.rule, m.desc
-    return PORT_FAULTS[name]
+    m = catalogue.MUTANTS[name] if kind in ("proxy", "equivalent") else PORT_FAULTS[name]
+    return m.rule, m.desc
 
 
 def selected_keys(session):
@@ -224,22 +224,59 @@ def test_catalogue_covers_every_area():
         assert m.desc and m.name.isidentifier()
 
 
-def test_port_fault_list_matches_the_port():
-    """harness/mutants/port_faults.py names exactly the faults the FastAPI port implements,
-    with the rule its FAULTS.md gives each."""
-    import importlib.util
-    path = os.path.join(ROOT, "harness", "ports", "fastapi", "afi_fastapi", "faults.py")
-    if not os.path.exists(path):
-        pytest.fail("the FastAPI port's faults.py is missing", pytrace=False)
-    spec = importlib.util.spec_from_file_location("afi_port_faults", path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    assert set(mod.KNOWN) == set(PORT_FAULTS)
-    faults_md = os.path.join(ROOT, "harness", "ports", "fastapi", "FAULTS.md")
-    if os.path.exists(faults_md):
-        with open(faults_md, encoding="utf-8") as f:
-            text = f.read()
-        for name, (rule, _) in PORT_FAULTS.items():
-            line = next((ln for ln in text.splitlines() if f"`{name}`" in ln), None)
-            assert line is not None, f"FAULTS.md does not list {name}"
-            assert rule in line, f"FAULTS.md gives {name} another rule than {rule}: {line}"
+@pytest.mark.parametrize("table", [catalogue.MUTANTS, PORT_FAULTS],
+                         ids=["catalogue", "port_faults"])
+def test_mutants_are_grouped_by_requirement(table):
+    """catalogue.py registers the control first, then the mutants rule by rule in the order
+    of docs/protocol.md, then the equivalent variants; port_faults.py lists its faults in
+    that order too: all of a rule's mutants in one place."""
+    ids = [i for i, _, _ in requirement_ids()]
+    rank = {"-": -1, "=": len(ids), **{i: n for n, i in enumerate(ids)}}
+    names = list(table)
+    ranks = [rank.get(table[n].rule, len(ids) + 1) for n in names]
+    misplaced = [f"{n} ({table[n].rule})"
+                 for n, r, before in zip(names[1:], ranks[1:], ranks) if r < before]
+    assert not misplaced, f"mutants registered after a later rule's group: {', '.join(misplaced)}"
+
+
+def test_port_carries_no_fault_code():
+    """The FastAPI port is clean code a porter can copy: not one fault switch in it. Its
+    faults live only in harness/mutants/port_faults.py, which patches each in from outside."""
+    port = os.path.join(ROOT, "harness", "ports", "fastapi")
+    hits = []
+    for directory, _, files in os.walk(port):
+        for name in sorted(f for f in files if f.endswith((".py", ".md"))):
+            path = os.path.join(directory, name)
+            with open(path, encoding="utf-8") as f:
+                hits += [f"{os.path.relpath(path, ROOT)}:{n}: {line.strip()}"
+                         for n, line in enumerate(f, 1) if re.search(r"\bfaults?\b", line, re.I)]
+    assert not hits, "the port mentions faults:\n" + "\n".join(hits)
+    assert all(callable(f.patch) and f.desc for f in PORT_FAULTS.values())
+
+
+def test_port_fault_reaches_every_worker():
+    """serve.py --workers N spawns workers that import the app themselves: each applies the
+    fault too (and says so), so no request meets a clean worker."""
+    target = Target([PYTHON, runs.FAULT_SERVE, "--port", "{port}", "--workers", "2"],
+                    {"AFI_FAULT": "leak_internal"})
+    try:
+        applied = set()
+        deadline = time.monotonic() + 30
+        while len(applied) < 3 and time.monotonic() < deadline:  # the parent and two workers
+            applied = set(re.findall(r"fault leak_internal applied in process (\d+)",
+                                     target.stderr_tail(100000)))
+            time.sleep(0.2)
+        assert len(applied) == 3, f"not every process applied the fault: {target.stderr_tail()}"
+        for _ in range(6):
+            r = http(target.base, "POST", "/call/fail")
+            assert r.status == 500 and "AFI-INTERNAL-DETAIL" in r.json()["error"]["message"], r
+    finally:
+        target.stop()
+
+
+def test_port_fault_serve_refuses_an_unknown_fault():
+    """A misspelt AFI_FAULT exits 2 and names it, instead of serving the clean port."""
+    cp = subprocess.run([PYTHON, runs.FAULT_SERVE, "--port", "0"], capture_output=True,
+                        text=True, timeout=30,
+                        env=dict(os.environ, AFI_SECRET="x" * 32, AFI_FAULT="no_such_fault"))
+    assert cp.returncode == 2 and "no_such_fault" in cp.stderr, cp.stderr

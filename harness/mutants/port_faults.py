@@ -1,43 +1,335 @@
-"""The FastAPI port's deliberate faults (AFI_FAULT=<name>), for mutants a proxy cannot express.
+"""The FastAPI port's faults, for mutants a proxy cannot express: one rule, one patch each.
 
-Each breaks one rule inside the port; harness/ports/fastapi/FAULTS.md is the port's own list
-(test_selftest.py checks that both name the same faults and rules). Descriptions follow it.
+The port (harness/ports/fastapi) carries no fault code. harness/mutants/port_fault_serve.py
+starts it with AFI_FAULT=<name>, and before the app serves a request the fault's patch
+replaces one small function, method or constant of the port's modules, so the process the
+suite talks to is the clean port with exactly that one rule broken. This table is the only
+list of the faults: name -> Fault(rule, what the port then does, patch).
+
+A patch is `patch(port)`: port.<module> is one of the port's modules (imported on first
+use), port.replace() rebinds one attribute and port.handler() swaps a function's handler.
+Importing this file imports nothing of the port, so the self-test can read the table.
 """
+import asyncio
+import collections
+import dataclasses
+import importlib
+import json
+import sys
+import types
 
-PORT_FAULTS = {
-    "personal_by_key": ("SCOPE-2", "personal data keyed by key only, shared by all viewers"),
-    "list_leak": ("SCOPE-2", "kv_list personal returns every viewer's personal keys"),
-    "lost_update": ("SCOPE-6",
-                   "counter_incr reads, awaits asyncio.sleep(0.001), writes, without the lock"),
-    "invalid_token_anonymous": ("AUTH-4", "a token failing verification is treated as anonymous"),
-    "accept_alg_none": ("AUTH-4", "a token with alg: none is decoded without a signature check"),
-    "accept_hs512": ("AUTH-4", "algorithms HS256, HS384 and HS512 all accepted"),
-    "expired_leeway": ("AUTH-4", "120 s of leeway on exp"),
-    "nbf_ignored": ("AUTH-4", "nbf is not checked"),
-    "revoke_sub": ("AUTH-6", "logout revokes every token of the sub"),
-    "revoke_nothing": ("AUTH-6", "logout answers revoked: true but stores nothing"),
-    "role_off_by_one": ("AUTH-5",
-                       "role comparison one rank too lenient: ADMIN functions accept WRITER (and shared writes accept READER)"),
-    "etag_shared": ("CTX-4",
-                   "the tag is an unkeyed hash of context, member names and revs: the same for every viewer (and constant per context)"),
-    "etag_stale": ("CTX-4",
-                  "the tag is keyed per viewer but leaves out the results, so it never changes after writes"),
-    "float_ints": ("SCOPE-4", "stored integers come back as floats (5 -> 5.0)"),
-    "if_rev_ignored": ("SCOPE-5", "if_rev is not compared"),
-    "failed_write_persists": ("CALL-6",
-                             "kv_set writes before the shared-key role check answers 403"),
-    "shared_write_any_role": ("SCOPE-3",
-                             "no WRITER check on shared writes, deletes and increments"),
-    "bytes_length": ("CALL-3", "string lengths counted in UTF-8 bytes"),
-    "dup_keys_last_wins": ("CALL-3", "duplicate object keys accepted, last wins"),
-    "bool_is_int": ("CALL-3", "true accepted as an integer"),
-    "body_before_auth": ("CALL-4", "413/415/400/422 decided before 401/403"),
-    "cookie_ignored": ("AUTH-1", "the afi_viewer cookie is never read"),
-    "cookie_wins": ("AUTH-1", "the cookie is preferred over the header"),
-    "delete_keeps_rev": ("SCOPE-5", "a deleted then rewritten key continues its old rev"),
-    "leak_internal": ("ENV-4", "the 500 message includes the exception text"),
-    "unsorted_details": ("ENV-3",
-                        "validation details in argument declaration order, not sorted by loc"),
-    "first_violation_only": ("CALL-3", "only the first violation is reported"),
-    "empty_body_400": ("CALL-2", "a zero-byte body is invalid_json instead of {}"),
-}
+Fault = collections.namedtuple("Fault", "rule desc patch")
+PORT_FAULTS = {}
+PACKAGE = "afi_fastapi"  # harness/ports/fastapi must be on sys.path to apply a patch
+
+
+def fault(rule, desc):
+    def register(patch):
+        if patch.__name__ in PORT_FAULTS:
+            raise ValueError(f"duplicate fault {patch.__name__}")
+        PORT_FAULTS[patch.__name__] = Fault(rule, desc, patch)
+        return patch
+    return register
+
+
+class Port:
+    """The port's modules, as port.auth, port.router, ...; and the two ways to change them."""
+
+    def __getattr__(self, name):
+        return importlib.import_module(f"{PACKAGE}.{name}")
+
+    def replace(self, owner, name, new):
+        """Sets owner.name (owner: a module or a class of the port) to new. A function is
+        also rebound in every port module that imported it by name (`from .auth import
+        revoke`), so the patch reaches every caller, not just those that write auth.revoke."""
+        old = getattr(owner, name)  # AttributeError: the port lost what the patch breaks
+        setattr(owner, name, new)
+        if isinstance(owner, types.ModuleType) and isinstance(old, types.FunctionType):
+            for module in [m for n, m in list(sys.modules.items())
+                           if n.startswith(PACKAGE + ".")]:
+                for attr in [a for a, v in vars(module).items() if v is old]:
+                    setattr(module, attr, new)
+
+    def handler(self, name, fn):
+        """Makes fn the handler of the registry's function name. The registry rows hold
+        their handlers, so replacing functions.<name> would not reach a single call."""
+        registry = self.registry
+        row = registry.REGISTRY[name]
+        if row.context is not None:
+            raise ValueError(f"{name} is a member of a bundle: CONTEXTS holds its row too")
+        registry.REGISTRY[name] = dataclasses.replace(row, handler=fn)
+
+
+def apply(name):
+    """Patches fault name into the port of this process."""
+    PORT_FAULTS[name].patch(Port())
+
+
+def _floats(value):
+    """What a store that keeps every number as a double reads back."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return float(value)
+    if isinstance(value, list):
+        return [_floats(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _floats(v) for k, v in value.items()}
+    return value
+
+
+# --- ENV ---------------------------------------------------------------------------------
+
+@fault("ENV-3", "validation details in argument declaration order, not sorted by loc")
+def unsorted_details(port):
+    port.replace(port.validate, "validate", port.validate._violations)
+
+
+@fault("ENV-4", "the 500 message includes the exception text")
+def leak_internal(port):
+    envelope = port.envelope
+
+    def internal_error(exc):
+        return envelope.error_response(envelope.AfiError("internal_error",
+                                                         f"internal error: {exc}"))
+    port.replace(envelope, "internal_error", internal_error)
+
+
+# --- CALL --------------------------------------------------------------------------------
+
+@fault("CALL-2", "a zero-byte body is invalid_json instead of {}")
+def empty_body_400(port):
+    router = port.router
+
+    async def read_args(request):
+        body = await router.read_body(request)
+        router.check_media_type(request.headers.get("content-type"), body)
+        return router.parse_object(body)  # zero bytes too, which are not JSON
+    port.replace(router, "read_args", read_args)
+
+
+@fault("CALL-3", "string lengths counted in UTF-8 bytes")
+def bytes_length(port):
+    port.replace(port.validate, "_length", lambda text: len(text.encode("utf-8")))
+
+
+@fault("CALL-3", "duplicate object keys accepted, last wins")
+def dup_keys_last_wins(port):
+    strict = port.strict_json._DECODER
+    # The decoder holds its duplicate-key hook; a copy with dict as the hook keeps the rest.
+    port.replace(port.strict_json, "_DECODER", json.JSONDecoder(
+        object_pairs_hook=dict, parse_float=strict.parse_float, parse_int=strict.parse_int,
+        parse_constant=strict.parse_constant, strict=strict.strict))
+
+
+@fault("CALL-3", "true accepted as an integer")
+def bool_is_int(port):
+    # _TYPES holds the integer check itself; bool is a subclass of int.
+    port.replace(port.validate, "_TYPES",
+                 dict(port.validate._TYPES, integer=lambda v: isinstance(v, int)))
+
+
+@fault("CALL-3", "only the first violation is reported")
+def first_violation_only(port):
+    violations = port.validate._violations
+    port.replace(port.validate, "_violations", lambda fn, args: violations(fn, args)[:1])
+
+
+@fault("CALL-4", "413/415/400/422 decided before 401/403")
+def body_before_auth(port):
+    router = port.router
+
+    async def call(request, fn):
+        args = await router.read_args(request)
+        viewer = await router.auth.authorize(request.headers, fn.auth, router.SECRET,
+                                             router.STORE)
+        return await router.invoke(fn, viewer, args)
+    port.replace(router, "call", call)
+
+
+@fault("CALL-6", "kv_set writes before the shared-key role check answers 403")
+def failed_write_persists(port):
+    functions = port.functions
+
+    async def kv_set(call, args):
+        key = args["key"]
+        try:
+            rev = await call.store.set(functions._owner(call, key), key, args["value"],
+                                       args.get("if_rev"))
+        except functions.Conflict as exc:
+            raise functions._conflict(exc) from None
+        functions._check_shared_write(call, key)  # too late: the write above happened
+        return {"key": key, "rev": rev}
+    port.handler("kv_set", kv_set)
+
+
+# --- AUTH --------------------------------------------------------------------------------
+
+@fault("AUTH-1", "the afi_viewer cookie is never read")
+def cookie_ignored(port):
+    port.replace(port.auth, "_cookie", lambda values: None)
+
+
+@fault("AUTH-1", "the cookie is preferred over the header")
+def cookie_wins(port):
+    auth = port.auth
+    presented_token = auth.presented_token
+
+    def cookie_first(headers):
+        return auth._cookie(headers.getlist("cookie")) or presented_token(headers)
+    port.replace(auth, "presented_token", cookie_first)
+
+
+@fault("AUTH-4", "a token failing verification is treated as anonymous")
+def invalid_token_anonymous(port):
+    verify = port.auth.verify
+
+    async def verify_or_anonymous(token, secret, store):
+        try:
+            return await verify(token, secret, store)
+        except port.envelope.AfiError:
+            return None
+    port.replace(port.auth, "verify", verify_or_anonymous)
+
+
+@fault("AUTH-4", "a token with alg: none is decoded without a signature check")
+def accept_alg_none(port):
+    jwt, decode = port.auth.jwt, port.auth._decode
+
+    def decode_alg_none_too(token, secret):
+        if jwt.get_unverified_header(token).get("alg") == "none":
+            return jwt.decode(token, options={"verify_signature": False})
+        return decode(token, secret)
+    port.replace(port.auth, "_decode", decode_alg_none_too)
+
+
+@fault("AUTH-4", "algorithms HS256, HS384 and HS512 all accepted")
+def accept_hs512(port):
+    port.replace(port.auth, "ALGORITHMS", ("HS256", "HS384", "HS512"))
+
+
+@fault("AUTH-4", "120 s of leeway on exp")
+def expired_leeway(port):
+    port.replace(port.auth, "_expired", lambda claims, now: now >= claims["exp"] + 120)
+
+
+@fault("AUTH-4", "nbf is not checked")
+def nbf_ignored(port):
+    port.replace(port.auth, "_not_yet_valid", lambda claims, now: False)
+
+
+@fault("AUTH-5", "role comparison one rank too lenient: ADMIN functions accept WRITER "
+                 "(and shared writes accept READER)")
+def role_off_by_one(port):
+    roles = port.auth.ROLES
+    port.replace(port.auth, "role_at_least",
+                 lambda role, needed: roles.index(role) >= roles.index(needed) - 1)
+
+
+@fault("AUTH-6", "logout revokes every token of the sub")
+def revoke_sub(port):
+    is_revoked = port.auth.is_revoked
+
+    async def revoke(store, viewer):
+        await store.revoke("sub:" + viewer.sub)
+
+    async def sub_revoked(store, viewer):
+        return await is_revoked(store, viewer) or await store.is_revoked("sub:" + viewer.sub)
+    port.replace(port.auth, "revoke", revoke)
+    port.replace(port.auth, "is_revoked", sub_revoked)
+
+
+@fault("AUTH-6", "logout answers revoked: true but stores nothing")
+def revoke_nothing(port):
+    async def revoke(store, viewer):
+        pass
+    port.replace(port.auth, "revoke", revoke)
+
+
+# --- CTX ---------------------------------------------------------------------------------
+
+@fault("CTX-4", "the tag is an unkeyed hash of context, member names and revs: the same for "
+                "every viewer (and constant per context)")
+def etag_shared(port):
+    etag = port.bundle.etag
+    # The port's own tag with an empty key, no viewer and no results.
+    port.replace(port.bundle, "etag", lambda secret, sub, context, members, data:
+                 etag(b"", "", context, members, dict.fromkeys(data)))
+
+
+@fault("CTX-4", "the tag is keyed per viewer but leaves out the results, so it never changes "
+                "after writes")
+def etag_stale(port):
+    etag = port.bundle.etag
+    port.replace(port.bundle, "etag", lambda secret, sub, context, members, data:
+                 etag(secret, sub, context, members, dict.fromkeys(data)))
+
+
+# --- SCOPE -------------------------------------------------------------------------------
+
+@fault("SCOPE-2", "personal data keyed by key only, shared by all viewers")
+def personal_by_key(port):
+    port.replace(port.functions, "_owner", lambda call, key: "")
+
+
+@fault("SCOPE-2", "kv_list personal returns every viewer's personal keys")
+def list_leak(port):
+    async def every_owners_keys(self, owner, prefix):
+        with self._lock:
+            found = [k for (_, k) in self._data if k.startswith(prefix)]
+        return sorted(set(found), key=lambda k: k.encode("utf-8"))
+    port.replace(port.store.MemoryStore, "keys", every_owners_keys)
+
+
+@fault("SCOPE-3", "no WRITER check on shared writes, deletes and increments")
+def shared_write_any_role(port):
+    port.replace(port.functions, "_check_shared_write", lambda call, key: None)
+
+
+@fault("SCOPE-4", "stored integers come back as floats (5 -> 5.0)")
+def float_ints(port):
+    store = port.store.MemoryStore
+    set_ = store.set
+
+    async def set_floats(self, owner, key, value, if_rev=None):
+        return await set_(self, owner, key, _floats(value), if_rev)
+    port.replace(store, "set", set_floats)
+
+
+@fault("SCOPE-5", "if_rev is not compared")
+def if_rev_ignored(port):
+    store = port.store.MemoryStore
+    set_ = store.set
+
+    async def set_unconditionally(self, owner, key, value, if_rev=None):
+        return await set_(self, owner, key, value)
+    port.replace(store, "set", set_unconditionally)
+
+
+@fault("SCOPE-5", "a deleted then rewritten key continues its old rev")
+def delete_keeps_rev(port):
+    store = port.store.MemoryStore
+    rev = store._rev
+    tombstones = {}  # (owner, key) -> the rev it had when deleted; the port has one store
+
+    async def delete(self, owner, key):
+        with self._lock:
+            entry = self._data.pop((owner, key), None)
+            if entry:
+                tombstones[(owner, key)] = entry[1]
+            return entry is not None
+    port.replace(store, "delete", delete)
+    port.replace(store, "_rev", lambda self, owner, key:
+                 rev(self, owner, key) or tombstones.get((owner, key), 0))
+
+
+@fault("SCOPE-6", "counter_incr reads, awaits asyncio.sleep(0.001), writes, without the lock")
+def lost_update(port):
+    async def incr(self, owner, key, by):
+        value, rev = await self.get(owner, key)
+        value = value if rev else 0
+        await asyncio.sleep(0.001)  # another increment of the same key runs here
+        new = self._checked_sum(value, by)
+        self._data[(owner, key)] = [new, rev + 1]
+        return new
+    port.replace(port.store.MemoryStore, "incr", incr)

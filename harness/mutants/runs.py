@@ -22,6 +22,7 @@ SERVER = os.path.join(BIN, "reference-server")
 PYTHON = "/usr/bin/python3"
 PROXY = os.path.join(HERE, "proxy.py")
 FASTAPI_SERVE = os.path.join(HARNESS, "ports", "fastapi", "serve.py")
+FAULT_SERVE = os.path.join(HERE, "port_fault_serve.py")  # the port with a fault patched in
 KILLING_STATUSES = ("failed", "warned")
 
 
@@ -88,10 +89,12 @@ def start_reference(secret):
 
 
 def start_fastapi(secret, fault=None):
-    env = {"AFI_SECRET": secret}
+    """The FastAPI port; with fault (a name of port_faults.py), with that one rule broken."""
     if fault:
-        env["AFI_FAULT"] = fault
-    return Process([PYTHON, FASTAPI_SERVE, "--port", "0"], env, suffix="-fastapi")
+        return Process([PYTHON, FAULT_SERVE, "--port", "0"],
+                       {"AFI_SECRET": secret, "AFI_FAULT": fault}, suffix="-fastapi")
+    return Process([PYTHON, FASTAPI_SERVE, "--port", "0"], {"AFI_SECRET": secret},
+                   suffix="-fastapi")
 
 
 def start_proxy(upstream_base, secret):
@@ -191,7 +194,7 @@ def write_reports(results, control, md_path, json_path, wall_seconds, selection_
               "`requirements` or failure `requirement` names the mutant's rule and that "
               "passes against the unmutated target. Proxy mutants are served by "
               "`harness/mutants/proxy.py` in front of the reference server; `fastapi-*` are "
-              "faults of the FastAPI port (`AFI_FAULT`).", ""]
+              "faults patched into the FastAPI port (`harness/mutants/port_faults.py`).", ""]
     survivors = [r for r in results if not r["killed"]]
     if survivors:
         lines += ["## Surviving mutants", ""]

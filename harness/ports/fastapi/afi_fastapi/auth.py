@@ -13,9 +13,9 @@ from typing import Optional
 import jwt
 
 from .envelope import AfiError
-from .faults import fault
 
 ROLES = ("USER", "READER", "WRITER", "ADMIN", "SUPERADMIN")   # AUTH-3, lowest first
+ALGORITHMS = ("HS256",)                                        # AUTH-2, AUTH-4: pinned
 LEVELS = ("public", "viewer") + ROLES                          # CTX-3: strictness order
 MAX_TOKEN_BYTES = 8192
 COOKIE = "afi_viewer"
@@ -36,10 +36,6 @@ def presented_token(headers) -> Optional[str]:
     """AUTH-1: the presented token, None when anonymous; malformed forms raise invalid_token."""
     auth = headers.getlist("authorization")
     cookie = _cookie(headers.getlist("cookie"))
-    if fault("cookie_ignored"):
-        cookie = None
-    if fault("cookie_wins") and cookie:
-        return cookie
     if len(auth) > 1:
         raise _invalid("more than one Authorization header")
     if auth:  # the header wins over the cookie
@@ -70,21 +66,40 @@ def _numeric_date(claims, name) -> bool:
             and math.isfinite(value))
 
 
+def _decode(token: str, secret: str) -> dict:
+    """The claims of a token whose signature checks out; PyJWT raises on anything else.
+    Every claim check of PyJWT's is off: verify() applies AUTH-2 itself."""
+    return jwt.decode(token, secret, algorithms=ALGORITHMS,
+                      options={"verify_exp": False, "verify_nbf": False, "verify_iat": False,
+                               "verify_aud": False, "verify_iss": False})
+
+
+def _not_yet_valid(claims, now) -> bool:
+    """AUTH-2: nbf is optional; before it the token is invalid, with no leeway."""
+    return "nbf" in claims and now < claims["nbf"]
+
+
+def _expired(claims, now) -> bool:
+    """AUTH-4: no leeway either: expired once now >= exp."""
+    return now >= claims["exp"]
+
+
+async def is_revoked(store, viewer: Viewer) -> bool:
+    """AUTH-6: revocation is by jti; a token without one cannot be revoked."""
+    return viewer.jti is not None and await store.is_revoked(viewer.jti)
+
+
+async def revoke(store, viewer: Viewer) -> None:
+    """AUTH-6: logout revokes the presented token's jti, so only that token stops working."""
+    await store.revoke(viewer.jti)
+
+
 async def verify(token: str, secret: str, store) -> Viewer:
     """AUTH-2/AUTH-4: a Viewer, or invalid_token, token_expired, token_revoked in that order."""
     if len(token.encode("utf-8")) > MAX_TOKEN_BYTES:
         raise _invalid("token too long")
-    algorithms = ["HS256"]
-    if fault("accept_hs512"):
-        algorithms = ["HS256", "HS384", "HS512"]
     try:
-        if fault("accept_alg_none") and jwt.get_unverified_header(token).get("alg") == "none":
-            claims = jwt.decode(token, options={"verify_signature": False})
-        else:
-            claims = jwt.decode(token, secret, algorithms=algorithms,
-                                options={"verify_exp": False, "verify_nbf": False,
-                                         "verify_iat": False, "verify_aud": False,
-                                         "verify_iss": False})
+        claims = _decode(token, secret)
     except Exception as exc:  # any PyJWT or decoding failure is just a bad token
         raise _invalid(type(exc).__name__) from None
 
@@ -97,7 +112,7 @@ async def verify(token: str, secret: str, store) -> Viewer:
     for name in ("nbf", "iat"):
         if name in claims and not _numeric_date(claims, name):
             raise _invalid(f"{name} must be a NumericDate")
-    if "nbf" in claims and now < claims["nbf"] and not fault("nbf_ignored"):
+    if _not_yet_valid(claims, now):
         raise _invalid("not valid yet (nbf)")
     jti = claims.get("jti")
     if "jti" in claims and (not isinstance(jti, str) or not jti):
@@ -113,22 +128,17 @@ async def verify(token: str, secret: str, store) -> Viewer:
         if not (aud == audience or (isinstance(aud, list) and audience in aud)):
             raise _invalid("wrong audience")
 
-    leeway = 120 if fault("expired_leeway") else 0
-    if now >= claims["exp"] + leeway:  # no leeway: expired once now >= exp
+    viewer = Viewer(sub=sub, role=role, jti=jti)
+    if _expired(claims, now):
         raise AfiError("token_expired", "the token has expired")
-    if jti is not None and await store.is_revoked(jti):
+    if await is_revoked(store, viewer):
         raise AfiError("token_revoked", "the token was revoked by logout")
-    if fault("revoke_sub") and await store.is_revoked("sub:" + sub):
-        raise AfiError("token_revoked", "the token was revoked by logout")
-    return Viewer(sub=sub, role=role, jti=jti)
+    return viewer
 
 
 def role_at_least(role: str, needed: str) -> bool:
     """AUTH-3: the role hierarchy."""
-    rank, need = ROLES.index(role), ROLES.index(needed)
-    if fault("role_off_by_one"):
-        need -= 1
-    return rank >= need
+    return ROLES.index(role) >= ROLES.index(needed)
 
 
 def strictest(levels) -> str:
@@ -145,11 +155,7 @@ async def authorize(headers, level: str, secret: str, store) -> Optional[Viewer]
     token = presented_token(headers)
     viewer = None
     if token is not None:
-        try:
-            viewer = await verify(token, secret, store)
-        except AfiError:
-            if not fault("invalid_token_anonymous"):
-                raise
+        viewer = await verify(token, secret, store)
     if level == "public":
         return viewer
     if viewer is None:

@@ -3,20 +3,16 @@ import hashlib
 import hmac
 
 from .envelope import dumps
-from .faults import fault
 
 
 def etag(secret: bytes, sub: str, context: str, members, data: dict) -> str:
     """CTX-4: HMAC-SHA256 keyed with the secret over sub, context and each member's
     name, rev and compact result; sub is "" for public bundles (same tag for everyone).
     Results are hashed, so a write the viewer can see changes the tag (INV-2)."""
-    if fault("etag_shared"):
-        plain = "\0".join([context] + [f"{fn.name}\0{fn.rev}" for fn in members])
-        return '"' + hashlib.sha256(plain.encode()).hexdigest()[:32] + '"'
     mac = hmac.new(secret, digestmod=hashlib.sha256)
     mac.update(sub.encode("utf-8") + b"\0" + context.encode("utf-8") + b"\0")
     for fn in members:
-        result = b"" if fault("etag_stale") else dumps(data[fn.name])
+        result = dumps(data[fn.name])
         mac.update(fn.name.encode("utf-8") + b"\0" + str(fn.rev).encode() + b"\0" + result + b"\0")
     return '"' + mac.hexdigest()[:32] + '"'
 

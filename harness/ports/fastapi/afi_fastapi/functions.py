@@ -10,9 +10,8 @@ import asyncio
 from dataclasses import dataclass
 from typing import Optional
 
-from .auth import Viewer, role_at_least
+from .auth import Viewer, revoke, role_at_least
 from .envelope import AfiError
-from .faults import fault
 from .store import Conflict, Store
 
 SITE_NAME = "AFI FastAPI port"
@@ -29,15 +28,14 @@ class Call:
 def _owner(call: Call, key: str) -> str:
     """SCOPE-2: personal keys live under the viewer's sub, shared keys under ""."""
     if key.startswith("personal:"):
-        return "" if fault("personal_by_key") else call.viewer.sub
+        return call.viewer.sub
     return ""
 
 
 def _check_shared_write(call: Call, key: str) -> None:
     """SCOPE-3: writing a shared key needs WRITER (decided after validation, CALL-4),
     and before anything is written (CALL-6: a failed call changes nothing)."""
-    if key.startswith("shared:") and not fault("shared_write_any_role") \
-            and not role_at_least(call.viewer.role, "WRITER"):
+    if key.startswith("shared:") and not role_at_least(call.viewer.role, "WRITER"):
         raise AfiError("forbidden", "writing a shared: key needs the role WRITER or higher")
 
 
@@ -79,14 +77,11 @@ async def kv_get(call, args):
 
 async def kv_set(call, args):
     key = args["key"]
-    if not fault("failed_write_persists"):
-        _check_shared_write(call, key)
+    _check_shared_write(call, key)
     try:
         rev = await call.store.set(_owner(call, key), key, args["value"], args.get("if_rev"))
     except Conflict as exc:
         raise _conflict(exc) from None
-    if fault("failed_write_persists"):
-        _check_shared_write(call, key)  # too late: the write above already happened
     return {"key": key, "rev": rev}
 
 
@@ -99,8 +94,7 @@ async def kv_delete(call, args):
 async def kv_list(call, args):
     if args["scope"] == "shared":
         return {"keys": await call.store.keys("", "shared:")}
-    owner = None if fault("list_leak") else _owner(call, "personal:")
-    return {"keys": await call.store.keys(owner, "personal:")}
+    return {"keys": await call.store.keys(_owner(call, "personal:"), "personal:")}
 
 
 async def counter_incr(call, args):
@@ -119,15 +113,11 @@ async def ok(call, args):
 
 async def logout(call, args):
     """AUTH-6: revokes the presented token's jti, and only that token."""
-    viewer = call.viewer
-    if viewer.jti is None:
+    if call.viewer.jti is None:
         raise AfiError("validation_error", "a token without jti cannot be revoked",
                        details=[{"loc": ["token", "jti"], "type": "missing",
                                  "msg": "the token has no jti claim"}])
-    if fault("revoke_sub"):
-        await call.store.revoke("sub:" + viewer.sub)
-    elif not fault("revoke_nothing"):
-        await call.store.revoke(viewer.jti)
+    await revoke(call.store, call.viewer)
     return {"revoked": True}
 
 

@@ -17,7 +17,6 @@ from starlette.routing import Route
 from . import auth, bundle, schema, strict_json
 from .envelope import (AfiError, dumps, error_response, internal_error, json_response,
                        method_not_allowed, not_found, validation_error)
-from .faults import fault
 from .functions import Call
 from .registry import CONTEXTS, REGISTRY
 from .store import MemoryStore
@@ -59,17 +58,17 @@ def _media_type_ok(value: str) -> bool:
     return True
 
 
-async def read_args(request: Request) -> dict:
-    """413, 415, 400 and the body-is-an-object part of 422, in that order (CALL-2, CALL-3)."""
-    body = await read_body(request)
-    content_type = request.headers.get("content-type")
+def check_media_type(content_type, body: bytes) -> None:
+    """CALL-3: 415 unless the body is application/json; an empty body may have no type."""
     if content_type is None:
         if body:
             raise AfiError("unsupported_media_type", "a body needs Content-Type: application/json")
     elif not _media_type_ok(content_type):
         raise AfiError("unsupported_media_type", "Content-Type must be application/json")
-    if not body and not fault("empty_body_400"):
-        return {}  # CALL-2: a zero-byte body means {}
+
+
+def parse_object(body: bytes) -> dict:
+    """CALL-3: strict JSON (400), CALL-2: an object of named arguments (422)."""
     try:
         args = strict_json.loads(body)
     except strict_json.JsonError as exc:
@@ -80,14 +79,24 @@ async def read_args(request: Request) -> dict:
     return args
 
 
+async def read_args(request: Request) -> dict:
+    """413, 415, 400 and the body-is-an-object part of 422, in that order (CALL-2, CALL-3)."""
+    body = await read_body(request)
+    check_media_type(request.headers.get("content-type"), body)
+    if not body:
+        return {}  # CALL-2: a zero-byte body means {}
+    return parse_object(body)
+
+
 async def call(request: Request, fn) -> Response:
     """CALL-4's order: (404, 405 done by the caller) 401/403, 413, 415, 400, 422, function."""
-    if fault("body_before_auth"):
-        args = await read_args(request)
-        viewer = await auth.authorize(request.headers, fn.auth, SECRET, STORE)
-    else:
-        viewer = await auth.authorize(request.headers, fn.auth, SECRET, STORE)
-        args = await read_args(request)
+    viewer = await auth.authorize(request.headers, fn.auth, SECRET, STORE)
+    args = await read_args(request)
+    return await invoke(fn, viewer, args)
+
+
+async def invoke(fn, viewer, args: dict) -> Response:
+    """The 422 of argument validation (CALL-3, ENV-3), then the function's answer."""
     violations = validate(fn, args)
     if violations:
         raise validation_error(violations)

@@ -6,11 +6,8 @@ the in-memory store is per process, so `serve.py --workers N` (N > 1) gives each
 worker its own data and is for the echo benchmark only.
 """
 import abc
-import asyncio
 import threading
 from typing import Any, List, Optional, Tuple
-
-from .faults import fault
 
 MAX_SAFE_INTEGER = 2 ** 53
 
@@ -33,8 +30,8 @@ class Store(abc.ABC):
         """True when the key existed; afterwards it reads (None, 0) and restarts at rev 1."""
 
     @abc.abstractmethod
-    async def keys(self, owner: Optional[str], prefix: str) -> List[str]:
-        """Present keys of owner (every owner when None) starting with prefix, byte-sorted."""
+    async def keys(self, owner: str, prefix: str) -> List[str]:
+        """Present keys of owner starting with prefix, byte-sorted."""
 
     @abc.abstractmethod
     async def incr(self, owner: str, key: str, by: int) -> int:
@@ -49,25 +46,11 @@ class Store(abc.ABC):
         ...
 
 
-def _floats(value):
-    """The float_ints fault: what a store that keeps every number as a double would do."""
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int):
-        return float(value)
-    if isinstance(value, list):
-        return [_floats(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _floats(v) for k, v in value.items()}
-    return value
-
-
 class MemoryStore(Store):
     """A dict of (owner, key) -> [value, rev] behind one lock; absent keys are not stored."""
 
     def __init__(self):
         self._data = {}
-        self._tombstones = {}  # only with the delete_keeps_rev fault
         self._revoked = set()
         self._lock = threading.Lock()  # SCOPE-6, ROB-2: read-modify-write never interleaves
 
@@ -76,43 +59,34 @@ class MemoryStore(Store):
             entry = self._data.get((owner, key))
             return (entry[0], entry[1]) if entry else (None, 0)
 
+    def _rev(self, owner, key) -> int:
+        """The rev a write continues from, 0 when the key is absent (so also after a delete:
+        SCOPE-5, a rewritten key starts again at 1). The caller holds the lock."""
+        entry = self._data.get((owner, key))
+        return entry[1] if entry else 0
+
     async def set(self, owner, key, value, if_rev=None):
-        if fault("float_ints"):
-            value = _floats(value)
         with self._lock:
-            entry = self._data.get((owner, key))
-            rev = entry[1] if entry else self._tombstones.get((owner, key), 0)
-            if if_rev is not None and if_rev != rev and not fault("if_rev_ignored"):
+            rev = self._rev(owner, key)
+            if if_rev is not None and if_rev != rev:
                 raise Conflict(f"if_rev is {if_rev} but the key is at rev {rev}")
             self._data[(owner, key)] = [value, rev + 1]
             return rev + 1
 
     async def delete(self, owner, key):
         with self._lock:
-            entry = self._data.pop((owner, key), None)
-            if entry and fault("delete_keeps_rev"):
-                self._tombstones[(owner, key)] = entry[1]
-            return entry is not None
+            return self._data.pop((owner, key), None) is not None
 
     async def keys(self, owner, prefix):
         with self._lock:
-            found = [k for (o, k) in self._data
-                     if (owner is None or o == owner) and k.startswith(prefix)]
+            found = [k for (o, k) in self._data if o == owner and k.startswith(prefix)]
         return sorted(set(found), key=lambda k: k.encode("utf-8"))
 
     async def incr(self, owner, key, by):
-        if fault("lost_update"):
-            value, rev = await self.get(owner, key)
-            value = value if rev else 0
-            await asyncio.sleep(0.001)
-            new = self._checked_sum(value, by)
-            self._data[(owner, key)] = [new, rev + 1]
-            return new
         with self._lock:
             entry = self._data.get((owner, key))
-            value, rev = (entry[0], entry[1]) if entry else (0, self._tombstones.get((owner, key), 0))
-            new = self._checked_sum(value, by)
-            self._data[(owner, key)] = [new, rev + 1]
+            new = self._checked_sum(entry[0] if entry else 0, by)
+            self._data[(owner, key)] = [new, self._rev(owner, key) + 1]
             return new
 
     @staticmethod

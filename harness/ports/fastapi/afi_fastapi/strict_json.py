@@ -6,8 +6,6 @@ surrogate escapes, and raises RecursionError on very deep nesting; each is close
 import json
 import math
 
-from .faults import fault
-
 MAX_DEPTH = 512          # CALL-3: at least 64; the reference server's limit
 _MAX_DOUBLE = 1.7976931348623157e308
 
@@ -19,7 +17,7 @@ class JsonError(ValueError):
 def _object(pairs):
     obj = {}
     for key, value in pairs:
-        if key in obj and not fault("dup_keys_last_wins"):
+        if key in obj:
             raise JsonError(f"duplicate key {key!r}")
         obj[key] = value
     return obj

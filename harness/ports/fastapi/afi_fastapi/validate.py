@@ -6,7 +6,6 @@ minLength/maxLength, pattern, enum, plus the registry's non-exported byte limits
 import re
 
 from .envelope import dumps
-from .faults import fault
 
 _PATTERNS = {}
 
@@ -20,8 +19,6 @@ def _compiled(pattern: str):
 
 def _is_integer(value) -> bool:
     # CALL-3: `1.0`, `1e2` (parsed as float) and `true` are not integers.
-    if fault("bool_is_int") and isinstance(value, bool):
-        return True
     return isinstance(value, int) and not isinstance(value, bool)
 
 
@@ -36,8 +33,6 @@ _TYPES = {
 
 
 def _length(text: str) -> int:
-    if fault("bytes_length"):
-        return len(text.encode("utf-8"))
     return len(text)  # code points
 
 
@@ -71,8 +66,9 @@ def _loc_key(violation):
     return [part.encode("utf-8") for part in violation["loc"]], violation["type"]
 
 
-def validate(fn, args: dict) -> list:
-    """Every violation of args against fn's argument schema, sorted by loc then type."""
+def _violations(fn, args: dict) -> list:
+    """Every violation of args against fn's argument schema, as found: the declared
+    arguments in declaration order, then the undeclared ones."""
     found = []
     for name, schema in fn.args.items():
         if name not in args:
@@ -85,8 +81,9 @@ def validate(fn, args: dict) -> list:
     for name in args:
         if name not in fn.args:
             found.append(_violation(name, "extra", f"{name} is not an argument of {fn.name}"))
-    if fault("first_violation_only"):
-        return found[:1]
-    if fault("unsorted_details"):
-        return found
-    return sorted(found, key=_loc_key)
+    return found
+
+
+def validate(fn, args: dict) -> list:
+    """ENV-3: every violation of args against fn's argument schema, sorted by loc then type."""
+    return sorted(_violations(fn, args), key=_loc_key)
