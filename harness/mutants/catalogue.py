@@ -1202,6 +1202,45 @@ def sch4_echo_limit(doc):
         "maxLength"] = 1024
 
 
+@schema_mutant("SCH-4", "an extra top-level member (x-generator) that canonicalization keeps")
+def sch4_extra_toplevel(doc):
+    doc["x-generator"] = "afi-adapter 0.1"
+
+
+@schema_mutant("SCH-4", "every requestBody says \"required\": true")
+def sch4_request_body_required(doc):
+    for item in doc.get("paths", {}).values():
+        if "requestBody" in item.get("post", {}):
+            item["post"]["requestBody"]["required"] = True
+
+
+@schema_mutant("SCH-4", "echo also documents a 422 response")
+def sch4_extra_response(doc):
+    op = doc["paths"]["/call/echo"]["post"]
+    op["responses"]["422"] = {"content": {"application/json": {"schema": {"type": "object"}}}}
+
+
+@schema_mutant("SCH-4", "add's result schema carries an extra keyword (minProperties)")
+def sch4_result_extra_keyword(doc):
+    op = doc["paths"]["/call/add"]["post"]
+    op["responses"]["200"]["content"]["application/json"]["schema"]["properties"]["result"][
+        "minProperties"] = 1
+
+
+@mutant("SCH-4", "the schema changes after the first /schema answer (sleep turns deprecated)")
+def sch4_schema_drifts(ctx, req):
+    resp = ctx.forward(req)
+    if route_ok("/schema")(req, resp):
+        with ctx.lock:
+            seen = ctx.state.get("schemas", 0)
+            ctx.state["schemas"] = seen + 1
+        if seen:
+            doc = resp.json()
+            doc["paths"]["/call/sleep"]["post"]["deprecated"] = True
+            resp.set_json(doc)
+    return resp
+
+
 # --- CTX-2: the bundle body: {context, data} over every member --------------------------------
 
 @reply_mutant("CTX-2", "bundles carry an extra \"etag\" key next to context and data", bundle_ok)
