@@ -8,6 +8,10 @@
 #include <string.h>
 
 #include "report.h"
+#include "report_doc.h"
+#include "report_fmt.h"
+#include "status.h"
+#include "strbuf.h"
 
 char testutil_tmpdir[64];
 
@@ -66,14 +70,14 @@ void testutil_tmpdir_remove(void)
 
 char *testutil_slurp(FILE *f)
 {
-    struct report_buf b;
+    struct strbuf b;
     char chunk[4096], *s;
     size_t n;
 
-    report_buf_init(&b);
+    strbuf_init(&b);
     while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        report_buf_putn(&b, chunk, n);
-    s = report_buf_take(&b);
+        strbuf_putn(&b, chunk, n);
+    s = strbuf_take(&b);
     cr_assert_not_null(s, "out of memory");
     return s;
 }
