@@ -11,6 +11,37 @@ void cmd_add_suite(struct cmd_sources *s, const char *path)
     s->suites[s->nsuites++] = path;
 }
 
+int cmd_source_option(struct cmd_sources *s, int opt, const char *arg)
+{
+    if (opt == CMD_OPT_SUITE)
+        cmd_add_suite(s, arg);
+    else if (opt == CMD_OPT_SPEC)
+        s->spec = arg;
+    else
+        return 0;
+    return 1;
+}
+
+int cmd_help_or_bad(int opt, const char *usage)
+{
+    if (opt == 'h') {
+        fputs(usage, stdout);
+        return EXIT_CODE_OK;
+    }
+    fprintf(stderr, "\n%s", usage);
+    return EXIT_CODE_USAGE;
+}
+
+int cmd_parse_sources(struct cmd_sources *s, int argc, char **argv, const struct option *opts, const char *usage)
+{
+    int opt;
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1)
+        if (!cmd_source_option(s, opt, optarg))
+            return cmd_help_or_bad(opt, usage);
+    return -1;
+}
+
 void cmd_locate(struct cmd_sources *s)
 {
     paths_locate(&s->paths, s->nsuites ? s->suites[0] : NULL, s->spec);

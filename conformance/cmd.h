@@ -4,6 +4,8 @@
 #ifndef AFI_CONFORMANCE_CMD_H
 #define AFI_CONFORMANCE_CMD_H
 
+#include <getopt.h>
+
 #include "fixture.h"
 #include "paths.h"
 #include "spec.h"
@@ -16,8 +18,25 @@ struct cmd_sources {
     struct paths paths;  /* filled by cmd_locate */
 };
 
+/* The getopt codes of --suite and --spec, the same in every subcommand; a
+ * subcommand's own options start at CMD_OPT_OWN. */
+enum { CMD_OPT_SUITE = 256, CMD_OPT_SPEC, CMD_OPT_OWN };
+
 /* Adds a --suite path (or validate's FILE or DIR); borrowed. */
 void cmd_add_suite(struct cmd_sources *s, const char *path);
+
+/* Takes --suite or --spec (opt, with its argument arg) into s; 1 when opt
+ * was one of them, else 0. */
+int cmd_source_option(struct cmd_sources *s, int opt, const char *arg);
+
+/* Parses argv with getopt_long and opts, which hold no option but --suite,
+ * --spec and --help: -1 to go on, else the exit code (cmd_help_or_bad). */
+int cmd_parse_sources(struct cmd_sources *s, int argc, char **argv, const struct option *opts, const char *usage);
+
+/* What -h and an unknown option (any other opt) end in: the usage on stdout
+ * and EXIT_CODE_OK, or a blank line and the usage on stderr (after getopt's
+ * own message) and EXIT_CODE_USAGE. */
+int cmd_help_or_bad(int opt, const char *usage);
 
 /* Fills s->paths from the first suite and --spec (paths.h). */
 void cmd_locate(struct cmd_sources *s);

@@ -12,8 +12,6 @@ static const char usage[] =
     "\n"
     "Lists the requirement ids of docs/protocol.md that no case checks; exit 1 when any.\n";
 
-enum { OPT_SUITE = 256, OPT_SPEC };
-
 /* How many cases of set list requirement id. */
 static int cases_of(const struct fixture_set *set, const char *id)
 {
@@ -26,20 +24,13 @@ static int cases_of(const struct fixture_set *set, const char *id)
 
 int cmd_coverage(int argc, char **argv)
 {
-    static const struct option opts[] = {{"suite", 1, 0, OPT_SUITE}, {"spec", 1, 0, OPT_SPEC},
+    static const struct option opts[] = {{"suite", 1, 0, CMD_OPT_SUITE}, {"spec", 1, 0, CMD_OPT_SPEC},
                                          {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
     const char *paths[argc];
     struct cmd_sources src = {.suites = paths};
-    int opt;
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        switch (opt) {
-        case OPT_SUITE: cmd_add_suite(&src, optarg); break;
-        case OPT_SPEC: src.spec = optarg; break;
-        case 'h': fputs(usage, stdout); return EXIT_CODE_OK;
-        default: fprintf(stderr, "\n%s", usage); return EXIT_CODE_USAGE;
-        }
-    }
+    int rc = cmd_parse_sources(&src, argc, argv, opts, usage);
+    if (rc >= 0)
+        return rc;
     cmd_locate(&src);
     struct spec *spec = cmd_load_spec(&src, 1);
     if (!spec)

@@ -13,7 +13,7 @@ static const char usage[] =
     "\n"
     "Lists the cases: id, level, grade, requirements, title.\n";
 
-enum { OPT_SUITE = 256, OPT_SPEC, OPT_LEVEL, OPT_ONLY, OPT_SKIP };
+enum { OPT_LEVEL = CMD_OPT_OWN, OPT_ONLY, OPT_SKIP };
 
 static void print_case(const struct fixture_case *fc)
 {
@@ -29,7 +29,7 @@ static void print_case(const struct fixture_case *fc)
 
 int cmd_list(int argc, char **argv)
 {
-    static const struct option opts[] = {{"suite", 1, 0, OPT_SUITE}, {"spec", 1, 0, OPT_SPEC},
+    static const struct option opts[] = {{"suite", 1, 0, CMD_OPT_SUITE}, {"spec", 1, 0, CMD_OPT_SPEC},
                                          {"level", 1, 0, OPT_LEVEL}, {"only", 1, 0, OPT_ONLY},
                                          {"skip", 1, 0, OPT_SKIP}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
     const char *paths[argc];
@@ -41,8 +41,6 @@ int cmd_list(int argc, char **argv)
     optind = 1;
     while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (opt) {
-        case OPT_SUITE: cmd_add_suite(&src, optarg); break;
-        case OPT_SPEC: src.spec = optarg; break;
         case OPT_LEVEL:
             if (cmd_parse_level(optarg, &sel.full)) {
                 rc = cmd_usage_error(usage, "--level: expected core or full, got \"%s\"", optarg);
@@ -51,8 +49,11 @@ int cmd_list(int argc, char **argv)
             break;
         case OPT_ONLY: select_list_add(&sel.only, optarg); break;
         case OPT_SKIP: select_list_add(&sel.skip, optarg); break;
-        case 'h': fputs(usage, stdout); rc = EXIT_CODE_OK; goto out;
-        default: fprintf(stderr, "\n%s", usage); goto out;
+        default:
+            if (cmd_source_option(&src, opt, optarg))
+                break;
+            rc = cmd_help_or_bad(opt, usage);
+            goto out;
         }
     }
     cmd_locate(&src);

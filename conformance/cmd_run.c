@@ -47,8 +47,8 @@ static const char usage[] =
     "Exit: 0 all passed, 1 a case failed (or an expected failure passed), 2 usage or\n"
     "fixture error, 3 target unreachable.\n";
 
-enum { OPT_TARGET = 256, OPT_SUITE, OPT_SPEC, OPT_LEVEL, OPT_ONLY, OPT_SKIP, OPT_XFAIL, OPT_JOBS, OPT_TIMEOUT,
-       OPT_SECRET, OPT_REPORT, OPT_SHARD, OPT_SPAWN, OPT_NAME };
+enum { OPT_TARGET = CMD_OPT_OWN, OPT_LEVEL, OPT_ONLY, OPT_SKIP, OPT_XFAIL, OPT_JOBS, OPT_TIMEOUT, OPT_SECRET,
+       OPT_REPORT, OPT_SHARD, OPT_SPAWN, OPT_NAME };
 
 enum { MAX_REPORTS = 32 };
 
@@ -77,7 +77,7 @@ struct run {
 static int parse_options(struct run *x, int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"target", 1, 0, OPT_TARGET}, {"suite", 1, 0, OPT_SUITE}, {"spec", 1, 0, OPT_SPEC},
+        {"target", 1, 0, OPT_TARGET}, {"suite", 1, 0, CMD_OPT_SUITE}, {"spec", 1, 0, CMD_OPT_SPEC},
         {"level", 1, 0, OPT_LEVEL}, {"only", 1, 0, OPT_ONLY}, {"skip", 1, 0, OPT_SKIP},
         {"expected-failures", 1, 0, OPT_XFAIL}, {"jobs", 1, 0, OPT_JOBS}, {"timeout-ms", 1, 0, OPT_TIMEOUT},
         {"secret", 1, 0, OPT_SECRET}, {"report", 1, 0, OPT_REPORT}, {"shard", 1, 0, OPT_SHARD},
@@ -90,8 +90,6 @@ static int parse_options(struct run *x, int argc, char **argv)
     while ((opt = getopt_long(argc, argv, "vqh", opts, NULL)) != -1) {
         switch (opt) {
         case OPT_TARGET: x->target = optarg; break;
-        case OPT_SUITE: cmd_add_suite(&x->src, optarg); break;
-        case OPT_SPEC: x->src.spec = optarg; break;
         case OPT_LEVEL:
             if (cmd_parse_level(optarg, &r->sel.full))
                 return cmd_usage_error(usage, "--level: expected core or full, got \"%s\"", optarg);
@@ -132,8 +130,10 @@ static int parse_options(struct run *x, int argc, char **argv)
         case OPT_NAME: x->name = optarg; break;
         case 'v': x->con.verbose = 1; break;
         case 'q': x->con.quiet = 1; break;
-        case 'h': fputs(usage, stdout); return EXIT_CODE_OK;
-        default: fprintf(stderr, "\n%s", usage); return EXIT_CODE_USAGE;
+        default:
+            if (cmd_source_option(&x->src, opt, optarg))
+                break;
+            return cmd_help_or_bad(opt, usage);
         }
     }
     if (optind < argc)

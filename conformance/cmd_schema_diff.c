@@ -23,7 +23,7 @@ static const char usage[] =
     "profile schema (default <fixtures>/profile-schema.json). Prints each difference by\n"
     "JSON path; exit 0 equal, 1 different, 2 usage, 3 target unreachable.\n";
 
-enum { OPT_TARGET = 256, OPT_EXPECTED, OPT_TIMEOUT };
+enum { OPT_TARGET = CMD_OPT_OWN, OPT_EXPECTED, OPT_TIMEOUT };
 
 /* The expected schema document: --expected, else <fixtures>/profile-schema.json;
  * NULL (and why printed) when it cannot be read or is not strict JSON. */
@@ -88,8 +88,7 @@ int cmd_schema_diff(int argc, char **argv)
             if ((timeout = cmd_parse_pos(optarg)) < 1)
                 return cmd_usage_error(usage, "--timeout-ms: expected a positive integer, got \"%s\"", optarg);
             break;
-        case 'h': fputs(usage, stdout); return EXIT_CODE_OK;
-        default: fprintf(stderr, "\n%s", usage); return EXIT_CODE_USAGE;
+        default: return cmd_help_or_bad(opt, usage);
         }
     }
     if (!target)

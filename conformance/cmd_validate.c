@@ -12,22 +12,14 @@ static const char usage[] =
     "Checks fixture suites (a directory means its suites). Each problem is printed as\n"
     "FILE: JSONPATH: expected ...; exit 2 when there is any, 0 otherwise.\n";
 
-enum { OPT_SPEC = 256 };
-
 int cmd_validate(int argc, char **argv)
 {
-    static const struct option opts[] = {{"spec", 1, 0, OPT_SPEC}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+    static const struct option opts[] = {{"spec", 1, 0, CMD_OPT_SPEC}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
     const char *paths[argc];
     struct cmd_sources src = {.suites = paths};
-    int opt;
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        switch (opt) {
-        case OPT_SPEC: src.spec = optarg; break;
-        case 'h': fputs(usage, stdout); return EXIT_CODE_OK;
-        default: fprintf(stderr, "\n%s", usage); return EXIT_CODE_USAGE;
-        }
-    }
+    int rc = cmd_parse_sources(&src, argc, argv, opts, usage);
+    if (rc >= 0)
+        return rc;
     if (optind >= argc)
         return cmd_usage_error(usage, "%s", "expected at least one FILE or DIR");
     for (int i = optind; i < argc; i++)

@@ -16,10 +16,7 @@ void matcher_diffs_add(struct matcher_diffs *d, const char *path, const char *ex
 {
     if (!d)
         return;
-    if (d->n == d->cap) {
-        d->cap = d->cap ? d->cap * 2 : 4;
-        d->v = mem_realloc(d->v, d->cap * sizeof *d->v);
-    }
+    d->v = mem_grow(d->v, &d->cap, d->n, sizeof *d->v);
     d->v[d->n].path = mem_strdup(path);
     d->v[d->n].expected = mem_strdup(expected);
     d->v[d->n].actual = mem_strdup(actual);

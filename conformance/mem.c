@@ -47,6 +47,21 @@ void *mem_array(void *p, size_t n, size_t size)
     return mem_realloc(p, n * size);
 }
 
+void *mem_grow(void *p, size_t *cap, size_t n, size_t size)
+{
+    if (n < *cap)
+        return p;
+    size_t c = *cap ? *cap : 8;
+    while (c <= n) {
+        if (c > SIZE_MAX / 2)
+            mem_fail(SIZE_MAX);
+        c *= 2;
+    }
+    p = mem_array(p, c, size);
+    *cap = c;
+    return p;
+}
+
 char *mem_strdup(const char *s)
 {
     size_t n = strlen(s) + 1;

@@ -23,6 +23,11 @@ void *mem_realloc(void *p, size_t n);
 /* p resized to n elements of size bytes; aborts when n * size overflows. */
 void *mem_array(void *p, size_t n, size_t size);
 
+/* p, an array of *cap elements of size bytes, resized to hold at least
+ * n + 1 elements: *cap doubles (from 8) as needed. The growth of every
+ * append-one-at-a-time array. */
+void *mem_grow(void *p, size_t *cap, size_t n, size_t size);
+
 /* A copy of s (s not NULL); caller frees. */
 char *mem_strdup(const char *s);
 

@@ -39,10 +39,7 @@ struct spec *spec_load(const char *path, char *err, size_t errlen)
             should = 1;
         else
             continue;
-        if (s->n == cap) {
-            cap = cap ? cap * 2 : 64;
-            s->reqs = mem_realloc(s->reqs, cap * sizeof *s->reqs);
-        }
+        s->reqs = mem_grow(s->reqs, &cap, s->n, sizeof *s->reqs);
         s->reqs[s->n].id = mem_strdup(id);
         s->reqs[s->n].should = should;
         s->reqs[s->n].rule = mem_strdup(d2 + strlen(DOT));

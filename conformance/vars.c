@@ -56,10 +56,7 @@ static void put(struct vars *v, const char *name, cJSON *owned)
         e->value = owned;
         return;
     }
-    if (v->n == v->cap) {
-        v->cap = v->cap ? v->cap * 2 : 8;
-        v->v = mem_array(v->v, v->cap, sizeof *v->v);
-    }
+    v->v = mem_grow(v->v, &v->cap, v->n, sizeof *v->v);
     v->v[v->n].name = mem_strdup(name);
     v->v[v->n].value = owned;
     v->n++;
