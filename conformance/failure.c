@@ -135,6 +135,8 @@ void failure_diffs(struct failure *f, const struct matcher_diffs *d)
 /* Frees what f holds (not f itself, an element of its list's array). */
 static void failure_free(struct failure *f)
 {
+    if (!f)
+        return;
     free(f->step_name);
     free(f->requirement);
     free(f->message);

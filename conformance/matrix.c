@@ -53,6 +53,8 @@ struct matrix {
 
 static void matrix_free(struct matrix *m)
 {
+    if (!m)
+        return;
     for (size_t i = 0; i < m->ncols; i++) {
         free(m->cols[i].label);
         cJSON_Delete(m->cols[i].doc);

@@ -2,6 +2,7 @@
 #include "results.h"
 #include "exit_code.h"
 #include "jsonx.h"
+#include "strbuf.h"
 #include "text.h"
 #include "version.h"
 
@@ -172,45 +173,45 @@ cJSON *results_report(const struct runner *r, const char *implementation)
     return doc;
 }
 
-static void print_case(const struct runner *r, int i, FILE *out)
+static void print_case(const struct runner *r, int i, struct strbuf *out)
 {
     const struct fixture_case *c = r->set->cases[i];
     const struct case_result *cr = &r->results[i];
     if (cr->status == STATUS_XPASS) {
-        fprintf(out, "\nXPASS %s: listed as an expected failure but passed; remove it from the list\n", c->id);
+        strbuf_printf(out, "\nXPASS %s: listed as an expected failure but passed; remove it from the list\n", c->id);
         return;
     }
-    fprintf(out, "\n%s %s: %s\n", cr->status == STATUS_FAILED ? "FAIL" : cr->status == STATUS_WARNED ? "WARN" : "XFAIL",
-            c->id, c->title);
+    const char *head = cr->status == STATUS_FAILED ? "FAIL" : cr->status == STATUS_WARNED ? "WARN" : "XFAIL";
+    strbuf_printf(out, "\n%s %s: %s\n", head, c->id, c->title);
     for (size_t k = 0; k < cr->failures.n; k++) {
         const struct failure *f = &cr->failures.v[k];
         const struct spec_req *q = spec_find(r->spec, f->requirement);
-        fprintf(out, "  %s \xC2\xB7 %s \xC2\xB7 %s\n", f->requirement, q ? (q->should ? "SHOULD" : "MUST") : "?",
-                q ? q->rule : "(rule not found in docs/protocol.md)");
+        strbuf_printf(out, "  %s \xC2\xB7 %s \xC2\xB7 %s\n", f->requirement, q ? (q->should ? "SHOULD" : "MUST") : "?",
+                      q ? q->rule : "(rule not found in docs/protocol.md)");
         char dflt[32];
         snprintf(dflt, sizeof dflt, "step %d", f->step);
         if (f->step && strcmp(f->step_name, dflt))
-            fprintf(out, "  step %d \"%s\"", f->step, f->step_name);
+            strbuf_printf(out, "  step %d \"%s\"", f->step, f->step_name);
         else if (f->step)
-            fprintf(out, "  step %d", f->step);
+            strbuf_printf(out, "  step %d", f->step);
         else
-            fprintf(out, "  after the case (%s)", f->step_name);
+            strbuf_printf(out, "  after the case (%s)", f->step_name);
         if (f->request) {
             const cJSON *m = cJSON_GetObjectItemCaseSensitive(f->request, "method");
             const cJSON *p = cJSON_GetObjectItemCaseSensitive(f->request, "path");
             const cJSON *id = cJSON_GetObjectItemCaseSensitive(f->request, "identity");
-            fprintf(out, ": %s %s (identity: %s)", m->valuestring, p->valuestring,
-                    cJSON_IsString(id) ? id->valuestring : "none");
+            strbuf_printf(out, ": %s %s (identity: %s)", m->valuestring, p->valuestring,
+                          cJSON_IsString(id) ? id->valuestring : "none");
         }
-        fputc('\n', out);
+        strbuf_putc(out, '\n');
         const char *msg = f->message ? f->message : "";
         while (*msg) {
             size_t l = strcspn(msg, "\n");
-            fprintf(out, "    %.*s\n", (int)l, msg);
+            strbuf_printf(out, "    %.*s\n", (int)l, msg);
             msg += l + (msg[l] == '\n');
         }
         if (f->curl)
-            fprintf(out, "  reproduce:\n    %s\n", f->curl);
+            strbuf_printf(out, "  reproduce:\n    %s\n", f->curl);
     }
 }
 
@@ -222,17 +223,12 @@ void results_print(const struct runner *r, FILE *out)
             continue;
         /* Titles, messages and rules quote the target and the fixtures: a
          * hostile target must not reach the terminal with escape sequences. */
-        char *buf = NULL;
-        size_t len = 0;
-        FILE *mem = open_memstream(&buf, &len);
-        if (!mem)
-            continue;
-        print_case(r, i, mem);
-        fclose(mem);
-        char *clean = text_clean(buf, len);
+        struct strbuf b = {0};
+        print_case(r, i, &b);
+        char *clean = text_clean(strbuf_str(&b), b.len);
         fputs(clean, out);
         free(clean);
-        free(buf);
+        strbuf_free(&b);
     }
     struct status_tally k = results_count(r);
     int warned = k.n[STATUS_WARNED], xfail = k.n[STATUS_XFAIL], xpass = k.n[STATUS_XPASS];
