@@ -39,8 +39,8 @@ struct runner_opts {
     void *progress_ctx;
 };
 
-/* The caller zeroes it and fills o, set, spec, sel and xfail (all borrowed
- * but sel's and xfail's lists, which the caller frees too). */
+/* The caller zeroes it and fills o, set, spec, sel and xfail, which stay the
+ * caller's (it frees sel's and xfail's lists); the rest is the runner's. */
 struct runner {
     struct runner_opts o;
     const struct fixture_set *set;

@@ -14,8 +14,8 @@ enum status {
 /* The status a report's word names; STATUS_UNKNOWN for any other word or NULL. */
 enum status status_of(const char *word);
 
-/* The word of st ("passed", ..., "unknown", "pending", "other-shard"); a
- * value outside the enum gives "unknown". */
+/* The word of st ("passed", ..., "unknown", "pending", "other-shard"), a
+ * static string; a value outside the enum gives "unknown". */
 const char *status_name(enum status st);
 
 /* Case counts by status. Zero it before the first status_tally_add. */
