@@ -138,7 +138,7 @@ Test(report, write_reports_an_unwritable_path, .init = testutil_tmpdir_make, .fi
 
 /* ---- escapers ---- */
 
-Test(report_buf, xml_escapes_markup_and_replaces_invalid_characters)
+Test(report_fmt, xml_escapes_markup_and_replaces_invalid_characters)
 {
     char *s = esc_with(xml_text, "a<b>&\"'");
 
@@ -158,7 +158,7 @@ Test(report_buf, xml_escapes_markup_and_replaces_invalid_characters)
     free(s);
 }
 
-Test(report_buf, html_escapes_quotes)
+Test(report_fmt, html_escapes_quotes)
 {
     char *s = esc_with(report_fmt_html, "</script><a href='x'>\"&amp;");
 
@@ -166,7 +166,7 @@ Test(report_buf, html_escapes_quotes)
     free(s);
 }
 
-Test(report_buf, md_inline_is_literal)
+Test(report_fmt, md_inline_is_literal)
 {
     char *s = esc_with(report_fmt_md, "a|b *c* _d_ `e` <f> [g] & #h\nnext");
 
@@ -174,7 +174,7 @@ Test(report_buf, md_inline_is_literal)
     free(s);
 }
 
-Test(report_buf, md_code_fence_outlasts_backticks)
+Test(report_fmt, md_code_fence_outlasts_backticks)
 {
     struct strbuf b;
     char *s;
@@ -191,7 +191,7 @@ Test(report_buf, md_code_fence_outlasts_backticks)
     free(s);
 }
 
-Test(report_buf, yaml_tap_and_json_strings)
+Test(report_fmt, yaml_tap_and_json_strings)
 {
     char *s = esc_with(report_fmt_yaml_str, "say \"hi\"\\\n\t\x02");
 
@@ -205,7 +205,7 @@ Test(report_buf, yaml_tap_and_json_strings)
     free(s);
 }
 
-Test(report_buf, printf_grows_and_seconds)
+Test(report_fmt, printf_grows_and_seconds)
 {
     struct strbuf b;
     char *s;

@@ -3,10 +3,10 @@
 
 #include <criterion/criterion.h>
 
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "file.h"
 #include "report.h"
 #include "report_doc.h"
 #include "report_fmt.h"
@@ -84,11 +84,10 @@ char *testutil_slurp(FILE *f)
 
 char *testutil_slurp_path(const char *path)
 {
-    FILE *f = fopen(path, "rb");
-    char *s;
+    char err[200];
+    size_t len;
+    char *s = file_read(path, &len, err, sizeof err);
 
-    cr_assert_not_null(f, "open %s: %s", path, strerror(errno));
-    s = testutil_slurp(f);
-    fclose(f);
+    cr_assert_not_null(s, "%s: %s", path, err);
     return s;
 }
