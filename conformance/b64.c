@@ -1,5 +1,6 @@
 /* b64.c: base64 decoding and base64url encoding (see b64.h). */
 #include "b64.h"
+#include "mem.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +22,7 @@ unsigned char *b64_decode(const char *s, size_t *outlen)
         n--;
     if (n % 4 == 1)
         return NULL;
-    unsigned char *out = malloc(n * 3 / 4 + 2);
+    unsigned char *out = mem_alloc(n * 3 / 4 + 2);
     size_t o = 0;
     unsigned acc = 0;
     int bits = 0;
@@ -48,7 +49,7 @@ char *b64_url_encode(const void *buf, size_t len)
 {
     static const char al[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     const unsigned char *b = buf;
-    char *out = malloc(len * 4 / 3 + 4);
+    char *out = mem_alloc(len * 4 / 3 + 4);
     size_t o = 0, i = 0;
     for (; i + 2 < len; i += 3) {
         unsigned v = (unsigned)b[i] << 16 | (unsigned)b[i + 1] << 8 | b[i + 2];

@@ -1,9 +1,11 @@
 /* fixture.c: loads fixture suites and reports every problem with file, JSON path and expectation. */
 #include "fixture.h"
 #include "b64.h"
+#include "file.h"
 #include "jpath.h"
 #include "jsonx.h"
 #include "matcher.h"
+#include "mem.h"
 #include "schema.h"
 #include "token.h"
 
@@ -27,9 +29,9 @@ static void problem(struct vctx *v, const char *path, const char *fmt, ...)
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     size_t n = strlen(v->file) + strlen(path) + strlen(msg) + 8;
-    char *s = malloc(n);
+    char *s = mem_alloc(n);
     snprintf(s, n, "%s: %s: %s", v->file, path, msg);
-    v->errs->v = realloc(v->errs->v, (v->errs->n + 1) * sizeof *v->errs->v);
+    v->errs->v = mem_realloc(v->errs->v, (v->errs->n + 1) * sizeof *v->errs->v);
     v->errs->v[v->errs->n++] = s;
     v->bad = 1;
 }
@@ -320,8 +322,6 @@ static void check_request(struct vctx *v, const cJSON *ids, const cJSON *req, co
     }
 }
 
-static char *slurp(const char *path, size_t *len);
-
 /* Loads the document an expect.schema_equals names (relative to the suite's
  * directory) into its canonical form, which the step owns. */
 static void load_schema_equals(struct vctx *v, const cJSON *name, const char *p, struct fixture_step *fs)
@@ -329,9 +329,9 @@ static void load_schema_equals(struct vctx *v, const cJSON *name, const char *p,
     const char *slash = strrchr(v->file, '/');
     int dl = slash ? (int)(slash - v->file) : 1;
     size_t n = strlen(name->valuestring) + (size_t)dl + 2, len;
-    char *path = malloc(n), err[300], *sp = jpath_key(p, "schema_equals");
+    char *path = mem_alloc(n), err[300], *sp = jpath_key(p, "schema_equals");
     snprintf(path, n, "%.*s/%s", dl, slash ? v->file : ".", name->valuestring);
-    char *buf = slurp(path, &len);
+    char *buf = file_read(path, &len, err, sizeof err);
     cJSON *doc = buf ? jsonx_parse(buf, len, err, sizeof err) : NULL;
     if (!buf)
         problem(v, sp, "expected the name of a readable file beside the suite, cannot read %s", path);
@@ -500,7 +500,7 @@ static void check_case(struct vctx *v, const struct fixture_set *set, struct fix
         int n = cJSON_GetArraySize(steps);
         if (!n)
             problem(v, sp, "expected at least one step");
-        fc->steps = calloc((size_t)n + 1, sizeof *fc->steps);
+        fc->steps = mem_calloc((size_t)n + 1, sizeof *fc->steps);
         fc->nsteps = n;
         int i = 0;
         for (const cJSON *st = steps->child; st; st = st->next, i++) {
@@ -557,35 +557,18 @@ static void suite_free(struct fixture_suite *s)
     free(s);
 }
 
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    size_t cap = 65536, n = 0, r;
-    char *b = malloc(cap);
-    while ((r = fread(b + n, 1, cap - n, f)) > 0) {
-        n += r;
-        if (n == cap)
-            b = realloc(b, cap *= 2);
-    }
-    fclose(f);
-    *len = n;
-    return b;
-}
-
 int fixture_load_file(struct fixture_set *set, const char *path, const struct spec *spec,
                       struct fixture_errors *errs)
 {
     struct vctx v = {path, errs, 0};
     size_t len;
-    char *buf = slurp(path, &len), err[300];
+    char err[300], *buf = file_read(path, &len, err, sizeof err);
     if (!buf) {
         problem(&v, "$", "expected a readable file");
         return -1;
     }
-    struct fixture_suite *s = calloc(1, sizeof *s);
-    s->file = strdup(path);
+    struct fixture_suite *s = mem_calloc(1, sizeof *s);
+    s->file = mem_strdup(path);
     s->root = jsonx_parse(buf, len, err, sizeof err);
     free(buf);
     if (!s->root) {
@@ -622,16 +605,16 @@ int fixture_load_file(struct fixture_set *set, const char *path, const struct sp
     const cJSON *cases = want(&v, s->root, "$", "cases", 1, is_arr, "an array of cases");
     if (cases) {
         s->ncases = cJSON_GetArraySize(cases);
-        s->cases = calloc((size_t)s->ncases + 1, sizeof *s->cases);
+        s->cases = mem_calloc((size_t)s->ncases + 1, sizeof *s->cases);
         int i = 0;
         for (const cJSON *c = cases->child; c; c = c->next, i++)
             check_case(&v, set, s, i, c, spec);
     }
     if (v.bad)
         goto bad;
-    set->suites = realloc(set->suites, (size_t)(set->nsuites + 1) * sizeof *set->suites);
+    set->suites = mem_realloc(set->suites, (size_t)(set->nsuites + 1) * sizeof *set->suites);
     set->suites[set->nsuites++] = s;
-    set->cases = realloc(set->cases, (size_t)(set->ncases + s->ncases + 1) * sizeof *set->cases);
+    set->cases = mem_realloc(set->cases, (size_t)(set->ncases + s->ncases + 1) * sizeof *set->cases);
     for (int i = 0; i < s->ncases; i++)
         set->cases[set->ncases++] = &s->cases[i];
     return 0;
@@ -667,15 +650,15 @@ int fixture_load_dir(struct fixture_set *set, const char *dir, const struct spec
         if (!ends_with(e->d_name, ".json") || ends_with(e->d_name, ".schema.json") ||
             !strcmp(e->d_name, "profile-schema.json") || e->d_name[0] == '.')
             continue;
-        names = realloc(names, (n + 1) * sizeof *names);
-        names[n++] = strdup(e->d_name);
+        names = mem_realloc(names, (n + 1) * sizeof *names);
+        names[n++] = mem_strdup(e->d_name);
     }
     closedir(d);
     qsort(names, n, sizeof *names, cmpstr);
     int rc = 0;
     for (size_t i = 0; i < n; i++) {
         size_t l = strlen(dir) + strlen(names[i]) + 2;
-        char *p = malloc(l);
+        char *p = mem_alloc(l);
         snprintf(p, l, "%s/%s", dir, names[i]);
         if (fixture_load_file(set, p, spec, errs))
             rc = -1;

@@ -1,5 +1,6 @@
 /* http.c: libcurl easy and multi handles, reused per worker so connections stay alive. */
 #include "http.h"
+#include "mem.h"
 
 #include <ctype.h>
 #include <curl/curl.h>
@@ -44,9 +45,7 @@ static void http_global(void)
 struct http_client *http_client_new(long timeout_ms)
 {
     pthread_once(&http_once, http_global);
-    struct http_client *c = calloc(1, sizeof *c);
-    if (!c)
-        return NULL;
+    struct http_client *c = mem_calloc(1, sizeof *c);
     c->timeout_ms = timeout_ms;
     c->one.easy = curl_easy_init();
     c->multi = curl_multi_init();
@@ -93,9 +92,7 @@ static size_t on_body(char *p, size_t sz, size_t n, void *ud)
     size_t len = sz * n;
     if (r->body_len + len > HTTP_MAX_BODY)
         return 0;
-    char *b = realloc(r->body, r->body_len + len + 1);
-    if (!b)
-        return 0;
+    char *b = mem_realloc(r->body, r->body_len + len + 1);
     memcpy(b + r->body_len, p, len);
     r->body = b;
     r->body_len += len;
@@ -125,14 +122,14 @@ static size_t on_header(char *p, size_t sz, size_t n, void *ud)
         v++;
     while (e > v && (e[-1] == '\r' || e[-1] == '\n' || e[-1] == ' ' || e[-1] == '\t'))
         e--;
-    r->hnames = realloc(r->hnames, (r->nh + 1) * sizeof *r->hnames);
-    r->hvalues = realloc(r->hvalues, (r->nh + 1) * sizeof *r->hvalues);
-    char *name = malloc(nl + 1);
+    r->hnames = mem_realloc(r->hnames, (r->nh + 1) * sizeof *r->hnames);
+    r->hvalues = mem_realloc(r->hvalues, (r->nh + 1) * sizeof *r->hvalues);
+    char *name = mem_alloc(nl + 1);
     for (size_t i = 0; i < nl; i++)
         name[i] = (char)tolower((unsigned char)p[i]);
     name[nl] = '\0';
     r->hnames[r->nh] = name;
-    r->hvalues[r->nh] = strndup(v, (size_t)(e - v));
+    r->hvalues[r->nh] = mem_strndup(v, (size_t)(e - v));
     r->nh++;
     return len;
 }
@@ -219,7 +216,7 @@ static void raw_append(char **b, size_t *n, size_t *cap, const char *s, size_t l
     if (*n + len + 1 > *cap) {
         while (*n + len + 1 > *cap)
             *cap = *cap ? *cap * 2 : 4096;
-        *b = realloc(*b, *cap);
+        *b = mem_realloc(*b, *cap);
     }
     memcpy(*b + *n, s, len);
     *n += len;
@@ -414,7 +411,7 @@ int http_do_many(struct http_client *c, const struct http_request *req, int repe
     if (concurrency > repeat)
         concurrency = repeat;
     if (c->npool < concurrency) {
-        c->pool = realloc(c->pool, (size_t)concurrency * sizeof *c->pool);
+        c->pool = mem_realloc(c->pool, (size_t)concurrency * sizeof *c->pool);
         for (int i = c->npool; i < concurrency; i++) {
             memset(&c->pool[i], 0, sizeof c->pool[i]);
             c->pool[i].easy = curl_easy_init();
@@ -461,7 +458,7 @@ char *http_header(const struct http_response *res, const char *lname)
         if (strcmp(res->hnames[i], lname))
             continue;
         size_t l = strlen(res->hvalues[i]);
-        out = realloc(out, n + l + 3);
+        out = mem_realloc(out, n + l + 3);
         if (n) {
             memcpy(out + n, ", ", 2);
             n += 2;

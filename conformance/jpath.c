@@ -1,5 +1,6 @@
 /* jpath.c: parsing, following and building the JSON paths of fixtures and failures. */
 #include "jpath.h"
+#include "mem.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -99,9 +100,7 @@ char *jpath_key(const char *base, const char *key)
     /* Built by hand, not snprintf: matching builds a path for every member it
      * visits, and formatting was a tenth of the runner's CPU. */
     size_t bl = strlen(base), kl = strlen(key);
-    char *s = malloc(bl + 2 * kl + 8);
-    if (!s)
-        return NULL;
+    char *s = mem_alloc(bl + 2 * kl + 8);
     memcpy(s, base, bl);
     if (plain) {
         s[bl] = '.';
@@ -123,7 +122,7 @@ char *jpath_key(const char *base, const char *key)
 char *jpath_index(const char *base, int index)
 {
     size_t n = strlen(base) + 16;
-    char *s = malloc(n);
+    char *s = mem_alloc(n);
     snprintf(s, n, "%s[%d]", base, index);
     return s;
 }

@@ -1,10 +1,13 @@
 /* jsonx.c: strict JSON parser and printer that keep number tokens exact (see jsonx.h). */
 #include "jsonx.h"
-#include "text.h"
+#include "mem.h"
+#include "strbuf.h"
+#include "utf8.h"
 
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,25 +53,6 @@ static void jp_ws(struct jparser *p)
     }
 }
 
-static void put_utf8(char *out, size_t *o, unsigned cp)
-{
-    if (cp < 0x80) {
-        out[(*o)++] = (char)cp;
-    } else if (cp < 0x800) {
-        out[(*o)++] = (char)(0xC0 | (cp >> 6));
-        out[(*o)++] = (char)(0x80 | (cp & 0x3F));
-    } else if (cp < 0x10000) {
-        out[(*o)++] = (char)(0xE0 | (cp >> 12));
-        out[(*o)++] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        out[(*o)++] = (char)(0x80 | (cp & 0x3F));
-    } else {
-        out[(*o)++] = (char)(0xF0 | (cp >> 18));
-        out[(*o)++] = (char)(0x80 | ((cp >> 12) & 0x3F));
-        out[(*o)++] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        out[(*o)++] = (char)(0x80 | (cp & 0x3F));
-    }
-}
-
 static int hex4(const unsigned char *s, unsigned *v)
 {
     *v = 0;
@@ -98,11 +82,7 @@ static char *jp_string(struct jparser *p)
         jp_fail(p, "unterminated string");
         return NULL;
     }
-    char *out = malloc(end - start + 1);
-    if (!out) {
-        jp_fail(p, "out of memory");
-        return NULL;
-    }
+    char *out = mem_alloc(end - start + 1);
     size_t o = 0;
     while (p->pos < end) {
         unsigned char c = p->s[p->pos];
@@ -141,7 +121,7 @@ static char *jp_string(struct jparser *p)
                     out[o++] = (char)0xC0; /* NUL kept as C0 80: see jsonx.h */
                     out[o++] = (char)0x80;
                 } else {
-                    put_utf8(out, &o, cp);
+                    o += utf8_put(out + o, cp);
                 }
                 break;
             }
@@ -152,7 +132,7 @@ static char *jp_string(struct jparser *p)
             }
             continue;
         }
-        size_t n = text_utf8_seq(p->s + p->pos, end - p->pos, NULL);
+        size_t n = utf8_seq(p->s + p->pos, end - p->pos, NULL);
         if (!n) {
             jp_fail(p, "invalid UTF-8");
             goto bad;
@@ -212,11 +192,7 @@ static cJSON *jp_number(struct jparser *p)
         }
     }
     size_t n = p->pos - st;
-    char *text = malloc(n + 1);
-    if (!text) {
-        jp_fail(p, "out of memory");
-        return NULL;
-    }
+    char *text = mem_alloc(n + 1);
     memcpy(text, s + st, n);
     text[n] = '\0';
     errno = 0;
@@ -265,7 +241,7 @@ static const char *duplicate_key(const cJSON *obj)
                     return a->string;
         return NULL;
     }
-    const char **keys = malloc(n * sizeof *keys);
+    const char **keys = mem_array(NULL, n, sizeof *keys);
     const char *dup = NULL;
     size_t i = 0;
     for (const cJSON *c = obj->child; c; c = c->next)
@@ -430,7 +406,7 @@ cJSON *jsonx_number(const char *token)
 {
     cJSON *n = cJSON_CreateNumber(strtod(token, NULL));
     if (n)
-        n->valuestring = strdup(token);
+        n->valuestring = mem_strdup(token);
     return n;
 }
 
@@ -455,101 +431,79 @@ const char *jsonx_number_text(const cJSON *item, char *buf)
     return buf;
 }
 
-struct sbuf {
-    char *s;
-    size_t n, cap;
-};
-
-static void sb_put(struct sbuf *b, const char *s, size_t n)
+static void json_str(struct strbuf *b, const char *s)
 {
-    if (b->n + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 64;
-        while (cap < b->n + n + 1)
-            cap *= 2;
-        char *ns = realloc(b->s, cap);
-        if (!ns)
-            abort();
-        b->s = ns;
-        b->cap = cap;
-    }
-    memcpy(b->s + b->n, s, n);
-    b->n += n;
-    b->s[b->n] = '\0';
-}
-
-static void sb_str(struct sbuf *b, const char *s)
-{
-    sb_put(b, "\"", 1);
+    strbuf_putn(b, "\"", 1);
     for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
         char esc[8];
         if (c[0] == 0xC0 && c[1] == 0x80) {
-            sb_put(b, "\\u0000", 6);
+            strbuf_putn(b, "\\u0000", 6);
             c++;
         } else if (*c == '"' || *c == '\\') {
             esc[0] = '\\';
             esc[1] = (char)*c;
-            sb_put(b, esc, 2);
+            strbuf_putn(b, esc, 2);
         } else if (*c < 0x20) {
             snprintf(esc, sizeof esc, "\\u%04x", *c);
-            sb_put(b, esc, 6);
+            strbuf_putn(b, esc, 6);
         } else if (*c < 0x80) {
-            sb_put(b, (const char *)c, 1);
+            strbuf_putn(b, (const char *)c, 1);
         } else {
             /* Strings built from raw answer bytes may hold invalid UTF-8. */
-            size_t n = text_utf8_seq(c, strlen((const char *)c), NULL);
+            size_t n = utf8_seq(c, SIZE_MAX, NULL);
             if (n) {
-                sb_put(b, (const char *)c, n);
+                strbuf_putn(b, (const char *)c, n);
                 c += n - 1;
             } else {
-                sb_put(b, "\xEF\xBF\xBD", 3);
+                strbuf_putn(b, UTF8_REPLACEMENT, 3);
             }
         }
     }
-    sb_put(b, "\"", 1);
+    strbuf_putn(b, "\"", 1);
 }
 
-static void sb_json(struct sbuf *b, const cJSON *it)
+static void json_value(struct strbuf *b, const cJSON *it)
 {
     char nb[32];
-    if (cJSON_IsNull(it)) sb_put(b, "null", 4);
-    else if (cJSON_IsTrue(it)) sb_put(b, "true", 4);
-    else if (cJSON_IsFalse(it)) sb_put(b, "false", 5);
+    if (cJSON_IsNull(it)) strbuf_putn(b, "null", 4);
+    else if (cJSON_IsTrue(it)) strbuf_putn(b, "true", 4);
+    else if (cJSON_IsFalse(it)) strbuf_putn(b, "false", 5);
     else if (cJSON_IsNumber(it)) {
         const char *t = jsonx_number_text(it, nb);
-        sb_put(b, t, strlen(t));
-    } else if (cJSON_IsString(it)) sb_str(b, it->valuestring);
+        strbuf_putn(b, t, strlen(t));
+    } else if (cJSON_IsString(it)) json_str(b, it->valuestring);
     else if (cJSON_IsArray(it)) {
-        sb_put(b, "[", 1);
+        strbuf_putn(b, "[", 1);
         for (const cJSON *c = it->child; c; c = c->next) {
-            sb_json(b, c);
+            json_value(b, c);
             if (c->next)
-                sb_put(b, ",", 1);
+                strbuf_putn(b, ",", 1);
         }
-        sb_put(b, "]", 1);
+        strbuf_putn(b, "]", 1);
     } else if (cJSON_IsObject(it)) {
-        sb_put(b, "{", 1);
+        strbuf_putn(b, "{", 1);
         for (const cJSON *c = it->child; c; c = c->next) {
-            sb_str(b, c->string ? c->string : "");
-            sb_put(b, ":", 1);
-            sb_json(b, c);
+            json_str(b, c->string ? c->string : "");
+            strbuf_putn(b, ":", 1);
+            json_value(b, c);
             if (c->next)
-                sb_put(b, ",", 1);
+                strbuf_putn(b, ",", 1);
         }
-        sb_put(b, "}", 1);
+        strbuf_putn(b, "}", 1);
     } else if (cJSON_IsRaw(it) && it->valuestring) {
-        sb_put(b, it->valuestring, strlen(it->valuestring));
+        strbuf_putn(b, it->valuestring, strlen(it->valuestring));
     } else {
-        sb_put(b, "null", 4);
+        strbuf_putn(b, "null", 4);
     }
 }
 
 char *jsonx_print(const cJSON *item)
 {
     if (!item)
-        return strdup("(absent)");
-    struct sbuf b = {0};
-    sb_json(&b, item);
-    return b.s;
+        return mem_strdup("(absent)");
+    struct strbuf b = {0};
+    json_value(&b, item);
+    return strbuf_take(&b);
 }
 
 char *jsonx_print_short(const cJSON *item, size_t max)
@@ -560,7 +514,7 @@ char *jsonx_print_short(const cJSON *item, size_t max)
         return s;
     while (max > 0 && ((unsigned char)s[max] & 0xC0) == 0x80)
         max--;
-    char *r = malloc(max + 4);
+    char *r = mem_alloc(max + 4);
     memcpy(r, s, max);
     memcpy(r + max, "\xE2\x80\xA6", 4);
     free(s);
@@ -611,19 +565,10 @@ int jsonx_equal(const cJSON *a, const cJSON *b)
     return 1;
 }
 
-size_t jsonx_utf8_len(const char *s)
-{
-    size_t n = 0;
-    for (; *s; s++)
-        if (((unsigned char)*s & 0xC0) != 0x80)
-            n++;
-    return n;
-}
-
 char *jsonx_bytes(const char *s, size_t *len)
 {
     size_t n = strlen(s), o = 0;
-    char *out = malloc(n + 1);
+    char *out = mem_alloc(n + 1);
     for (size_t i = 0; i < n; i++) {
         if ((unsigned char)s[i] == 0xC0 && (unsigned char)s[i + 1] == 0x80) {
             out[o++] = '\0';
@@ -642,7 +587,7 @@ cJSON *jsonx_string_from_bytes(const char *buf, size_t len)
     size_t nul = 0;
     for (size_t i = 0; i < len; i++)
         nul += buf[i] == '\0';
-    char *s = malloc(len + nul + 1);
+    char *s = mem_alloc(len + nul + 1);
     size_t o = 0;
     for (size_t i = 0; i < len; i++) {
         if (buf[i] == '\0') {

@@ -52,7 +52,4 @@ char *jsonx_bytes(const char *s, size_t *len);
 /* A string item holding buf[0..len) (NUL bytes kept as C0 80). */
 cJSON *jsonx_string_from_bytes(const char *buf, size_t len);
 
-/* Number of Unicode code points in a UTF-8 string. */
-size_t jsonx_utf8_len(const char *s);
-
 #endif

@@ -1,7 +1,9 @@
 /* matcher.c: evaluating and validating fixture matchers (docs/fixtures.md, "Matchers"). */
 #include "matcher.h"
+#include "mem.h"
 #include "jpath.h"
 #include "jsonx.h"
+#include "utf8.h"
 #include "rx.h"
 
 #include <stdio.h>
@@ -14,13 +16,10 @@ void matcher_diffs_add(struct matcher_diffs *d, const char *path, const char *ex
 {
     if (!d)
         return;
-    if (d->n == d->cap) {
-        d->cap = d->cap ? d->cap * 2 : 4;
-        d->v = realloc(d->v, d->cap * sizeof *d->v);
-    }
-    d->v[d->n].path = strdup(path);
-    d->v[d->n].expected = strdup(expected);
-    d->v[d->n].actual = strdup(actual);
+    d->v = mem_grow(d->v, &d->cap, d->n, sizeof *d->v);
+    d->v[d->n].path = mem_strdup(path);
+    d->v[d->n].expected = mem_strdup(expected);
+    d->v[d->n].actual = mem_strdup(actual);
     d->n++;
 }
 
@@ -82,7 +81,7 @@ static int count_of(const cJSON *v, long *n)
         return 0;
     }
     if (cJSON_IsString(v)) {
-        *n = (long)jsonx_utf8_len(v->valuestring);
+        *n = (long)utf8_count(v->valuestring);
         return 0;
     }
     return -1;
@@ -117,8 +116,8 @@ static int unordered(const cJSON *ms, const cJSON *actual)
     int n = cJSON_GetArraySize(ms);
     if (cJSON_GetArraySize(actual) != n)
         return 0;
-    char *ok = calloc((size_t)n * n + 1, 1), *seen = malloc((size_t)n + 1);
-    int *mate = malloc(((size_t)n + 1) * sizeof *mate);
+    char *ok = mem_calloc((size_t)n * n + 1, 1), *seen = mem_alloc((size_t)n + 1);
+    int *mate = mem_alloc(((size_t)n + 1) * sizeof *mate);
     int i = 0, res = 1;
     for (const cJSON *a = actual->child; a; a = a->next, i++) {
         int j = 0;

@@ -1,6 +1,13 @@
 /* report.c: the report formats table, "FORMAT:PATH" specs, and writing a
  * rendered report to its file. */
 #include "report.h"
+#include "mem.h"
+#include "report_html.h"
+#include "report_json.h"
+#include "report_junit.h"
+#include "report_md.h"
+#include "report_tap.h"
+#include "strbuf.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -11,7 +18,7 @@
 
 static const struct report_format {
     const char *name;
-    void (*render)(const cJSON *doc, struct report_buf *out);
+    void (*render)(const cJSON *doc, struct strbuf *out);
 } formats[] = {
     {"json", report_json_render},
     {"junit", report_junit_render},
@@ -63,8 +70,7 @@ int report_parse_spec(const char *spec, char *buf, char **fmt, char **path,
 char *report_render(const cJSON *doc, const char *fmt, char *err, size_t errlen)
 {
     const struct report_format *f = format_find(fmt);
-    struct report_buf b;
-    char *s;
+    struct strbuf b;
 
     if (!f) {
         snprintf(err, errlen, "unknown report format \"%s\"", fmt ? fmt : "(null)");
@@ -74,24 +80,17 @@ char *report_render(const cJSON *doc, const char *fmt, char *err, size_t errlen)
         snprintf(err, errlen, "cannot render a %s report: the report is not a JSON object", fmt);
         return NULL;
     }
-    report_buf_init(&b);
+    strbuf_init(&b);
     f->render(doc, &b);
-    s = report_buf_take(&b);
-    if (!s)
-        snprintf(err, errlen, "out of memory rendering the %s report", fmt);
-    return s;
+    return strbuf_take(&b);
 }
 
 static int report_mkdir_parents(const char *path, char *err, size_t errlen)
 {
-    char *dir = strdup(path);
+    char *dir = mem_strdup(path);
     struct stat st;
     int rc = -1;
 
-    if (!dir) {
-        snprintf(err, errlen, "%s: out of memory", path);
-        return -1;
-    }
     for (char *p = dir + 1; *p; p++) {
         if (*p != '/')
             continue;
@@ -148,11 +147,7 @@ int report_write_file(const char *path, const char *text, char *err, size_t errl
     if (report_mkdir_parents(path, err, errlen) < 0)
         return -1;
     /* A reader never sees half a report: write aside, then rename. */
-    tmp = malloc(strlen(path) + 32);
-    if (!tmp) {
-        snprintf(err, errlen, "%s: out of memory", path);
-        goto out;
-    }
+    tmp = mem_alloc(strlen(path) + 32);
     snprintf(tmp, strlen(path) + 32, "%s.tmp%ld", path, (long)getpid());
     f = fopen(tmp, "wb");
     if (!f) {

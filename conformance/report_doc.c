@@ -1,8 +1,9 @@
 /* report_doc.c: defensive reading of a JSON report tree (docs/reports.md),
  * shared by every renderer and the matrix. */
-#include "report.h"
+#include "report_doc.h"
+#include "file.h"
+#include "mem.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,22 +36,22 @@ const cJSON *report_doc_obj(const cJSON *obj, const char *key)
     return cJSON_IsObject(v) ? v : NULL;
 }
 
-void report_doc_count(const cJSON *doc, struct report_status_tally *c)
+void report_doc_count(const cJSON *doc, struct status_tally *c)
 {
     const cJSON *suite, *cs;
 
     memset(c, 0, sizeof *c);
     cJSON_ArrayForEach(suite, report_doc_arr(doc, "suites"))
         cJSON_ArrayForEach(cs, report_doc_arr(suite, "cases"))
-            report_status_tally_add(c, report_status_of(report_doc_str(cs, "status", NULL)));
+            status_tally_add(c, status_of(report_doc_str(cs, "status", NULL)));
 }
 
 int report_doc_failed(const cJSON *doc)
 {
-    struct report_status_tally c;
+    struct status_tally c;
 
     report_doc_count(doc, &c);
-    return report_status_tally_failing(&c) > 0;
+    return status_tally_failing(&c) > 0;
 }
 
 struct report_doc_area *report_doc_areas(const cJSON *doc, size_t *n)
@@ -63,9 +64,7 @@ struct report_doc_area *report_doc_areas(const cJSON *doc, size_t *n)
     *n = 0;
     if (nsuites <= 0)
         return NULL;
-    areas = calloc((size_t)nsuites, sizeof *areas);
-    if (!areas)
-        return NULL;
+    areas = mem_calloc((size_t)nsuites, sizeof *areas);
     cJSON_ArrayForEach(suite, suites) {
         const char *name = report_doc_str(suite, "area", report_doc_str(suite, "suite", "?"));
         size_t i;
@@ -75,8 +74,8 @@ struct report_doc_area *report_doc_areas(const cJSON *doc, size_t *n)
         if (i == count)
             areas[count++].name = name;
         cJSON_ArrayForEach(cs, report_doc_arr(suite, "cases"))
-            report_status_tally_add(&areas[i].counts,
-                              report_status_of(report_doc_str(cs, "status", NULL)));
+            status_tally_add(&areas[i].counts,
+                              status_of(report_doc_str(cs, "status", NULL)));
     }
     *n = count;
     return areas;
@@ -106,11 +105,11 @@ const cJSON *report_doc_find_case(const cJSON *doc, const char *id)
 
 int report_doc_case_fails_req(const cJSON *c, const char *req_id)
 {
-    enum report_status st = report_status_of(report_doc_str(c, "status", NULL));
+    enum status st = status_of(report_doc_str(c, "status", NULL));
     const cJSON *f, *r;
 
     /* An unexpected pass breaks no requirement: it only makes the list stale. */
-    if (st == REPORT_PASSED || st == REPORT_SKIPPED || st == REPORT_XPASS || !req_id)
+    if (st == STATUS_PASSED || st == STATUS_SKIPPED || st == STATUS_XPASS || !req_id)
         return 0;
     cJSON_ArrayForEach(r, report_doc_arr(c, "requirements"))
         if (cJSON_IsString(r) && strcmp(r->valuestring, req_id) == 0)
@@ -157,34 +156,15 @@ static int report_doc_check(const cJSON *doc, char *err, size_t errlen)
 
 cJSON *report_doc_load(const char *path, char *err, size_t errlen)
 {
-    FILE *f = fopen(path, "rb");
-    char *text = NULL, why[256];
-    size_t len = 0, cap = 0, got;
+    char why[256];
+    size_t len;
+    char *text = file_read(path, &len, why, sizeof why);
     cJSON *doc = NULL;
 
-    if (!f) {
-        snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+    if (!text) {
+        snprintf(err, errlen, "%s: %s", path, why);
         return NULL;
     }
-    do {
-        if (cap - len < 4096) {
-            char *p = realloc(text, cap ? cap * 2 : 65536);
-
-            if (!p) {
-                snprintf(err, errlen, "%s: out of memory reading it", path);
-                goto out;
-            }
-            text = p;
-            cap = cap ? cap * 2 : 65536;
-        }
-        got = fread(text + len, 1, cap - len - 1, f);
-        len += got;
-    } while (got > 0);
-    if (ferror(f)) {
-        snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
-        goto out;
-    }
-    text[len] = '\0';
     doc = cJSON_ParseWithLength(text, len);
     if (!doc) {
         const char *at = cJSON_GetErrorPtr();
@@ -194,15 +174,11 @@ cJSON *report_doc_load(const char *path, char *err, size_t errlen)
             snprintf(err, errlen, "%s: not JSON: the file is empty", path);
         else
             snprintf(err, errlen, "%s: not JSON: syntax error near byte %ld", path, off);
-        goto out;
-    }
-    if (report_doc_check(doc, why, sizeof why) < 0) {
+    } else if (report_doc_check(doc, why, sizeof why) < 0) {
         snprintf(err, errlen, "%s: %s", path, why);
         cJSON_Delete(doc);
         doc = NULL;
     }
-out:
     free(text);
-    fclose(f);
     return doc;
 }

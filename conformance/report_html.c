@@ -2,7 +2,10 @@
  * network): verdict and counts, failures first (each a <details> with its
  * request, expected, actual, diff and curl), then areas, requirements, and
  * every case collapsed per suite. All report text is HTML-escaped. */
-#include "report.h"
+#include "report_html.h"
+#include "report_doc.h"
+#include "report_fmt.h"
+#include "report_text.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -83,208 +86,208 @@ const char *report_html_style(void)
     return style;
 }
 
-static void esc(struct report_buf *b, const char *s)
+static void esc(struct strbuf *b, const char *s)
 {
-    report_buf_html(b, s);
+    report_fmt_html(b, s);
 }
 
-static void card(struct report_buf *b, const char *cls, int n, const char *label)
+static void card(struct strbuf *b, const char *cls, int n, const char *label)
 {
-    report_buf_printf(b, "<div class=\"card %s%s\"><b>%d</b>%s</div>\n", cls,
+    strbuf_printf(b, "<div class=\"card %s%s\"><b>%d</b>%s</div>\n", cls,
                       n ? "" : " zero", n, label);
 }
 
 /* A case's or a requirement's status word in its colour. */
-static void status_badge(struct report_buf *b, const char *status)
+static void status_badge(struct strbuf *b, const char *status)
 {
     const char *cls = status && strcmp(status, "untested") == 0
-                          ? "untested" : report_status_name(report_status_of(status));
+                          ? "untested" : status_name(status_of(status));
 
-    report_buf_printf(b, "<span class=\"st %s\">", cls);
+    strbuf_printf(b, "<span class=\"st %s\">", cls);
     esc(b, status ? status : "unknown");
-    report_buf_puts(b, "</span>");
+    strbuf_puts(b, "</span>");
 }
 
-static void header(struct report_buf *b, const cJSON *doc, const struct report_status_tally *n)
+static void header(struct strbuf *b, const cJSON *doc, const struct status_tally *n)
 {
     int failed = report_doc_failed(doc);
     double ms = report_doc_num(doc, "duration_ms", NAN);
     const cJSON *tool = report_doc_obj(doc, "tool");
 
-    report_buf_puts(b, "<header>\n<h1>AFI conformance: ");
+    strbuf_puts(b, "<header>\n<h1>AFI conformance: ");
     esc(b, report_doc_str(doc, "implementation", "(unnamed implementation)"));
-    report_buf_printf(b, " <span class=\"verdict %s\">%s</span></h1>\n",
+    strbuf_printf(b, " <span class=\"verdict %s\">%s</span></h1>\n",
                       failed ? "fail" : "pass", failed ? "FAILED" : "PASSED");
-    report_buf_puts(b, "<p class=\"meta\">Target <b>");
+    strbuf_puts(b, "<p class=\"meta\">Target <b>");
     esc(b, report_doc_str(doc, "target", "?"));
-    report_buf_puts(b, "</b> · level <b>");
+    strbuf_puts(b, "</b> · level <b>");
     esc(b, report_doc_str(doc, "level", "?"));
-    report_buf_puts(b, "</b>");
+    strbuf_puts(b, "</b>");
     if (report_doc_str(doc, "shard", NULL)) {
-        report_buf_puts(b, " · shard <b>");
+        strbuf_puts(b, " · shard <b>");
         esc(b, report_doc_str(doc, "shard", ""));
-        report_buf_puts(b, "</b>");
+        strbuf_puts(b, "</b>");
     }
     if (report_doc_str(doc, "started_at", NULL)) {
-        report_buf_puts(b, " · started <b>");
+        strbuf_puts(b, " · started <b>");
         esc(b, report_doc_str(doc, "started_at", ""));
-        report_buf_puts(b, "</b>");
+        strbuf_puts(b, "</b>");
     }
     if (isfinite(ms) && ms >= 0)
-        report_buf_printf(b, " · took <b>%.2f s</b>", ms / 1000.0);
+        strbuf_printf(b, " · took <b>%.2f s</b>", ms / 1000.0);
     if (tool) {
-        report_buf_puts(b, " · ");
+        strbuf_puts(b, " · ");
         esc(b, report_doc_str(tool, "name", "?"));
-        report_buf_puts(b, " ");
+        strbuf_puts(b, " ");
         esc(b, report_doc_str(tool, "version", ""));
     }
-    report_buf_puts(b, "</p>\n<div class=\"cards\">\n");
-    report_buf_printf(b, "<div class=\"card\"><b>%d</b>cases</div>\n", n->total);
-    card(b, "passed", n->n[REPORT_PASSED], "passed");
-    card(b, "failed", n->n[REPORT_FAILED], "failed");
-    card(b, "warned", n->n[REPORT_WARNED], "warned");
-    card(b, "skipped", n->n[REPORT_SKIPPED], "skipped");
-    card(b, "xfail", n->n[REPORT_XFAIL], "expected failures");
-    card(b, "xpass", n->n[REPORT_XPASS], "unexpected passes");
-    if (n->n[REPORT_UNKNOWN])
-        card(b, "failed", n->n[REPORT_UNKNOWN], "unknown status");
-    report_buf_puts(b, "</div>\n</header>\n");
+    strbuf_puts(b, "</p>\n<div class=\"cards\">\n");
+    strbuf_printf(b, "<div class=\"card\"><b>%d</b>cases</div>\n", n->total);
+    card(b, "passed", n->n[STATUS_PASSED], "passed");
+    card(b, "failed", n->n[STATUS_FAILED], "failed");
+    card(b, "warned", n->n[STATUS_WARNED], "warned");
+    card(b, "skipped", n->n[STATUS_SKIPPED], "skipped");
+    card(b, "xfail", n->n[STATUS_XFAIL], "expected failures");
+    card(b, "xpass", n->n[STATUS_XPASS], "unexpected passes");
+    if (n->n[STATUS_UNKNOWN])
+        card(b, "failed", n->n[STATUS_UNKNOWN], "unknown status");
+    strbuf_puts(b, "</div>\n</header>\n");
 }
 
-static void pre(struct report_buf *b, const char *cls, const char *text)
+static void pre(struct strbuf *b, const char *cls, const char *text)
 {
-    report_buf_printf(b, "<pre class=\"%s\">", cls);
+    strbuf_printf(b, "<pre class=\"%s\">", cls);
     esc(b, text);
-    report_buf_puts(b, "</pre>\n");
+    strbuf_puts(b, "</pre>\n");
 }
 
 /* A titled <pre> of the request or response obj as report_text writes it;
  * nothing when obj is NULL. */
-static void io_block(struct report_buf *b, const char *title, const char *cls,
-                     void (*text)(struct report_buf *, const cJSON *), const cJSON *obj)
+static void io_block(struct strbuf *b, const char *title, const char *cls,
+                     void (*text)(struct strbuf *, const cJSON *), const cJSON *obj)
 {
-    struct report_buf t;
+    struct strbuf t;
 
     if (!obj)
         return;
-    report_buf_init(&t);
+    strbuf_init(&t);
     text(&t, obj);
-    report_buf_printf(b, "<div><h4>%s</h4>\n", title);
+    strbuf_printf(b, "<div><h4>%s</h4>\n", title);
     pre(b, cls, t.data);
-    report_buf_puts(b, "</div>\n");
-    report_buf_free(&t);
+    strbuf_puts(b, "</div>\n");
+    strbuf_free(&t);
 }
 
-static void failure(struct report_buf *b, const cJSON *f)
+static void failure(struct strbuf *b, const cJSON *f)
 {
     const cJSON *d;
-    struct report_buf t;
+    struct strbuf t;
     const char *req = report_doc_str(f, "requirement", NULL);
     const char *curl = report_doc_str(f, "curl", NULL);
 
-    report_buf_puts(b, "<div class=\"failure\">\n<h4>");
-    report_buf_init(&t);
+    strbuf_puts(b, "<div class=\"failure\">\n<h4>");
+    strbuf_init(&t);
     report_text_step(&t, f);
     esc(b, t.data);
-    report_buf_free(&t);
-    report_buf_puts(b, "</h4>\n<p>");
+    strbuf_free(&t);
+    strbuf_puts(b, "</h4>\n<p>");
     if (req) {
-        report_buf_puts(b, "<span class=\"req\">");
+        strbuf_puts(b, "<span class=\"req\">");
         esc(b, req);
-        report_buf_puts(b, "</span> ");
+        strbuf_puts(b, "</span> ");
     }
     esc(b, report_doc_str(f, "rule", ""));
-    report_buf_puts(b, "</p>\n");
+    strbuf_puts(b, "</p>\n");
     pre(b, "message", report_doc_str(f, "message", "(no message)"));
     if (report_doc_arr(f, "diffs") && report_doc_arr(f, "diffs")->child) {
-        report_buf_puts(b, "<table class=\"diff\"><tr><th>path</th><th>expected</th>"
+        strbuf_puts(b, "<table class=\"diff\"><tr><th>path</th><th>expected</th>"
                            "<th>actual</th></tr>\n");
         cJSON_ArrayForEach(d, report_doc_arr(f, "diffs")) {
-            report_buf_puts(b, "<tr><td><code>");
+            strbuf_puts(b, "<tr><td><code>");
             esc(b, report_doc_str(d, "path", "?"));
-            report_buf_puts(b, "</code></td><td><code>");
+            strbuf_puts(b, "</code></td><td><code>");
             esc(b, report_doc_str(d, "expected", ""));
-            report_buf_puts(b, "</code></td><td><code>");
+            strbuf_puts(b, "</code></td><td><code>");
             esc(b, report_doc_str(d, "actual", ""));
-            report_buf_puts(b, "</code></td></tr>\n");
+            strbuf_puts(b, "</code></td></tr>\n");
         }
-        report_buf_puts(b, "</table>\n");
+        strbuf_puts(b, "</table>\n");
     }
     if (report_doc_obj(f, "request") || report_doc_obj(f, "response")) {
-        report_buf_puts(b, "<div class=\"io\">\n");
+        strbuf_puts(b, "<div class=\"io\">\n");
         io_block(b, "Request", "request", report_text_request, report_doc_obj(f, "request"));
         io_block(b, "Response", "response", report_text_response, report_doc_obj(f, "response"));
-        report_buf_puts(b, "</div>\n");
+        strbuf_puts(b, "</div>\n");
     }
     if (curl) {
-        report_buf_puts(b, "<h4>Reproduce</h4>\n");
+        strbuf_puts(b, "<h4>Reproduce</h4>\n");
         pre(b, "curl", curl);
     }
-    report_buf_puts(b, "</div>\n");
+    strbuf_puts(b, "</div>\n");
 }
 
-static void case_anchor(struct report_buf *b, const char *id)
+static void case_anchor(struct strbuf *b, const char *id)
 {
-    report_buf_puts(b, "case-");
+    strbuf_puts(b, "case-");
     esc(b, id);
 }
 
 /* The requirement ids case c checks, each in a req span. */
-static void req_spans(struct report_buf *b, const cJSON *c)
+static void req_spans(struct strbuf *b, const cJSON *c)
 {
     const cJSON *r;
 
     cJSON_ArrayForEach(r, report_doc_arr(c, "requirements"))
         if (cJSON_IsString(r)) {
-            report_buf_puts(b, "<span class=\"req\">");
+            strbuf_puts(b, "<span class=\"req\">");
             esc(b, r->valuestring);
-            report_buf_puts(b, "</span>");
+            strbuf_puts(b, "</span>");
         }
 }
 
-static void case_details(struct report_buf *b, const cJSON *c, enum report_status st)
+static void case_details(struct strbuf *b, const cJSON *c, enum status st)
 {
     const char *id = report_doc_str(c, "id", "?");
     const cJSON *fails = report_doc_arr(c, "failures"), *f;
     const cJSON *first = cJSON_GetArrayItem(fails, 0);
 
-    report_buf_printf(b, "<details class=\"case %s\" id=\"", report_status_name(st));
+    strbuf_printf(b, "<details class=\"case %s\" id=\"", status_name(st));
     case_anchor(b, id);
-    report_buf_puts(b, "\"><summary>");
+    strbuf_puts(b, "\"><summary>");
     status_badge(b, report_doc_str(c, "status", NULL));
-    report_buf_puts(b, " <code>");
+    strbuf_puts(b, " <code>");
     esc(b, id);
-    report_buf_puts(b, "</code> ");
+    strbuf_puts(b, "</code> ");
     esc(b, report_doc_str(c, "title", ""));
-    report_buf_puts(b, " ");
+    strbuf_puts(b, " ");
     req_spans(b, c);
-    report_buf_puts(b, "<span class=\"msg\">");
-    if (st == REPORT_XPASS) {
-        report_buf_puts(b, "passed, but is listed as an expected failure: remove it from the list");
+    strbuf_puts(b, "<span class=\"msg\">");
+    if (st == STATUS_XPASS) {
+        strbuf_puts(b, "passed, but is listed as an expected failure: remove it from the list");
     } else if (first) {
-        struct report_buf t;
+        struct strbuf t;
 
-        report_buf_init(&t);
+        strbuf_init(&t);
         if (report_doc_str(first, "requirement", NULL))
-            report_buf_printf(&t, "[%s] ", report_doc_str(first, "requirement", ""));
+            strbuf_printf(&t, "[%s] ", report_doc_str(first, "requirement", ""));
         report_text_first_line(&t, report_doc_str(first, "message", ""));
         esc(b, t.data);
-        report_buf_free(&t);
-    } else if (st == REPORT_UNKNOWN) {
-        report_buf_puts(b, "the report gives this case an unknown status");
+        strbuf_free(&t);
+    } else if (st == STATUS_UNKNOWN) {
+        strbuf_puts(b, "the report gives this case an unknown status");
     }
-    report_buf_puts(b, "</span></summary>\n<div>\n");
-    if (st == REPORT_XPASS)
-        report_buf_puts(b, "<p>The case passed, but it is listed in the expected-failures file, "
+    strbuf_puts(b, "</span></summary>\n<div>\n");
+    if (st == STATUS_XPASS)
+        strbuf_puts(b, "<p>The case passed, but it is listed in the expected-failures file, "
                            "which fails the run so that the list never goes stale.</p>\n");
     cJSON_ArrayForEach(f, fails)
         if (cJSON_IsObject(f))
             failure(b, f);
-    report_buf_puts(b, "</div>\n</details>\n");
+    strbuf_puts(b, "</div>\n</details>\n");
 }
 
 /* One section of the cases whose status is in the bit set want; nothing when none. */
-static void case_section(struct report_buf *b, const cJSON *doc, const char *anchor,
+static void case_section(struct strbuf *b, const cJSON *doc, const char *anchor,
                          const char *title, const char *intro, unsigned want)
 {
     const cJSON *suite, *c;
@@ -292,241 +295,241 @@ static void case_section(struct report_buf *b, const cJSON *doc, const char *anc
 
     cJSON_ArrayForEach(suite, report_doc_arr(doc, "suites"))
         cJSON_ArrayForEach(c, report_doc_arr(suite, "cases")) {
-            enum report_status st = report_status_of(report_doc_str(c, "status", NULL));
+            enum status st = status_of(report_doc_str(c, "status", NULL));
 
             n += !!(want & 1u << st);
         }
     if (!n)
         return;
-    report_buf_printf(b, "<section id=\"%s\">\n<h2>%s (%d)</h2>\n", anchor, title, n);
+    strbuf_printf(b, "<section id=\"%s\">\n<h2>%s (%d)</h2>\n", anchor, title, n);
     if (intro)
-        report_buf_printf(b, "<p class=\"muted\">%s</p>\n", intro);
+        strbuf_printf(b, "<p class=\"muted\">%s</p>\n", intro);
     /* Under a heading per suite, so a long list reads by area. */
     cJSON_ArrayForEach(suite, report_doc_arr(doc, "suites")) {
         int k = 0;
 
         cJSON_ArrayForEach(c, report_doc_arr(suite, "cases"))
-            k += !!(want & 1u << report_status_of(report_doc_str(c, "status", NULL)));
+            k += !!(want & 1u << status_of(report_doc_str(c, "status", NULL)));
         if (!k)
             continue;
-        report_buf_puts(b, "<h3>");
+        strbuf_puts(b, "<h3>");
         esc(b, report_doc_str(suite, "area", report_doc_str(suite, "suite", "?")));
-        report_buf_puts(b, " <span class=\"muted\">");
+        strbuf_puts(b, " <span class=\"muted\">");
         esc(b, report_doc_str(suite, "title", report_doc_str(suite, "suite", "")));
-        report_buf_printf(b, " (%d)</span></h3>\n", k);
+        strbuf_printf(b, " (%d)</span></h3>\n", k);
         cJSON_ArrayForEach(c, report_doc_arr(suite, "cases")) {
-            enum report_status st = report_status_of(report_doc_str(c, "status", NULL));
+            enum status st = status_of(report_doc_str(c, "status", NULL));
 
             if (want & 1u << st)
                 case_details(b, c, st);
         }
     }
-    report_buf_puts(b, "</section>\n");
+    strbuf_puts(b, "</section>\n");
 }
 
-static void bar(struct report_buf *b, const struct report_status_tally *c)
+static void bar(struct strbuf *b, const struct status_tally *c)
 {
-    static const enum report_status order[] = {
-        REPORT_PASSED, REPORT_WARNED, REPORT_XFAIL, REPORT_SKIPPED, REPORT_FAILED, REPORT_XPASS,
+    static const enum status order[] = {
+        STATUS_PASSED, STATUS_WARNED, STATUS_XFAIL, STATUS_SKIPPED, STATUS_FAILED, STATUS_XPASS,
     };
 
-    report_buf_puts(b, "<div class=\"bar\">");
+    strbuf_puts(b, "<div class=\"bar\">");
     for (size_t i = 0; c->total && i < sizeof order / sizeof order[0]; i++)
         if (c->n[order[i]])
-            report_buf_printf(b, "<span class=\"%s\" style=\"width:%.2f%%\"></span>",
-                              report_status_name(order[i]),
+            strbuf_printf(b, "<span class=\"%s\" style=\"width:%.2f%%\"></span>",
+                              status_name(order[i]),
                               100.0 * c->n[order[i]] / c->total);
-    report_buf_puts(b, "</div>");
+    strbuf_puts(b, "</div>");
 }
 
-static void count_cell(struct report_buf *b, int n, const char *cls)
+static void count_cell(struct strbuf *b, int n, const char *cls)
 {
     if (n)
-        report_buf_printf(b, "<td class=\"n %s\">%d</td>", cls, n);
+        strbuf_printf(b, "<td class=\"n %s\">%d</td>", cls, n);
     else
-        report_buf_puts(b, "<td class=\"n muted\">0</td>");
+        strbuf_puts(b, "<td class=\"n muted\">0</td>");
 }
 
-static void areas(struct report_buf *b, const cJSON *doc)
+static void areas(struct strbuf *b, const cJSON *doc)
 {
     size_t n;
     struct report_doc_area *a = report_doc_areas(doc, &n);
 
-    report_buf_puts(b, "<section id=\"areas\">\n<h2>Areas</h2>\n");
+    strbuf_puts(b, "<section id=\"areas\">\n<h2>Areas</h2>\n");
     if (!a) {
-        report_buf_puts(b, "<p class=\"muted\">The report has no suites.</p>\n</section>\n");
+        strbuf_puts(b, "<p class=\"muted\">The report has no suites.</p>\n</section>\n");
         return;
     }
-    report_buf_puts(b, "<table><tr><th>area</th><th>status</th><th>cases</th><th>passed</th>"
+    strbuf_puts(b, "<table><tr><th>area</th><th>status</th><th>cases</th><th>passed</th>"
                        "<th>failed</th><th>warned</th><th>skipped</th><th>xfail</th>"
                        "<th>xpass</th><th style=\"width:22%\"></th></tr>\n");
     for (size_t i = 0; i < n; i++) {
-        const struct report_status_tally *c = &a[i].counts;
-        int bad = report_status_tally_failing(c);
-        const char *st = bad ? "failed" : c->n[REPORT_WARNED] ? "warned"
-                         : c->n[REPORT_PASSED] ? "passed"
-                         : c->n[REPORT_SKIPPED] ? "skipped" : "untested";
+        const struct status_tally *c = &a[i].counts;
+        int bad = status_tally_failing(c);
+        const char *st = bad ? "failed" : c->n[STATUS_WARNED] ? "warned"
+                         : c->n[STATUS_PASSED] ? "passed"
+                         : c->n[STATUS_SKIPPED] ? "skipped" : "untested";
 
-        report_buf_puts(b, "<tr><td><b>");
+        strbuf_puts(b, "<tr><td><b>");
         esc(b, a[i].name);
-        report_buf_printf(b, "</b></td><td><span class=\"st %s\">%s</span></td>"
+        strbuf_printf(b, "</b></td><td><span class=\"st %s\">%s</span></td>"
                           "<td class=\"n\">%d</td>", st, st, c->total);
-        count_cell(b, c->n[REPORT_PASSED], "passed");
-        count_cell(b, c->n[REPORT_FAILED], "failed");
-        count_cell(b, c->n[REPORT_WARNED], "warned");
-        count_cell(b, c->n[REPORT_SKIPPED], "skipped");
-        count_cell(b, c->n[REPORT_XFAIL], "xfail");
-        count_cell(b, c->n[REPORT_XPASS], "xpass");
-        report_buf_puts(b, "<td>");
+        count_cell(b, c->n[STATUS_PASSED], "passed");
+        count_cell(b, c->n[STATUS_FAILED], "failed");
+        count_cell(b, c->n[STATUS_WARNED], "warned");
+        count_cell(b, c->n[STATUS_SKIPPED], "skipped");
+        count_cell(b, c->n[STATUS_XFAIL], "xfail");
+        count_cell(b, c->n[STATUS_XPASS], "xpass");
+        strbuf_puts(b, "<td>");
         bar(b, c);
-        report_buf_puts(b, "</td></tr>\n");
+        strbuf_puts(b, "</td></tr>\n");
     }
-    report_buf_puts(b, "</table>\n</section>\n");
+    strbuf_puts(b, "</table>\n</section>\n");
     free(a);
 }
 
-static void requirements(struct report_buf *b, const cJSON *doc)
+static void requirements(struct strbuf *b, const cJSON *doc)
 {
     const cJSON *r, *suite, *c, *id;
 
-    report_buf_puts(b, "<section id=\"requirements\">\n<h2>Requirements</h2>\n");
+    strbuf_puts(b, "<section id=\"requirements\">\n<h2>Requirements</h2>\n");
     if (!report_doc_arr(doc, "requirements") || !report_doc_arr(doc, "requirements")->child) {
-        report_buf_puts(b, "<p class=\"muted\">The report lists no requirements.</p>\n</section>\n");
+        strbuf_puts(b, "<p class=\"muted\">The report lists no requirements.</p>\n</section>\n");
         return;
     }
-    report_buf_puts(b, "<table><tr><th>id</th><th>grade</th><th>status</th><th>rule</th>"
+    strbuf_puts(b, "<table><tr><th>id</th><th>grade</th><th>status</th><th>rule</th>"
                        "<th>cases</th><th>failing cases</th></tr>\n");
     cJSON_ArrayForEach(r, report_doc_arr(doc, "requirements")) {
         const char *rid = report_doc_str(r, "id", "?");
         const char *st = report_doc_str(r, "status", "unknown");
-        struct report_status_tally n = {0};
+        struct status_tally n = {0};
         int shown = 0;
 
         cJSON_ArrayForEach(id, report_doc_arr(r, "cases"))
             if (cJSON_IsString(id) && (c = report_doc_find_case(doc, id->valuestring)))
-                report_status_tally_add(&n, report_status_of(report_doc_str(c, "status", NULL)));
-        report_buf_puts(b, "<tr><td><b>");
+                status_tally_add(&n, status_of(report_doc_str(c, "status", NULL)));
+        strbuf_puts(b, "<tr><td><b>");
         esc(b, rid);
-        report_buf_puts(b, "</b></td><td>");
+        strbuf_puts(b, "</b></td><td>");
         esc(b, report_doc_str(r, "grade", ""));
-        report_buf_puts(b, "</td><td>");
+        strbuf_puts(b, "</td><td>");
         status_badge(b, st);
-        report_buf_puts(b, "</td><td>");
+        strbuf_puts(b, "</td><td>");
         esc(b, report_doc_str(r, "rule", ""));
         if (n.total)
-            report_buf_printf(b, "</td><td class=\"n\">%d/%d</td><td>", n.n[REPORT_PASSED],
+            strbuf_printf(b, "</td><td class=\"n\">%d/%d</td><td>", n.n[STATUS_PASSED],
                               n.total);
         else
-            report_buf_puts(b, "</td><td class=\"n muted\">0</td><td>");
+            strbuf_puts(b, "</td><td class=\"n muted\">0</td><td>");
         cJSON_ArrayForEach(suite, report_doc_arr(doc, "suites"))
             cJSON_ArrayForEach(c, report_doc_arr(suite, "cases"))
                 if (report_doc_case_fails_req(c, rid)) {
-                    report_buf_puts(b, shown++ ? ", <a href=\"#" : "<a href=\"#");
+                    strbuf_puts(b, shown++ ? ", <a href=\"#" : "<a href=\"#");
                     case_anchor(b, report_doc_str(c, "id", "?"));
-                    report_buf_puts(b, "\"><code>");
+                    strbuf_puts(b, "\"><code>");
                     esc(b, report_doc_str(c, "id", "?"));
-                    report_buf_puts(b, "</code></a>");
+                    strbuf_puts(b, "</code></a>");
                 }
-        report_buf_puts(b, "</td></tr>\n");
+        strbuf_puts(b, "</td></tr>\n");
     }
-    report_buf_puts(b, "</table>\n</section>\n");
+    strbuf_puts(b, "</table>\n</section>\n");
 }
 
-static void all_cases(struct report_buf *b, const cJSON *doc)
+static void all_cases(struct strbuf *b, const cJSON *doc)
 {
     const cJSON *suite, *c;
 
-    report_buf_puts(b, "<section id=\"cases\">\n<h2>All cases, by suite</h2>\n");
+    strbuf_puts(b, "<section id=\"cases\">\n<h2>All cases, by suite</h2>\n");
     cJSON_ArrayForEach(suite, report_doc_arr(doc, "suites")) {
-        struct report_status_tally n = {0};
+        struct status_tally n = {0};
 
         if (!cJSON_IsObject(suite))
             continue;
         cJSON_ArrayForEach(c, report_doc_arr(suite, "cases"))
-            report_status_tally_add(&n, report_status_of(report_doc_str(c, "status", NULL)));
-        report_buf_puts(b, "<details class=\"suite\"><summary><b>");
+            status_tally_add(&n, status_of(report_doc_str(c, "status", NULL)));
+        strbuf_puts(b, "<details class=\"suite\"><summary><b>");
         esc(b, report_doc_str(suite, "suite", "unnamed"));
-        report_buf_puts(b, "</b> ");
+        strbuf_puts(b, "</b> ");
         esc(b, report_doc_str(suite, "title", ""));
-        report_buf_printf(b, " <span class=\"muted\">(%d/%d passed", n.n[REPORT_PASSED], n.total);
+        strbuf_printf(b, " <span class=\"muted\">(%d/%d passed", n.n[STATUS_PASSED], n.total);
         if (report_doc_str(suite, "file", NULL)) {
-            report_buf_puts(b, ", ");
+            strbuf_puts(b, ", ");
             esc(b, report_doc_str(suite, "file", ""));
         }
-        report_buf_puts(b, ")</span></summary>\n<div>\n<table><tr><th>status</th><th>case</th>"
+        strbuf_puts(b, ")</span></summary>\n<div>\n<table><tr><th>status</th><th>case</th>"
                            "<th>title</th><th>requirements</th><th>level</th><th>ms</th></tr>\n");
         cJSON_ArrayForEach(c, report_doc_arr(suite, "cases")) {
-            enum report_status st = report_status_of(report_doc_str(c, "status", NULL));
+            enum status st = status_of(report_doc_str(c, "status", NULL));
             const char *id = report_doc_str(c, "id", "?");
             double ms = report_doc_num(c, "duration_ms", NAN);
 
-            report_buf_puts(b, "<tr><td>");
+            strbuf_puts(b, "<tr><td>");
             status_badge(b, report_doc_str(c, "status", NULL));
-            report_buf_puts(b, "</td><td><code>");
-            if (st != REPORT_PASSED && st != REPORT_SKIPPED) {
-                report_buf_puts(b, "<a href=\"#");
+            strbuf_puts(b, "</td><td><code>");
+            if (st != STATUS_PASSED && st != STATUS_SKIPPED) {
+                strbuf_puts(b, "<a href=\"#");
                 case_anchor(b, id);
-                report_buf_puts(b, "\">");
+                strbuf_puts(b, "\">");
                 esc(b, id);
-                report_buf_puts(b, "</a>");
+                strbuf_puts(b, "</a>");
             } else {
                 esc(b, id);
             }
-            report_buf_puts(b, "</code></td><td>");
+            strbuf_puts(b, "</code></td><td>");
             esc(b, report_doc_str(c, "title", ""));
-            report_buf_puts(b, "</td><td>");
+            strbuf_puts(b, "</td><td>");
             req_spans(b, c);
-            report_buf_puts(b, "</td><td>");
+            strbuf_puts(b, "</td><td>");
             esc(b, report_doc_str(c, "level", ""));
             if (isfinite(ms))
-                report_buf_printf(b, "</td><td class=\"n\">%.1f</td></tr>\n", ms);
+                strbuf_printf(b, "</td><td class=\"n\">%.1f</td></tr>\n", ms);
             else
-                report_buf_puts(b, "</td><td class=\"n\"></td></tr>\n");
+                strbuf_puts(b, "</td><td class=\"n\"></td></tr>\n");
         }
-        report_buf_puts(b, "</table>\n</div>\n</details>\n");
+        strbuf_puts(b, "</table>\n</div>\n</details>\n");
     }
-    report_buf_puts(b, "</section>\n");
+    strbuf_puts(b, "</section>\n");
 }
 
-void report_html_render(const cJSON *doc, struct report_buf *out)
+void report_html_render(const cJSON *doc, struct strbuf *out)
 {
-    struct report_status_tally n;
+    struct status_tally n;
     int bad, warn, xfail;
 
     report_doc_count(doc, &n);
-    bad = report_status_tally_failing(&n);
-    warn = n.n[REPORT_WARNED];
-    xfail = n.n[REPORT_XFAIL];
-    report_buf_puts(out, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+    bad = status_tally_failing(&n);
+    warn = n.n[STATUS_WARNED];
+    xfail = n.n[STATUS_XFAIL];
+    strbuf_puts(out, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
                          "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
                          "<title>AFI conformance: ");
     esc(out, report_doc_str(doc, "implementation", "(unnamed implementation)"));
-    report_buf_printf(out, " (%s)</title>\n<style>\n%s</style>\n</head>\n<body>\n",
+    strbuf_printf(out, " (%s)</title>\n<style>\n%s</style>\n</head>\n<body>\n",
                       report_doc_failed(doc) ? "failed" : "passed", style);
     header(out, doc, &n);
-    report_buf_puts(out, "<nav>");
+    strbuf_puts(out, "<nav>");
     if (bad)
-        report_buf_printf(out, "<a href=\"#failures\">Failures (%d)</a>", bad);
+        strbuf_printf(out, "<a href=\"#failures\">Failures (%d)</a>", bad);
     if (warn)
-        report_buf_printf(out, "<a href=\"#warnings\">Warnings (%d)</a>", warn);
+        strbuf_printf(out, "<a href=\"#warnings\">Warnings (%d)</a>", warn);
     if (xfail)
-        report_buf_printf(out, "<a href=\"#xfail\">Expected failures (%d)</a>", xfail);
-    report_buf_puts(out, "<a href=\"#areas\">Areas</a><a href=\"#requirements\">Requirements</a>"
+        strbuf_printf(out, "<a href=\"#xfail\">Expected failures (%d)</a>", xfail);
+    strbuf_puts(out, "<a href=\"#areas\">Areas</a><a href=\"#requirements\">Requirements</a>"
                          "<a href=\"#cases\">All cases</a></nav>\n<main>\n");
     if (!bad)
-        report_buf_puts(out, "<section id=\"failures\">\n<h2>Failures (0)</h2>\n<p>No case "
+        strbuf_puts(out, "<section id=\"failures\">\n<h2>Failures (0)</h2>\n<p>No case "
                              "failed.</p>\n</section>\n");
     case_section(out, doc, "failures", "Failures", NULL,
-                 1u << REPORT_FAILED | 1u << REPORT_XPASS | 1u << REPORT_UNKNOWN);
+                 1u << STATUS_FAILED | 1u << STATUS_XPASS | 1u << STATUS_UNKNOWN);
     case_section(out, doc, "warnings", "Warnings",
-                 "SHOULD cases that failed; they do not fail the run.", 1u << REPORT_WARNED);
+                 "SHOULD cases that failed; they do not fail the run.", 1u << STATUS_WARNED);
     case_section(out, doc, "xfail", "Expected failures",
                  "Listed in the expected-failures file; they do not fail the run.",
-                 1u << REPORT_XFAIL);
+                 1u << STATUS_XFAIL);
     areas(out, doc);
     requirements(out, doc);
     all_cases(out, doc);
-    report_buf_puts(out, "</main>\n<footer>Rendered from the JSON report (format version 1). "
+    strbuf_puts(out, "</main>\n<footer>Rendered from the JSON report (format version 1). "
                          "Expand a case to see its request, expected and actual values, diff "
                          "and a curl command that reproduces it.</footer>\n</body>\n</html>\n");
 }

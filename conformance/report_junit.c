@@ -2,27 +2,30 @@
  * schema (windyroad JUnit.xsd) and Jenkins' junit-10.xsd, which is why
  * requirement ids are suite properties (the schemas allow no per-testcase
  * properties) and warnings go to the suite's system-out. */
-#include "report.h"
+#include "report_junit.h"
+#include "report_doc.h"
+#include "report_fmt.h"
+#include "report_text.h"
 
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
-static void attr(struct report_buf *b, const char *name, const char *value)
+static void attr(struct strbuf *b, const char *name, const char *value)
 {
-    report_buf_printf(b, " %s=\"", name);
-    report_buf_xml(b, value, 1);
-    report_buf_putn(b, "\"", 1);
+    strbuf_printf(b, " %s=\"", name);
+    report_fmt_xml(b, value, 1);
+    strbuf_putn(b, "\"", 1);
 }
 
-static void property(struct report_buf *b, const char *name, const char *value)
+static void property(struct strbuf *b, const char *name, const char *value)
 {
     if (!value)
         return;
-    report_buf_puts(b, "      <property");
+    strbuf_puts(b, "      <property");
     attr(b, "name", name);
     attr(b, "value", value);
-    report_buf_puts(b, "/>\n");
+    strbuf_puts(b, "/>\n");
 }
 
 /* The Ant schema wants a local "YYYY-MM-DDTHH:MM:SS" without zone; the
@@ -63,7 +66,7 @@ static void hostname(const cJSON *doc, char *out, size_t outlen)
     out[n] = '\0';
 }
 
-static void requirements_list(struct report_buf *b, const cJSON *c)
+static void requirements_list(struct strbuf *b, const cJSON *c)
 {
     const cJSON *r;
     int first = 1;
@@ -71,138 +74,138 @@ static void requirements_list(struct report_buf *b, const cJSON *c)
     cJSON_ArrayForEach(r, report_doc_arr(c, "requirements")) {
         if (!cJSON_IsString(r))
             continue;
-        report_buf_printf(b, "%s%s", first ? "" : " ", r->valuestring);
+        strbuf_printf(b, "%s%s", first ? "" : " ", r->valuestring);
         first = 0;
     }
 }
 
 /* All failures of a case as one text: what a CI shows under the test. */
-static void failures_text(struct report_buf *b, const cJSON *c)
+static void failures_text(struct strbuf *b, const cJSON *c)
 {
     const cJSON *f;
     int i = 0;
 
     cJSON_ArrayForEach(f, report_doc_arr(c, "failures")) {
         if (i++)
-            report_buf_puts(b, "\n----\n\n");
+            strbuf_puts(b, "\n----\n\n");
         report_text_failure(b, f);
     }
 }
 
 /* An element (failure or skipped) with type and message, whose text is the
  * case's failures. */
-static void outcome(struct report_buf *b, const char *elem, const char *type,
+static void outcome(struct strbuf *b, const char *elem, const char *type,
                     const char *prefix, const cJSON *c)
 {
     const cJSON *first = cJSON_GetArrayItem(report_doc_arr(c, "failures"), 0);
-    struct report_buf t;
+    struct strbuf t;
 
-    report_buf_init(&t);
-    report_buf_puts(&t, prefix);
+    strbuf_init(&t);
+    strbuf_puts(&t, prefix);
     if (first) {
         const char *req = report_doc_str(first, "requirement", NULL);
 
         if (req)
-            report_buf_printf(&t, "[%s] ", req);
+            strbuf_printf(&t, "[%s] ", req);
         report_text_first_line(&t, report_doc_str(first, "message", ""));
     } else {
-        report_buf_puts(&t, "the report lists no failure details");
+        strbuf_puts(&t, "the report lists no failure details");
     }
-    report_buf_printf(b, "      <%s", elem);
+    strbuf_printf(b, "      <%s", elem);
     attr(b, "type", type);
     attr(b, "message", t.data ? t.data : "");
-    report_buf_free(&t);
-    report_buf_putn(b, ">", 1);
-    report_buf_init(&t);
+    strbuf_free(&t);
+    strbuf_putn(b, ">", 1);
+    strbuf_init(&t);
     failures_text(&t, c);
-    report_buf_xml(b, t.data, 0);
-    report_buf_free(&t);
-    report_buf_printf(b, "</%s>\n", elem);
+    report_fmt_xml(b, t.data, 0);
+    strbuf_free(&t);
+    strbuf_printf(b, "</%s>\n", elem);
 }
 
-static void testcase(struct report_buf *b, const char *suite, const cJSON *c,
-                     struct report_buf *sysout)
+static void testcase(struct strbuf *b, const char *suite, const cJSON *c,
+                     struct strbuf *sysout)
 {
     const char *id = report_doc_str(c, "id", "?");
     const char *status = report_doc_str(c, "status", "unknown");
     const cJSON *first = cJSON_GetArrayItem(report_doc_arr(c, "failures"), 0);
     const char *type = report_doc_str(first, "requirement", "failure");
-    enum report_status st = report_status_of(status);
-    struct report_buf t;
+    enum status st = status_of(status);
+    struct strbuf t;
 
-    report_buf_init(&t);
-    report_buf_puts(&t, id);
+    strbuf_init(&t);
+    strbuf_puts(&t, id);
     if (*report_doc_str(c, "title", ""))
-        report_buf_printf(&t, " — %s", report_doc_str(c, "title", ""));
-    report_buf_puts(b, "    <testcase");
+        strbuf_printf(&t, " — %s", report_doc_str(c, "title", ""));
+    strbuf_puts(b, "    <testcase");
     attr(b, "classname", suite);
     attr(b, "name", t.data);
-    report_buf_free(&t);
-    report_buf_puts(b, " time=\"");
-    report_buf_seconds(b, report_doc_num(c, "duration_ms", 0));
-    report_buf_putn(b, "\"", 1);
+    strbuf_free(&t);
+    strbuf_puts(b, " time=\"");
+    report_fmt_seconds(b, report_doc_num(c, "duration_ms", 0));
+    strbuf_putn(b, "\"", 1);
 
     switch (st) {
-    case REPORT_PASSED:
-        report_buf_puts(b, "/>\n");
+    case STATUS_PASSED:
+        strbuf_puts(b, "/>\n");
         return;
-    case REPORT_WARNED:
+    case STATUS_WARNED:
         /* A SHOULD failure does not fail the run: the test passes and the
          * warning goes to the suite's system-out. */
-        report_buf_puts(b, "/>\n");
-        report_buf_printf(sysout, "WARNING %s (a SHOULD case failed; the run does not fail):\n", id);
+        strbuf_puts(b, "/>\n");
+        strbuf_printf(sysout, "WARNING %s (a SHOULD case failed; the run does not fail):\n", id);
         failures_text(sysout, c);
-        report_buf_putn(sysout, "\n", 1);
+        strbuf_putn(sysout, "\n", 1);
         return;
-    case REPORT_SKIPPED:
-        report_buf_puts(b, ">\n      <skipped message=\"skipped\"/>\n    </testcase>\n");
+    case STATUS_SKIPPED:
+        strbuf_puts(b, ">\n      <skipped message=\"skipped\"/>\n    </testcase>\n");
         return;
-    case REPORT_XFAIL:
-        report_buf_puts(b, ">\n");
+    case STATUS_XFAIL:
+        strbuf_puts(b, ">\n");
         outcome(b, "skipped", "xfail", "expected failure: ", c);
         break;
-    case REPORT_XPASS:
-        report_buf_puts(b, ">\n      <failure type=\"xpass\" message=\"passed, but is listed "
+    case STATUS_XPASS:
+        strbuf_puts(b, ">\n      <failure type=\"xpass\" message=\"passed, but is listed "
                            "as an expected failure: remove it from the list\"/>\n");
         break;
-    case REPORT_FAILED:
-        report_buf_puts(b, ">\n");
+    case STATUS_FAILED:
+        strbuf_puts(b, ">\n");
         outcome(b, "failure", type, "", c);
         break;
     default:
-        report_buf_puts(b, ">\n      <failure type=\"unknown\"");
+        strbuf_puts(b, ">\n      <failure type=\"unknown\"");
         attr(b, "message", "the report gives this case an unknown status");
-        report_buf_puts(b, ">status: ");
-        report_buf_xml(b, status, 0);
-        report_buf_puts(b, "</failure>\n");
+        strbuf_puts(b, ">status: ");
+        report_fmt_xml(b, status, 0);
+        strbuf_puts(b, "</failure>\n");
         break;
     }
-    report_buf_puts(b, "    </testcase>\n");
+    strbuf_puts(b, "    </testcase>\n");
 }
 
-static void testsuite(struct report_buf *b, const cJSON *doc, const cJSON *suite, int index,
+static void testsuite(struct strbuf *b, const cJSON *doc, const cJSON *suite, int index,
                       const char *ts, const char *host)
 {
     const char *name = report_doc_str(suite, "suite", "unnamed");
     const cJSON *c;
-    struct report_status_tally n = {0};
-    struct report_buf sysout, pname;
+    struct status_tally n = {0};
+    struct strbuf sysout, pname;
     double ms = 0;
 
     cJSON_ArrayForEach(c, report_doc_arr(suite, "cases")) {
-        report_status_tally_add(&n, report_status_of(report_doc_str(c, "status", NULL)));
+        status_tally_add(&n, status_of(report_doc_str(c, "status", NULL)));
         ms += report_doc_num(c, "duration_ms", 0) > 0 ? report_doc_num(c, "duration_ms", 0) : 0;
     }
-    report_buf_puts(b, "  <testsuite");
+    strbuf_puts(b, "  <testsuite");
     attr(b, "name", *name ? name : "unnamed");
     attr(b, "package", "afi");
-    report_buf_printf(b, " id=\"%d\" tests=\"%d\" failures=\"%d\" errors=\"0\" skipped=\"%d\" time=\"",
-                      index, n.total, report_status_tally_failing(&n),
-                      n.n[REPORT_SKIPPED] + n.n[REPORT_XFAIL]);
-    report_buf_seconds(b, ms);
-    report_buf_printf(b, "\" timestamp=\"%s\"", ts);
+    strbuf_printf(b, " id=\"%d\" tests=\"%d\" failures=\"%d\" errors=\"0\" skipped=\"%d\" time=\"",
+                      index, n.total, status_tally_failing(&n),
+                      n.n[STATUS_SKIPPED] + n.n[STATUS_XFAIL]);
+    report_fmt_seconds(b, ms);
+    strbuf_printf(b, "\" timestamp=\"%s\"", ts);
     attr(b, "hostname", host);
-    report_buf_puts(b, ">\n    <properties>\n");
+    strbuf_puts(b, ">\n    <properties>\n");
     property(b, "area", report_doc_str(suite, "area", NULL));
     property(b, "title", report_doc_str(suite, "title", NULL));
     property(b, "file", report_doc_str(suite, "file", NULL));
@@ -211,29 +214,27 @@ static void testsuite(struct report_buf *b, const cJSON *doc, const cJSON *suite
     property(b, "level", report_doc_str(doc, "level", NULL));
     property(b, "shard", report_doc_str(doc, "shard", NULL));
     cJSON_ArrayForEach(c, report_doc_arr(suite, "cases")) {
-        struct report_buf reqs;
+        struct strbuf reqs;
 
-        report_buf_init(&pname);
-        report_buf_init(&reqs);
-        report_buf_printf(&pname, "requirements:%s", report_doc_str(c, "id", "?"));
+        strbuf_init(&pname);
+        strbuf_init(&reqs);
+        strbuf_printf(&pname, "requirements:%s", report_doc_str(c, "id", "?"));
         requirements_list(&reqs, c);
         property(b, pname.data, reqs.data ? reqs.data : "");
-        report_buf_free(&pname);
-        report_buf_free(&reqs);
+        strbuf_free(&pname);
+        strbuf_free(&reqs);
     }
-    report_buf_puts(b, "    </properties>\n");
-    report_buf_init(&sysout);
+    strbuf_puts(b, "    </properties>\n");
+    strbuf_init(&sysout);
     cJSON_ArrayForEach(c, report_doc_arr(suite, "cases"))
         testcase(b, name, c, &sysout);
-    report_buf_puts(b, "    <system-out>");
-    report_buf_xml(b, sysout.data, 0);
-    report_buf_puts(b, "</system-out>\n    <system-err></system-err>\n  </testsuite>\n");
-    if (sysout.oom)
-        b->oom = 1;
-    report_buf_free(&sysout);
+    strbuf_puts(b, "    <system-out>");
+    report_fmt_xml(b, sysout.data, 0);
+    strbuf_puts(b, "</system-out>\n    <system-err></system-err>\n  </testsuite>\n");
+    strbuf_free(&sysout);
 }
 
-void report_junit_render(const cJSON *doc, struct report_buf *out)
+void report_junit_render(const cJSON *doc, struct strbuf *out)
 {
     const cJSON *suite;
     char ts[20], host[256];
@@ -242,9 +243,9 @@ void report_junit_render(const cJSON *doc, struct report_buf *out)
     timestamp(doc, ts);
     hostname(doc, host, sizeof host);
     /* The Ant schema allows no attributes on <testsuites>: totals are per suite. */
-    report_buf_puts(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n");
+    strbuf_puts(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n");
     cJSON_ArrayForEach(suite, report_doc_arr(doc, "suites"))
         if (cJSON_IsObject(suite))
             testsuite(out, doc, suite, i++, ts, host);
-    report_buf_puts(out, "</testsuites>\n");
+    strbuf_puts(out, "</testsuites>\n");
 }

@@ -1,6 +1,8 @@
 /* results.c: builds the JSON report tree and the closing terminal summary of a run. */
 #include "results.h"
+#include "exit_code.h"
 #include "jsonx.h"
+#include "strbuf.h"
 #include "text.h"
 #include "version.h"
 
@@ -8,28 +10,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct results_counts results_count(const struct runner *r)
+struct status_tally results_count(const struct runner *r)
 {
-    struct results_counts k = {0};
-    for (int i = 0; i < r->set->ncases; i++) {
-        switch (r->results[i].status) {
-        case CASE_PASSED: k.passed++; break;
-        case CASE_FAILED: k.failed++; break;
-        case CASE_WARNED: k.warned++; break;
-        case CASE_SKIPPED: k.skipped++; break;
-        case CASE_XFAIL: k.xfail++; break;
-        case CASE_XPASS: k.xpass++; break;
-        case CASE_OTHER_SHARD: continue;
-        }
-        k.total++;
-    }
+    struct status_tally k = {0};
+    for (int i = 0; i < r->set->ncases; i++)
+        status_tally_add(&k, r->results[i].status);
     return k;
 }
 
 int results_exit_code(const struct runner *r)
 {
-    struct results_counts k = results_count(r);
-    return k.failed || k.xpass ? 1 : 0;
+    struct status_tally k = results_count(r);
+    return status_tally_failing(&k) ? EXIT_CODE_FAILED : EXIT_CODE_OK;
 }
 
 static double ms3(double ms)
@@ -94,19 +86,19 @@ static cJSON *requirements_json(const struct runner *r)
         for (int i = 0; i < r->set->ncases; i++) {
             const struct fixture_case *c = r->set->cases[i];
             const struct case_result *cr = &r->results[i];
-            if (cr->status == CASE_SKIPPED || cr->status == CASE_OTHER_SHARD)
+            if (cr->status == STATUS_SKIPPED || cr->status == STATUS_OTHER_SHARD)
                 continue;
             int lists = case_lists(c, q->id), named = 0;
-            for (size_t k = 0; k < cr->nf; k++)
-                named |= !strcmp(cr->f[k].requirement, q->id);
+            for (size_t k = 0; k < cr->failures.n; k++)
+                named |= !strcmp(cr->failures.v[k].requirement, q->id);
             if (lists) {
                 cJSON_AddItemToArray(cases, cJSON_CreateString(c->id));
                 any = 1;
             }
-            int bad = cr->status == CASE_FAILED || cr->status == CASE_WARNED || cr->status == CASE_XFAIL;
+            int bad = cr->status == STATUS_FAILED || cr->status == STATUS_WARNED || cr->status == STATUS_XFAIL;
             if (bad && (lists || named)) {
                 /* A should case failed by a MUST run-wide check is failed, not warned. */
-                if (cr->status == CASE_WARNED || (cr->status == CASE_XFAIL && c->should))
+                if (cr->status == STATUS_WARNED || (cr->status == STATUS_XFAIL && c->should))
                     should_failed = 1;
                 else
                     must_failed = 1;
@@ -120,7 +112,7 @@ static cJSON *requirements_json(const struct runner *r)
 
 cJSON *results_report(const struct runner *r, const char *implementation)
 {
-    struct results_counts k = results_count(r);
+    struct status_tally k = results_count(r);
     cJSON *doc = cJSON_CreateObject();
     cJSON_AddStringToObject(doc, "format", "afi-conformance-report");
     cJSON_AddNumberToObject(doc, "version", 1);
@@ -135,12 +127,12 @@ cJSON *results_report(const struct runner *r, const char *implementation)
     cJSON_AddNumberToObject(doc, "duration_ms", ms3(r->duration_ms));
     cJSON *sum = cJSON_AddObjectToObject(doc, "summary");
     cJSON_AddNumberToObject(sum, "total", k.total);
-    cJSON_AddNumberToObject(sum, "passed", k.passed);
-    cJSON_AddNumberToObject(sum, "failed", k.failed);
-    cJSON_AddNumberToObject(sum, "warned", k.warned);
-    cJSON_AddNumberToObject(sum, "skipped", k.skipped);
-    cJSON_AddNumberToObject(sum, "expected_failures", k.xfail);
-    cJSON_AddNumberToObject(sum, "unexpected_passes", k.xpass);
+    cJSON_AddNumberToObject(sum, "passed", k.n[STATUS_PASSED]);
+    cJSON_AddNumberToObject(sum, "failed", k.n[STATUS_FAILED]);
+    cJSON_AddNumberToObject(sum, "warned", k.n[STATUS_WARNED]);
+    cJSON_AddNumberToObject(sum, "skipped", k.n[STATUS_SKIPPED]);
+    cJSON_AddNumberToObject(sum, "expected_failures", k.n[STATUS_XFAIL]);
+    cJSON_AddNumberToObject(sum, "unexpected_passes", k.n[STATUS_XPASS]);
     if (r->sel.shard_n > 1) {
         char sh[32];
         snprintf(sh, sizeof sh, "%d/%d", r->sel.shard_k, r->sel.shard_n);
@@ -160,7 +152,7 @@ cJSON *results_report(const struct runner *r, const char *implementation)
         for (int k2 = 0; k2 < s->ncases; k2++, ci++) {
             const struct fixture_case *c = r->set->cases[ci];
             const struct case_result *cr = &r->results[ci];
-            if (cr->status == CASE_OTHER_SHARD)
+            if (cr->status == STATUS_OTHER_SHARD)
                 continue;
             cJSON *cj = cJSON_CreateObject();
             cJSON_AddStringToObject(cj, "id", c->id);
@@ -169,11 +161,11 @@ cJSON *results_report(const struct runner *r, const char *implementation)
             cJSON_AddStringToObject(cj, "level", c->full ? "full" : "core");
             cJSON_AddStringToObject(cj, "grade", c->should ? "should" : "must");
             cJSON_AddItemToObject(cj, "tags", strings(c->tags));
-            cJSON_AddStringToObject(cj, "status", runner_status_name(cr->status));
+            cJSON_AddStringToObject(cj, "status", status_name(cr->status));
             cJSON_AddNumberToObject(cj, "duration_ms", ms3(cr->ms));
             cJSON *fl = cJSON_AddArrayToObject(cj, "failures");
-            for (size_t f = 0; f < cr->nf; f++)
-                cJSON_AddItemToArray(fl, failure_json(r, &cr->f[f]));
+            for (size_t f = 0; f < cr->failures.n; f++)
+                cJSON_AddItemToArray(fl, failure_json(r, &cr->failures.v[f]));
             cJSON_AddItemToArray(cases, cj);
         }
         cJSON_AddItemToArray(suites, sj);
@@ -181,75 +173,71 @@ cJSON *results_report(const struct runner *r, const char *implementation)
     return doc;
 }
 
-static void print_case(const struct runner *r, int i, FILE *out)
+static void print_case(const struct runner *r, int i, struct strbuf *out)
 {
     const struct fixture_case *c = r->set->cases[i];
     const struct case_result *cr = &r->results[i];
-    static const char *const head[] = {"", "FAIL", "WARN", "", "XFAIL", "XPASS", ""};
-    if (cr->status == CASE_XPASS) {
-        fprintf(out, "\nXPASS %s: listed as an expected failure but passed; remove it from the list\n", c->id);
+    if (cr->status == STATUS_XPASS) {
+        strbuf_printf(out, "\nXPASS %s: listed as an expected failure but passed; remove it from the list\n", c->id);
         return;
     }
-    fprintf(out, "\n%s %s: %s\n", head[cr->status], c->id, c->title);
-    for (size_t k = 0; k < cr->nf; k++) {
-        const struct failure *f = &cr->f[k];
+    const char *head = cr->status == STATUS_FAILED ? "FAIL" : cr->status == STATUS_WARNED ? "WARN" : "XFAIL";
+    strbuf_printf(out, "\n%s %s: %s\n", head, c->id, c->title);
+    for (size_t k = 0; k < cr->failures.n; k++) {
+        const struct failure *f = &cr->failures.v[k];
         const struct spec_req *q = spec_find(r->spec, f->requirement);
-        fprintf(out, "  %s \xC2\xB7 %s \xC2\xB7 %s\n", f->requirement, q ? (q->should ? "SHOULD" : "MUST") : "?",
-                q ? q->rule : "(rule not found in docs/protocol.md)");
+        strbuf_printf(out, "  %s \xC2\xB7 %s \xC2\xB7 %s\n", f->requirement, q ? (q->should ? "SHOULD" : "MUST") : "?",
+                      q ? q->rule : "(rule not found in docs/protocol.md)");
         char dflt[32];
         snprintf(dflt, sizeof dflt, "step %d", f->step);
         if (f->step && strcmp(f->step_name, dflt))
-            fprintf(out, "  step %d \"%s\"", f->step, f->step_name);
+            strbuf_printf(out, "  step %d \"%s\"", f->step, f->step_name);
         else if (f->step)
-            fprintf(out, "  step %d", f->step);
+            strbuf_printf(out, "  step %d", f->step);
         else
-            fprintf(out, "  after the case (%s)", f->step_name);
+            strbuf_printf(out, "  after the case (%s)", f->step_name);
         if (f->request) {
             const cJSON *m = cJSON_GetObjectItemCaseSensitive(f->request, "method");
             const cJSON *p = cJSON_GetObjectItemCaseSensitive(f->request, "path");
             const cJSON *id = cJSON_GetObjectItemCaseSensitive(f->request, "identity");
-            fprintf(out, ": %s %s (identity: %s)", m->valuestring, p->valuestring,
-                    cJSON_IsString(id) ? id->valuestring : "none");
+            strbuf_printf(out, ": %s %s (identity: %s)", m->valuestring, p->valuestring,
+                          cJSON_IsString(id) ? id->valuestring : "none");
         }
-        fputc('\n', out);
+        strbuf_putc(out, '\n');
         const char *msg = f->message ? f->message : "";
         while (*msg) {
             size_t l = strcspn(msg, "\n");
-            fprintf(out, "    %.*s\n", (int)l, msg);
+            strbuf_printf(out, "    %.*s\n", (int)l, msg);
             msg += l + (msg[l] == '\n');
         }
         if (f->curl)
-            fprintf(out, "  reproduce:\n    %s\n", f->curl);
+            strbuf_printf(out, "  reproduce:\n    %s\n", f->curl);
     }
 }
 
 void results_print(const struct runner *r, FILE *out)
 {
     for (int i = 0; i < r->set->ncases; i++) {
-        enum case_status s = r->results[i].status;
-        if (s != CASE_FAILED && s != CASE_WARNED && s != CASE_XPASS && s != CASE_XFAIL)
+        enum status s = r->results[i].status;
+        if (s != STATUS_FAILED && s != STATUS_WARNED && s != STATUS_XPASS && s != STATUS_XFAIL)
             continue;
         /* Titles, messages and rules quote the target and the fixtures: a
          * hostile target must not reach the terminal with escape sequences. */
-        char *buf = NULL;
-        size_t len = 0;
-        FILE *mem = open_memstream(&buf, &len);
-        if (!mem)
-            continue;
-        print_case(r, i, mem);
-        fclose(mem);
-        char *clean = text_clean(buf, len);
+        struct strbuf b = {0};
+        print_case(r, i, &b);
+        char *clean = text_clean(strbuf_str(&b), b.len);
         fputs(clean, out);
         free(clean);
-        free(buf);
+        strbuf_free(&b);
     }
-    struct results_counts k = results_count(r);
-    if (k.failed || k.warned || k.xfail || k.xpass)
+    struct status_tally k = results_count(r);
+    int warned = k.n[STATUS_WARNED], xfail = k.n[STATUS_XFAIL], xpass = k.n[STATUS_XPASS];
+    if (status_tally_failing(&k) || warned || xfail)
         fputc('\n', out);
-    if (k.warned || k.xfail || k.xpass)
-        fprintf(out, "%d warned (SHOULD), %d expected failures, %d unexpected passes\n", k.warned, k.xfail, k.xpass);
-    fprintf(out, "%d passed, %d failed", k.passed, k.failed + k.xpass);
-    if (k.skipped)
-        fprintf(out, ", %d skipped", k.skipped);
+    if (warned || xfail || xpass)
+        fprintf(out, "%d warned (SHOULD), %d expected failures, %d unexpected passes\n", warned, xfail, xpass);
+    fprintf(out, "%d passed, %d failed", k.n[STATUS_PASSED], status_tally_failing(&k));
+    if (k.n[STATUS_SKIPPED])
+        fprintf(out, ", %d skipped", k.n[STATUS_SKIPPED]);
     fputc('\n', out);
 }

@@ -6,13 +6,10 @@
 #include <cjson/cJSON.h>
 
 #include "runner.h"
-
-struct results_counts {
-    int total, passed, failed, warned, skipped, xfail, xpass;
-};
+#include "status.h"
 
 /* Counts the cases of the run (cases of other shards are not counted). */
-struct results_counts results_count(const struct runner *r);
+struct status_tally results_count(const struct runner *r);
 
 /* The JSON report (format version 1) of a finished run; caller frees with
  * cJSON_Delete. implementation is the --name label (NULL: "unnamed"). */
@@ -23,7 +20,8 @@ cJSON *results_report(const struct runner *r, const char *implementation);
  * "N passed, M failed" (+ ", K skipped"). */
 void results_print(const struct runner *r, FILE *out);
 
-/* 0 when nothing failed (warnings and expected failures allowed), else 1. */
+/* EXIT_CODE_OK when nothing failed (warnings and expected failures allowed),
+ * else EXIT_CODE_FAILED. */
 int results_exit_code(const struct runner *r);
 
 #endif

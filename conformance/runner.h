@@ -1,45 +1,33 @@
-/* runner.h: replays selected fixture cases against a target and records their results. */
+/* runner.h: the case loop and its worker pool: replays the selected fixture
+ * cases against a target on several threads and records their results.
+ *
+ * A case runs its steps in order (step.h) until one fails, then, when it is
+ * tagged robustness, the ROB-1 health check (runwide.h); its status follows
+ * from its failures, their grades and the expected-failures list.
+ */
 #ifndef AFI_CONFORMANCE_RUNNER_H
 #define AFI_CONFORMANCE_RUNNER_H
 
 #include <pthread.h>
 #include <stddef.h>
-#include <cjson/cJSON.h>
 
+#include "failure.h"
 #include "fixture.h"
-#include "http.h"
-#include "matcher.h"
+#include "runwide.h"
 #include "select.h"
 #include "spec.h"
-
-enum case_status {
-    CASE_PASSED, CASE_FAILED, CASE_WARNED, CASE_SKIPPED, CASE_XFAIL, CASE_XPASS, CASE_OTHER_SHARD
-};
-
-/* One failed check of a case. All strings and trees owned by the failure. */
-struct failure {
-    int step;            /* 1-based; 0 for the robustness health check */
-    char *step_name;
-    char *requirement;   /* the id the failed check belongs to */
-    char *message;       /* one or more lines a person reads */
-    struct matcher_diffs diffs;
-    cJSON *request;      /* {"method","path","url","identity","headers","body"} or NULL */
-    cJSON *response;     /* {"status","headers","body"} or NULL */
-    char *curl;          /* a shell command line reproducing the request, or NULL */
-    int runwide;         /* from a run-wide check: a MUST one fails even a should case */
-};
+#include "status.h"
 
 struct case_result {
-    enum case_status status;
+    enum status status;            /* STATUS_PENDING until a selected case has run */
     double ms;
-    struct failure *f;
-    size_t nf;
+    struct failure_list failures;
 };
 
 struct runner;
 
 /* Told about each finished case (idx into set->cases), from a worker thread
- * while the run's lock is held, so it may read the counters of struct runner. */
+ * while the run's lock is held, so it may read r->progress. */
 typedef void (*runner_progress_fn)(const struct runner *r, int idx, void *ctx);
 
 struct runner_opts {
@@ -51,6 +39,8 @@ struct runner_opts {
     void *progress_ctx;
 };
 
+/* The caller zeroes it and fills o, set, spec, sel and xfail, which stay the
+ * caller's (it frees sel's and xfail's lists); the rest is the runner's. */
 struct runner {
     struct runner_opts o;
     const struct fixture_set *set;
@@ -58,16 +48,15 @@ struct runner {
     struct select_opts sel;
     struct select_list xfail;
     char id[9];              /* ${run} */
-    cJSON *schema;           /* the target's /schema document, or NULL */
-    cJSON *schema_canon;     /* its canonical form (SCH-4), or NULL */
-    char schema_error[300];  /* why it is NULL */
-    struct case_result *results; /* one per set->cases entry; a selected case is
-                                    CASE_PASSED until it runs, then its outcome */
+    struct runwide runwide;  /* the target's /schema as the run began */
+    struct case_result *results; /* one per set->cases entry */
+    int torun;               /* selected cases */
     double duration_ms;
     char started_at[32];
-    /* progress counters, guarded by lock */
+    int prepared;            /* runner_prepare initialized lock */
     pthread_mutex_t lock;
-    int next, done, torun, npassed, nfailed, nwarned;
+    int next;                /* the next case index a worker looks at; guarded by lock */
+    struct status_tally progress; /* the finished cases; guarded by lock */
 };
 
 /* Prepares a run: fills r->id, r->started_at and the selection verdicts, checks
@@ -78,13 +67,8 @@ int runner_prepare(struct runner *r, char *err, size_t errlen);
 /* Runs every selected case on r->o.jobs threads and fills r->results. */
 void runner_execute(struct runner *r);
 
-/* Frees what prepare and execute allocated (not r itself). */
+/* Frees what prepare and execute allocated (not r itself, nor what the caller
+ * filled in); r may be NULL or never prepared. */
 void runner_clear(struct runner *r);
-
-/* The text of a case status ("passed", "failed", ...). */
-const char *runner_status_name(enum case_status s);
-
-/* A shell command line that reproduces req (token included, secret never). */
-char *runner_curl_command(const struct http_request *req);
 
 #endif

@@ -1,5 +1,6 @@
 /* rx.c: a process-wide cache of compiled regular expressions (see rx.h). */
 #include "rx.h"
+#include "mem.h"
 
 #include <pthread.h>
 #include <regex.h>
@@ -25,8 +26,8 @@ static struct rx_entry *rx_get(const char *pattern)
     while (e && strcmp(e->pattern, pattern))
         e = e->next;
     if (!e) {
-        e = calloc(1, sizeof *e);
-        e->pattern = strdup(pattern);
+        e = mem_calloc(1, sizeof *e);
+        e->pattern = mem_strdup(pattern);
         int rc = regcomp(&e->re, pattern, REG_EXTENDED | REG_NOSUB);
         e->ok = rc == 0;
         if (rc)

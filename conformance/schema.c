@@ -1,7 +1,9 @@
 /* schema.c: JSON Schema subset validation (run-wide CALL-5/SCH-3 checks) and SCH-4 canonical diff. */
 #include "schema.h"
+#include "mem.h"
 #include "jpath.h"
 #include "jsonx.h"
+#include "utf8.h"
 #include "rx.h"
 
 #include <stdio.h>
@@ -61,7 +63,7 @@ int schema_validate(const cJSON *schema, const cJSON *v, const char *path, char 
             return violated(path, "maximum", k, v, msg, msglen);
     }
     if (cJSON_IsString(v)) {
-        size_t n = jsonx_utf8_len(v->valuestring);
+        size_t n = utf8_count(v->valuestring);
         if ((k = cJSON_GetObjectItemCaseSensitive(schema, "minLength")) && cJSON_IsNumber(k) &&
             (double)n < k->valuedouble)
             return violated(path, "minLength", k, v, msg, msglen);
@@ -151,14 +153,14 @@ cJSON *schema_canonical(const cJSON *doc)
     int n = 0;
     for (const cJSON *c = doc->child; c; c = c->next)
         n++;
-    cJSON **items = calloc((size_t)n + 1, sizeof *items);
+    cJSON **items = mem_calloc((size_t)n + 1, sizeof *items);
     int m = 0;
     for (const cJSON *c = doc->child; c; c = c->next) {
         if (removed_key(c->string))
             continue;
         cJSON *x = schema_canonical(c);
         free(x->string);
-        x->string = strdup(c->string);
+        x->string = mem_strdup(c->string);
         items[m++] = x;
     }
     qsort(items, (size_t)m, sizeof *items, cmp_items);

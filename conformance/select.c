@@ -1,5 +1,6 @@
 /* select.c: case selection by level, globs and shard, and expected-failure lists (see select.h). */
 #include "select.h"
+#include "mem.h"
 
 #include <fnmatch.h>
 #include <stdio.h>
@@ -8,8 +9,8 @@
 
 void select_list_add(struct select_list *l, const char *glob)
 {
-    l->v = realloc(l->v, (l->n + 1) * sizeof *l->v);
-    l->v[l->n++] = strdup(glob);
+    l->v = mem_realloc(l->v, (l->n + 1) * sizeof *l->v);
+    l->v[l->n++] = mem_strdup(glob);
 }
 
 void select_list_free(struct select_list *l)

@@ -1,5 +1,6 @@
 /* spawn.c: runs the target under test as a child process group (see spawn.h). */
 #include "spawn.h"
+#include "mem.h"
 #include "http.h"
 
 #include <arpa/inet.h>
@@ -21,7 +22,7 @@ char *spawn_subst_port(const char *s, int port)
     size_t n = strlen(s) + 1;
     for (const char *p = strstr(s, "{port}"); p; p = strstr(p + 6, "{port}"))
         n += strlen(ps);
-    char *out = malloc(n), *o = out;
+    char *out = mem_alloc(n), *o = out;
     while (*s) {
         if (!strncmp(s, "{port}", 6)) {
             o += sprintf(o, "%s", ps);

@@ -1,5 +1,6 @@
 /* spec.c: reads the requirement headings of docs/protocol.md (see spec.h). */
 #include "spec.h"
+#include "mem.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,7 +15,7 @@ struct spec *spec_load(const char *path, char *err, size_t errlen)
         snprintf(err, errlen, "%s: cannot read the protocol document (use --spec PATH)", path);
         return NULL;
     }
-    struct spec *s = calloc(1, sizeof *s);
+    struct spec *s = mem_calloc(1, sizeof *s);
     size_t cap = 0;
     char *line = NULL;
     size_t lcap = 0;
@@ -38,13 +39,10 @@ struct spec *spec_load(const char *path, char *err, size_t errlen)
             should = 1;
         else
             continue;
-        if (s->n == cap) {
-            cap = cap ? cap * 2 : 64;
-            s->reqs = realloc(s->reqs, cap * sizeof *s->reqs);
-        }
-        s->reqs[s->n].id = strdup(id);
+        s->reqs = mem_grow(s->reqs, &cap, s->n, sizeof *s->reqs);
+        s->reqs[s->n].id = mem_strdup(id);
         s->reqs[s->n].should = should;
-        s->reqs[s->n].rule = strdup(d2 + strlen(DOT));
+        s->reqs[s->n].rule = mem_strdup(d2 + strlen(DOT));
         s->n++;
     }
     free(line);

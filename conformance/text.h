@@ -4,11 +4,6 @@
 
 #include <stddef.h>
 
-/* Length (1..4) of the valid UTF-8 sequence at s, of which avail bytes are
- * readable, or 0 when it is invalid (truncated, overlong, a surrogate or above
- * U+10FFFF). When valid and cp is not NULL, *cp is its code point. */
-size_t text_utf8_seq(const unsigned char *s, size_t avail, unsigned *cp);
-
 /* A copy of s[0..len) that is valid UTF-8 and shows no control character:
  * invalid UTF-8 becomes U+FFFD, a NUL (raw, or C0 80 as jsonx keeps it)
  * becomes "\u0000", and every other control character but tab and newline

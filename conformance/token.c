@@ -1,5 +1,6 @@
 /* token.c: mints identity tokens with libjwt; the only file of the runner that calls libjwt. */
 #include "token.h"
+#include "mem.h"
 #include "b64.h"
 #include "jsonx.h"
 
@@ -38,7 +39,7 @@ static char *garbage(void)
 {
     char *h = b64_url_encode("not json {", 10), *c = b64_url_encode("\x01\x02garbage", 9);
     size_t n = strlen(h) + strlen(c) + 16;
-    char *t = malloc(n);
+    char *t = mem_alloc(n);
     snprintf(t, n, "%s.%s.c2lnbmF0dXJl", h, c);
     free(h);
     free(c);
@@ -68,7 +69,7 @@ static char *sign(const char *claims, jwt_alg_t alg, const char *secret, char *e
         snprintf(err, errlen, "libjwt could not encode the token");
         goto out;
     }
-    res = strdup(out);
+    res = mem_strdup(out);
 out:
     free(out);
     jwt_free(jwt);
@@ -90,7 +91,7 @@ char *token_mint(const cJSON *identity, const char *sub, const char *jti, const 
     char *res = NULL, *text = NULL;
 
     if (!strcmp(kind, "malformed"))
-        return strdup("not-a-jwt.token");
+        return mem_strdup("not-a-jwt.token");
     if (!strcmp(kind, "garbage_base64"))
         return garbage();
 
@@ -125,7 +126,7 @@ char *token_mint(const cJSON *identity, const char *sub, const char *jti, const 
         cJSON_DeleteItemFromObjectCaseSensitive(claims, "role");
         cJSON_AddStringToObject(claims, "role", "admin");
     } else if (!strcmp(kind, "oversized")) {
-        char *pad = malloc(7601);
+        char *pad = mem_alloc(7601);
         memset(pad, 'x', 7600);
         pad[7600] = '\0';
         cJSON_AddStringToObject(claims, "pad", pad);

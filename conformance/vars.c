@@ -1,5 +1,7 @@
 /* vars.c: captured and built-in variables and their substitution (see vars.h). */
 #include "vars.h"
+#include "mem.h"
+#include "strbuf.h"
 #include "jsonx.h"
 
 #include <stdio.h>
@@ -20,11 +22,9 @@ struct vars {
 
 struct vars *vars_new(vars_builtin_fn builtin, void *ctx)
 {
-    struct vars *v = calloc(1, sizeof *v);
-    if (v) {
-        v->builtin = builtin;
-        v->ctx = ctx;
-    }
+    struct vars *v = mem_calloc(1, sizeof *v);
+    v->builtin = builtin;
+    v->ctx = ctx;
     return v;
 }
 
@@ -48,28 +48,18 @@ static struct var *find(struct vars *v, const char *name)
     return NULL;
 }
 
-static int put(struct vars *v, const char *name, cJSON *owned)
+static void put(struct vars *v, const char *name, cJSON *owned)
 {
     struct var *e = find(v, name);
     if (e) {
         cJSON_Delete(e->value);
         e->value = owned;
-        return 0;
+        return;
     }
-    if (v->n == v->cap) {
-        size_t cap = v->cap ? v->cap * 2 : 8;
-        struct var *nv = realloc(v->v, cap * sizeof *nv);
-        if (!nv) {
-            cJSON_Delete(owned);
-            return -1;
-        }
-        v->v = nv;
-        v->cap = cap;
-    }
-    v->v[v->n].name = strdup(name);
+    v->v = mem_grow(v->v, &v->cap, v->n, sizeof *v->v);
+    v->v[v->n].name = mem_strdup(name);
     v->v[v->n].value = owned;
     v->n++;
-    return 0;
 }
 
 int vars_set(struct vars *v, const char *name, const cJSON *value)
@@ -77,7 +67,8 @@ int vars_set(struct vars *v, const char *name, const cJSON *value)
     cJSON *c = cJSON_Duplicate(value, 1);
     if (!c)
         return -1;
-    return put(v, name, c);
+    put(v, name, c);
+    return 0;
 }
 
 const cJSON *vars_get(struct vars *v, const char *name)
@@ -92,8 +83,9 @@ const cJSON *vars_get(struct vars *v, const char *name)
         return NULL;
     cJSON *c = cJSON_CreateString(s);
     free(s);
-    if (!c || put(v, name, c))
+    if (!c)
         return NULL;
+    put(v, name, c);
     return find(v, name)->value;
 }
 
@@ -113,44 +105,31 @@ static size_t ref_name(const char *s, char *name, size_t cap)
 char *vars_subst_string(struct vars *v, const char *s, char *err, size_t errlen)
 {
     if (!strstr(s, "${"))
-        return strdup(s);
-    size_t cap = strlen(s) + 64, n = 0;
-    char *out = malloc(cap);
+        return mem_strdup(s);
+    struct strbuf out = {0};
     while (*s) {
         char name[256];
         size_t rl = ref_name(s, name, sizeof name);
-        const char *piece = s;
-        size_t plen = 1;
-        char *tmp = NULL;
-        if (rl) {
-            const cJSON *val = vars_get(v, name);
-            if (!val) {
-                snprintf(err, errlen, "unknown variable ${%s}", name);
-                free(out);
-                return NULL;
-            }
-            if (cJSON_IsString(val)) {
-                piece = val->valuestring;
-            } else {
-                tmp = jsonx_print(val);
-                piece = tmp;
-            }
-            plen = strlen(piece);
-            s += rl;
+        if (!rl) {
+            strbuf_putc(&out, *s++);
+            continue;
+        }
+        const cJSON *val = vars_get(v, name);
+        if (!val) {
+            snprintf(err, errlen, "unknown variable ${%s}", name);
+            strbuf_free(&out);
+            return NULL;
+        }
+        if (cJSON_IsString(val)) {
+            strbuf_puts(&out, val->valuestring);
         } else {
-            s++;
+            char *json = jsonx_print(val);
+            strbuf_puts(&out, json);
+            free(json);
         }
-        if (n + plen + 1 > cap) {
-            while (n + plen + 1 > cap)
-                cap *= 2;
-            out = realloc(out, cap);
-        }
-        memcpy(out + n, piece, plen);
-        n += plen;
-        free(tmp);
+        s += rl;
     }
-    out[n] = '\0';
-    return out;
+    return strbuf_take(&out);
 }
 
 cJSON *vars_subst_json(struct vars *v, const cJSON *t, char *err, size_t errlen)

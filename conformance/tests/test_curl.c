@@ -4,13 +4,13 @@
 #include <string.h>
 
 #include "http.h"
-#include "runner.h"
+#include "reproduce.h"
 
 Test(curl, get_with_a_token)
 {
     const char *h[] = {"Authorization: Bearer abc.def.ghi"};
     struct http_request q = {.method = "GET", .url = "http://h/afi/context/user", .headers = h, .nheaders = 1};
-    char *c = runner_curl_command(&q);
+    char *c = reproduce_curl(&q);
     cr_assert_str_eq(c, "curl -sS -i --path-as-is -H 'Authorization: Bearer abc.def.ghi' 'http://h/afi/context/user'");
     free(c);
 }
@@ -19,7 +19,7 @@ Test(curl, binary_body_round_trips_through_the_shell)
 {
     static const char body[] = "{\"a\":\"it's 100%\"}\x00\xff\\n";
     struct http_request q = {.method = "POST", .url = "http://h/afi/call/echo", .body = body, .body_len = sizeof body - 1};
-    char *c = runner_curl_command(&q);
+    char *c = reproduce_curl(&q);
     cr_assert(strstr(c, "--data-binary @-"));
     cr_assert(strstr(c, "-H 'Content-Type:'"), "curl must not add its form Content-Type");
     /* Run the printf part through sh and compare the bytes. */
@@ -45,7 +45,7 @@ Test(curl, huge_repeated_body_stays_short)
     memset(body, 'a', n - 1);
     body[n - 1] = '"';
     struct http_request q = {.method = "POST", .url = "http://h/x", .body = body, .body_len = n};
-    char *c = runner_curl_command(&q);
+    char *c = reproduce_curl(&q);
     cr_assert_lt(strlen(c), 300, "%s", c);
     char *pipe = strstr(c, " | curl");
     char cmd[512];
@@ -65,7 +65,7 @@ Test(curl, head_and_single_quotes)
 {
     const char *h[] = {"X-Odd: it's"};
     struct http_request q = {.method = "HEAD", .url = "http://h/afi/health", .headers = h, .nheaders = 1};
-    char *c = runner_curl_command(&q);
+    char *c = reproduce_curl(&q);
     cr_assert_str_eq(c, "curl -sS -i --path-as-is -I -H 'X-Odd: it'\\''s' 'http://h/afi/health'");
     free(c);
 }

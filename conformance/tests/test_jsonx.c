@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "jsonx.h"
+#include "utf8.h"
 
 static cJSON *parse(const char *s)
 {
@@ -75,7 +76,7 @@ Test(jsonx, strings_and_escapes)
 {
     cJSON *j = parse("\"\\u00e9\\ud83d\\ude00\\n\\/\"");
     cr_assert_str_eq(j->valuestring, "\xC3\xA9\xF0\x9F\x98\x80\n/");
-    cr_assert_eq(jsonx_utf8_len(j->valuestring), 4);
+    cr_assert_eq(utf8_count(j->valuestring), 4);
     cJSON_Delete(j);
     char err[100];
     cJSON *nul = jsonx_parse("1", 1, err, sizeof err);
@@ -98,7 +99,7 @@ Test(jsonx, nul_in_strings_survives)
     char *p = jsonx_print(j);
     cr_assert_str_eq(p, "[\"a\\u0000b\"]");
     free(p);
-    cr_assert_eq(jsonx_utf8_len(j->child->valuestring), 3);
+    cr_assert_eq(utf8_count(j->child->valuestring), 3);
     size_t n;
     char *b = jsonx_bytes(j->child->valuestring, &n);
     cr_assert_eq(n, 3);

@@ -9,6 +9,10 @@
 
 #include "matrix.h"
 #include "report.h"
+#include "report_doc.h"
+#include "report_fmt.h"
+#include "status.h"
+#include "strbuf.h"
 #include "testutil.h"
 
 /* A scratch directory, and stdout and stderr captured. */

@@ -9,6 +9,10 @@
 #include <unistd.h>
 
 #include "report.h"
+#include "report_doc.h"
+#include "report_fmt.h"
+#include "status.h"
+#include "strbuf.h"
 #include "testutil.h"
 
 static int starts(const char *s, const char *prefix)
@@ -17,18 +21,18 @@ static int starts(const char *s, const char *prefix)
 }
 
 /* A buffer run through one escaper, as a new string. */
-typedef void (*escaper)(struct report_buf *, const char *);
+typedef void (*escaper)(struct strbuf *, const char *);
 static char *esc_with(escaper e, const char *s)
 {
-    struct report_buf b;
+    struct strbuf b;
 
-    report_buf_init(&b);
+    strbuf_init(&b);
     e(&b, s);
-    return report_buf_take(&b);
+    return strbuf_take(&b);
 }
 
-static void xml_text(struct report_buf *b, const char *s) { report_buf_xml(b, s, 0); }
-static void xml_attr(struct report_buf *b, const char *s) { report_buf_xml(b, s, 1); }
+static void xml_text(struct strbuf *b, const char *s) { report_fmt_xml(b, s, 0); }
+static void xml_attr(struct strbuf *b, const char *s) { report_fmt_xml(b, s, 1); }
 
 /* ---- formats and specs ---- */
 
@@ -134,7 +138,7 @@ Test(report, write_reports_an_unwritable_path, .init = testutil_tmpdir_make, .fi
 
 /* ---- escapers ---- */
 
-Test(report_buf, xml_escapes_markup_and_replaces_invalid_characters)
+Test(report_fmt, xml_escapes_markup_and_replaces_invalid_characters)
 {
     char *s = esc_with(xml_text, "a<b>&\"'");
 
@@ -154,71 +158,71 @@ Test(report_buf, xml_escapes_markup_and_replaces_invalid_characters)
     free(s);
 }
 
-Test(report_buf, html_escapes_quotes)
+Test(report_fmt, html_escapes_quotes)
 {
-    char *s = esc_with(report_buf_html, "</script><a href='x'>\"&amp;");
+    char *s = esc_with(report_fmt_html, "</script><a href='x'>\"&amp;");
 
     cr_expect_str_eq(s, "&lt;/script&gt;&lt;a href=&#39;x&#39;&gt;&quot;&amp;amp;");
     free(s);
 }
 
-Test(report_buf, md_inline_is_literal)
+Test(report_fmt, md_inline_is_literal)
 {
-    char *s = esc_with(report_buf_md, "a|b *c* _d_ `e` <f> [g] & #h\nnext");
+    char *s = esc_with(report_fmt_md, "a|b *c* _d_ `e` <f> [g] & #h\nnext");
 
     cr_expect_str_eq(s, "a\\|b \\*c\\* \\_d\\_ \\`e\\` \\<f\\> \\[g\\] \\& \\#h next");
     free(s);
 }
 
-Test(report_buf, md_code_fence_outlasts_backticks)
+Test(report_fmt, md_code_fence_outlasts_backticks)
 {
-    struct report_buf b;
+    struct strbuf b;
     char *s;
 
-    report_buf_init(&b);
-    report_buf_md_code(&b, "diff", "a ````` b");
-    s = report_buf_take(&b);
+    strbuf_init(&b);
+    report_fmt_md_code(&b, "diff", "a ````` b");
+    s = strbuf_take(&b);
     cr_expect_str_eq(s, "``````diff\na ````` b\n``````\n");
     free(s);
-    report_buf_init(&b);
-    report_buf_md_code(&b, "", "x\n");
-    s = report_buf_take(&b);
+    strbuf_init(&b);
+    report_fmt_md_code(&b, "", "x\n");
+    s = strbuf_take(&b);
     cr_expect_str_eq(s, "```\nx\n```\n");
     free(s);
 }
 
-Test(report_buf, yaml_tap_and_json_strings)
+Test(report_fmt, yaml_tap_and_json_strings)
 {
-    char *s = esc_with(report_buf_yaml_str, "say \"hi\"\\\n\t\x02");
+    char *s = esc_with(report_fmt_yaml_str, "say \"hi\"\\\n\t\x02");
 
     cr_expect_str_eq(s, "\"say \\\"hi\\\"\\\\\\n\\t\\\\u0002\"");
     free(s);
-    s = esc_with(report_buf_tap, "a # b \\ c\nd");
+    s = esc_with(report_fmt_tap, "a # b \\ c\nd");
     cr_expect_str_eq(s, "a \\# b \\\\ c d");
     free(s);
-    s = esc_with(report_buf_json_str, "q\"\\\n\x01\xff\xc3\xa9");
+    s = esc_with(report_fmt_json_str, "q\"\\\n\x01\xff\xc3\xa9");
     cr_expect_str_eq(s, "\"q\\\"\\\\\\n\\u0001\xef\xbf\xbd\xc3\xa9\"");
     free(s);
 }
 
-Test(report_buf, printf_grows_and_seconds)
+Test(report_fmt, printf_grows_and_seconds)
 {
-    struct report_buf b;
+    struct strbuf b;
     char *s;
 
-    report_buf_init(&b);
+    strbuf_init(&b);
     for (int i = 0; i < 1000; i++)
-        report_buf_printf(&b, "%04d", i);
+        strbuf_printf(&b, "%04d", i);
     cr_expect_eq(b.len, 4000);
-    report_buf_free(&b);
-    report_buf_init(&b);
-    report_buf_seconds(&b, 1534.75);
-    report_buf_puts(&b, " ");
-    report_buf_seconds(&b, -1);
-    s = report_buf_take(&b);
+    strbuf_free(&b);
+    strbuf_init(&b);
+    report_fmt_seconds(&b, 1534.75);
+    strbuf_puts(&b, " ");
+    report_fmt_seconds(&b, -1);
+    s = strbuf_take(&b);
     cr_expect_str_eq(s, "1.535 0.000");
     free(s);
-    report_buf_free(NULL);
+    strbuf_free(NULL);
 }
 
 /* ---- reading reports ---- */
@@ -226,25 +230,25 @@ Test(report_buf, printf_grows_and_seconds)
 Test(report_doc, counts_and_areas)
 {
     cJSON *doc = testutil_load("fail.json");
-    struct report_status_tally n;
+    struct status_tally n;
     struct report_doc_area *a;
     size_t na;
 
     report_doc_count(doc, &n);
     cr_expect_eq(n.total, 8);
-    cr_expect_eq(n.n[REPORT_PASSED], 2);
-    cr_expect_eq(n.n[REPORT_FAILED], 2);
-    cr_expect_eq(n.n[REPORT_WARNED], 1);
-    cr_expect_eq(n.n[REPORT_SKIPPED], 1);
-    cr_expect_eq(n.n[REPORT_XFAIL], 1);
-    cr_expect_eq(n.n[REPORT_XPASS], 1);
+    cr_expect_eq(n.n[STATUS_PASSED], 2);
+    cr_expect_eq(n.n[STATUS_FAILED], 2);
+    cr_expect_eq(n.n[STATUS_WARNED], 1);
+    cr_expect_eq(n.n[STATUS_SKIPPED], 1);
+    cr_expect_eq(n.n[STATUS_XFAIL], 1);
+    cr_expect_eq(n.n[STATUS_XPASS], 1);
     cr_expect(report_doc_failed(doc));
     a = report_doc_areas(doc, &na);
     cr_assert_eq(na, 4);
     cr_expect_str_eq(a[0].name, "HLT");
     cr_expect_str_eq(a[1].name, "ENV");
     cr_expect_eq(a[1].counts.total, 3);
-    cr_expect_eq(a[1].counts.n[REPORT_FAILED], 2);
+    cr_expect_eq(a[1].counts.n[STATUS_FAILED], 2);
     cr_expect_str_eq(a[2].name, "CALL");
     cr_expect_str_eq(a[3].name, "AUTH");
     free(a);

@@ -10,11 +10,15 @@
 
 #include "matrix.h"
 #include "report.h"
+#include "report_doc.h"
+#include "report_fmt.h"
+#include "status.h"
+#include "strbuf.h"
 #include "testutil.h"
 
 /* What the checker learned about a page. */
 struct page {
-    struct report_buf outside;      /* text outside every <details> */
+    struct strbuf outside;      /* text outside every <details> */
     int details, tags;
 };
 
@@ -51,7 +55,7 @@ static void check_page(const char *html, struct page *pg)
     const char *p = html;
 
     memset(pg, 0, sizeof *pg);
-    report_buf_init(&pg->outside);
+    strbuf_init(&pg->outside);
     cr_assert(strncmp(html, "<!DOCTYPE html>\n", 16) == 0);
     cr_expect(valid_utf8(html), "the page is valid UTF-8");
     p += 16;
@@ -65,7 +69,7 @@ static void check_page(const char *html, struct page *pg)
                   "control character 0x%02x at offset %ld", (unsigned char)*p, (long)(p - html));
         if (*p != '<') {
             if (!details)
-                report_buf_putn(&pg->outside, p, 1);
+                strbuf_putn(&pg->outside, p, 1);
             p++;
             continue;
         }
@@ -124,10 +128,10 @@ static void check_page(const char *html, struct page *pg)
     cr_expect_eq(depth, 0, "every element is closed");
 }
 
-static void html_escaped(struct report_buf *b, const char *s)
+static void html_escaped(struct strbuf *b, const char *s)
 {
-    report_buf_init(b);
-    report_buf_html(b, s);
+    strbuf_init(b);
+    report_fmt_html(b, s);
 }
 
 Test(report_html, failing_report_structure)
@@ -167,7 +171,7 @@ Test(report_html, failing_report_structure)
             snprintf(want, sizeof want, "<details class=\"case %s\" id=\"case-%s\">", st, id);
             cr_expect(strstr(html, want), "%s", want);
             cJSON_ArrayForEach(f, cJSON_GetObjectItem(c, "failures")) {
-                struct report_buf m;
+                struct strbuf m;
                 char *nl;
 
                 html_escaped(&m, cJSON_GetObjectItem(f, "message")->valuestring);
@@ -175,7 +179,7 @@ Test(report_html, failing_report_structure)
                     *nl = '\0';
                 cr_expect(strstr(html, m.data), "message of %s shown", id);
                 cr_expect_null(strstr(pg.outside.data, m.data), "message of %s only in <details>", id);
-                report_buf_free(&m);
+                strbuf_free(&m);
             }
         }
     /* a failure shows request, expected, actual, diff and curl */
@@ -189,7 +193,7 @@ Test(report_html, failing_report_structure)
     cr_expect(strstr(html, "<a href=\"#case-env.unknown-path\"><code>env.unknown-path</code></a>, "
                            "<a href=\"#case-env.trailing-slash\">"));
     cr_expect(strstr(html, "<td><span class=\"st untested\">untested</span></td>"));
-    report_buf_free(&pg.outside);
+    strbuf_free(&pg.outside);
     free(html);
     cJSON_Delete(doc);
 }
@@ -205,7 +209,7 @@ Test(report_html, passing_report)
     cr_expect(strstr(html, "<p>No case failed.</p>"));
     cr_expect_eq(pg.details, 2, "only the two suites, collapsed");
     cr_expect_null(strstr(pg.outside.data, "env.unknown-path"));
-    report_buf_free(&pg.outside);
+    strbuf_free(&pg.outside);
     free(html);
     cJSON_Delete(doc);
 }
@@ -222,16 +226,16 @@ Test(report_html, sparse_empty_and_hostile_reports)
     cJSON_ReplaceItemInObject(hostile, "target", cJSON_CreateString("javascript:alert(1)<a href=\"http://x\">"));
     html = testutil_render(sparse, "html");
     check_page(html, &pg);
-    report_buf_free(&pg.outside);
+    strbuf_free(&pg.outside);
     free(html);
     html = testutil_render(empty, "html");
     check_page(html, &pg);
-    report_buf_free(&pg.outside);
+    strbuf_free(&pg.outside);
     free(html);
     html = testutil_render(hostile, "html");
     check_page(html, &pg);
     cr_expect(strstr(html, "id=\"case-x&quot;&gt;&lt;b&gt;\xef\xbf\xbd\\u0001&lt;/details&gt;\""));
-    report_buf_free(&pg.outside);
+    strbuf_free(&pg.outside);
     free(html);
     cJSON_Delete(sparse);
     cJSON_Delete(empty);
@@ -262,6 +266,6 @@ Test(matrix_html, page_structure, .init = testutil_tmpdir_make, .fini = testutil
                            "<td class=\"cell failed\"><details><summary>failed 0/2</summary><ul>"
                            "<li><code>env.unknown-path</code> failed: "));
     cr_expect(strstr(pg.outside.data, "env.unknown-path") == NULL, "failing ids are expandable");
-    report_buf_free(&pg.outside);
+    strbuf_free(&pg.outside);
     free(html);
 }

@@ -10,6 +10,10 @@
 #include <unistd.h>
 
 #include "report.h"
+#include "report_doc.h"
+#include "report_fmt.h"
+#include "status.h"
+#include "strbuf.h"
 #include "testutil.h"
 
 /* Runs xmllint on text against the schema xsd; returns its exit status and

@@ -3,11 +3,15 @@
 
 #include <criterion/criterion.h>
 
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "file.h"
 #include "report.h"
+#include "report_doc.h"
+#include "report_fmt.h"
+#include "status.h"
+#include "strbuf.h"
 
 char testutil_tmpdir[64];
 
@@ -66,25 +70,24 @@ void testutil_tmpdir_remove(void)
 
 char *testutil_slurp(FILE *f)
 {
-    struct report_buf b;
+    struct strbuf b;
     char chunk[4096], *s;
     size_t n;
 
-    report_buf_init(&b);
+    strbuf_init(&b);
     while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        report_buf_putn(&b, chunk, n);
-    s = report_buf_take(&b);
+        strbuf_putn(&b, chunk, n);
+    s = strbuf_take(&b);
     cr_assert_not_null(s, "out of memory");
     return s;
 }
 
 char *testutil_slurp_path(const char *path)
 {
-    FILE *f = fopen(path, "rb");
-    char *s;
+    char err[200];
+    size_t len;
+    char *s = file_read(path, &len, err, sizeof err);
 
-    cr_assert_not_null(f, "open %s: %s", path, strerror(errno));
-    s = testutil_slurp(f);
-    fclose(f);
+    cr_assert_not_null(s, "%s: %s", path, err);
     return s;
 }

@@ -2,7 +2,7 @@
 
 make bench compares the runner's cost per request with newman's and with a bare Python
 loop replaying the same requests. This module reads the fixture suites (docs/fixtures.md),
-mints each case's tokens the way the runner does (conformance/token.c and runner.c: HS256,
+mints each case's tokens the way the runner does (conformance/token.c and identities.c: HS256,
 sub r<run>.<case>.<owner>, jti j<run>.<case>.<owner>, the hostile kinds) and resolves
 every built-in variable. Captured variables (${etag}) stay as placeholders that the
 replayer fills from earlier answers. It also counts the requests a runner makes.
@@ -50,7 +50,7 @@ def load(dirs, level="core", only_ids=None):
 
 def count_requests(cases):
     """What a runner sends for these cases: GET /health and GET /schema once per run, every
-    step times its repeat, and GET /health after each robustness case (conformance/runner.c)."""
+    step times its repeat, and GET /health after each robustness case (conformance/runner.c, runwide.c)."""
     n = 2
     for _, case in cases:
         n += sum(st["request"].get("repeat", 1) for st in case["steps"])

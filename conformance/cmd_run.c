@@ -1,0 +1,343 @@
+/* cmd_run.c: `conformance run`: options, the secret, the target (or --spawn), the
+ * live progress, the closing summary and the reports. */
+#include "cmd_run.h"
+#include "cmd.h"
+#include "exit_code.h"
+#include "mem.h"
+#include "report.h"
+#include "results.h"
+#include "runner.h"
+#include "select.h"
+#include "spawn.h"
+#include "text.h"
+
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char usage[] =
+    "usage: conformance run --target URL [options]\n"
+    "       conformance run --spawn \"CMD {port}\" [options]\n"
+    "\n"
+    "Replays the fixture suites against an AFI target over HTTP.\n"
+    "\n"
+    "  --target URL             the target's base URL (e.g. http://127.0.0.1:8080/afi)\n"
+    "  --spawn \"CMD {port}\"     start the target (free port for {port}, AFI_SECRET in its\n"
+    "                           environment), wait for /health, run, stop it; the target is\n"
+    "                           http://127.0.0.1:{port}/afi unless --target has {port}\n"
+    "  --suite PATH             a suite file or a directory of suites (repeatable;\n"
+    "                           default: $AFI_FIXTURES, <exe>/../fixtures, ./fixtures)\n"
+    "  --spec PATH              docs/protocol.md (default: <fixtures>/../docs/protocol.md)\n"
+    "  --level core|full        core runs only core cases (default core)\n"
+    "  --only GLOB              run only matching case ids (repeatable)\n"
+    "  --skip GLOB              skip matching case ids (repeatable)\n"
+    "  --expected-failures FILE case ids or globs expected to fail, one a line\n"
+    "  --jobs N                 cases in parallel (default: the number of cores)\n"
+    "  --timeout-ms N           per-request timeout (default 10000)\n"
+    "  --secret S               the shared secret (default: $AFI_SECRET)\n"
+    "  --report FORMAT:PATH     json, junit, md, tap or html (repeatable)\n"
+    "  --shard K/N              run the K-th of N disjoint parts\n"
+    "  --name LABEL             the implementation's name in reports\n"
+    "  -v, --verbose            a line per case\n"
+    "  -q, --quiet              only failures and the closing line\n"
+    "\n"
+    "Exit: 0 all passed, 1 a case failed (or an expected failure passed), 2 usage or\n"
+    "fixture error, 3 target unreachable.\n";
+
+enum { OPT_TARGET = CMD_OPT_OWN, OPT_LEVEL, OPT_ONLY, OPT_SKIP, OPT_XFAIL, OPT_JOBS, OPT_TIMEOUT, OPT_SECRET,
+       OPT_REPORT, OPT_SHARD, OPT_SPAWN, OPT_NAME };
+
+enum { MAX_REPORTS = 32 };
+
+/* The progress a person sees: -v, -q and whether stdout is a terminal. */
+struct console {
+    int verbose, quiet, tty;
+};
+
+/* One `conformance run`: its options and what it holds until it returns. */
+struct run {
+    struct cmd_sources src;
+    struct runner r;
+    struct console con;
+    struct fixture_set set;
+    struct spec *spec;
+    struct spawn sp;
+    int spawned;
+    const char *target, *secret, *spawn_cmd, *name;
+    const char *reports[MAX_REPORTS];
+    int nreports;
+    char gen_secret[65];
+    char *target_buf; /* the target's base URL without trailing slashes; owned */
+};
+
+/* Parses the options into x; -1 to go on, else the exit code. */
+static int parse_options(struct run *x, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"target", 1, 0, OPT_TARGET}, {"suite", 1, 0, CMD_OPT_SUITE}, {"spec", 1, 0, CMD_OPT_SPEC},
+        {"level", 1, 0, OPT_LEVEL}, {"only", 1, 0, OPT_ONLY}, {"skip", 1, 0, OPT_SKIP},
+        {"expected-failures", 1, 0, OPT_XFAIL}, {"jobs", 1, 0, OPT_JOBS}, {"timeout-ms", 1, 0, OPT_TIMEOUT},
+        {"secret", 1, 0, OPT_SECRET}, {"report", 1, 0, OPT_REPORT}, {"shard", 1, 0, OPT_SHARD},
+        {"spawn", 1, 0, OPT_SPAWN}, {"name", 1, 0, OPT_NAME}, {"verbose", 0, 0, 'v'}, {"quiet", 0, 0, 'q'},
+        {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+    struct runner *r = &x->r;
+    char err[1200];
+    int opt;
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "vqh", opts, NULL)) != -1) {
+        switch (opt) {
+        case OPT_TARGET: x->target = optarg; break;
+        case OPT_LEVEL:
+            if (cmd_parse_level(optarg, &r->sel.full))
+                return cmd_usage_error(usage, "--level: expected core or full, got \"%s\"", optarg);
+            break;
+        case OPT_ONLY: select_list_add(&r->sel.only, optarg); break;
+        case OPT_SKIP: select_list_add(&r->sel.skip, optarg); break;
+        case OPT_XFAIL:
+            if (select_load_file(&r->xfail, optarg, err, sizeof err)) {
+                fprintf(stderr, "conformance: %s\n", err);
+                return EXIT_CODE_USAGE;
+            }
+            break;
+        case OPT_JOBS:
+            if ((r->o.jobs = (int)cmd_parse_pos(optarg)) < 1)
+                return cmd_usage_error(usage, "--jobs: expected a positive integer, got \"%s\"", optarg);
+            break;
+        case OPT_TIMEOUT:
+            if ((r->o.timeout_ms = cmd_parse_pos(optarg)) < 1)
+                return cmd_usage_error(usage, "--timeout-ms: expected a positive integer, got \"%s\"", optarg);
+            break;
+        case OPT_SECRET: x->secret = optarg; break;
+        case OPT_REPORT: {
+            char *buf = mem_alloc(strlen(optarg) + 1), *fmt, *path;
+            int bad = report_parse_spec(optarg, buf, &fmt, &path, err, sizeof err);
+            free(buf);
+            if (bad)
+                return cmd_usage_error(usage, "--report: %s", err);
+            if (x->nreports == MAX_REPORTS)
+                return cmd_usage_error(usage, "%s", "more than 32 --report options");
+            x->reports[x->nreports++] = optarg;
+            break;
+        }
+        case OPT_SHARD:
+            if (select_parse_shard(optarg, &r->sel.shard_k, &r->sel.shard_n, err, sizeof err))
+                return cmd_usage_error(usage, "%s", err);
+            break;
+        case OPT_SPAWN: x->spawn_cmd = optarg; break;
+        case OPT_NAME: x->name = optarg; break;
+        case 'v': x->con.verbose = 1; break;
+        case 'q': x->con.quiet = 1; break;
+        default:
+            if (cmd_source_option(&x->src, opt, optarg))
+                break;
+            return cmd_help_or_bad(opt, usage);
+        }
+    }
+    if (optind < argc)
+        return cmd_usage_error(usage, "unexpected argument \"%s\"", argv[optind]);
+    if (!x->target && !x->spawn_cmd)
+        return cmd_usage_error(usage, "%s", "--target URL or --spawn CMD is required");
+    return -1;
+}
+
+/* --secret or $AFI_SECRET; a target we spawn ourselves gets a random one. */
+static int choose_secret(struct run *x)
+{
+    if (x->secret && *x->secret)
+        return -1;
+    if (!x->spawn_cmd)
+        return cmd_usage_error(usage, "%s", "no secret: pass --secret S or set AFI_SECRET (the target's secret)");
+    int fd = open("/dev/urandom", O_RDONLY);
+    unsigned char b[32] = {0};
+    if (fd < 0 || read(fd, b, sizeof b) != (ssize_t)sizeof b) {
+        fprintf(stderr, "conformance: cannot read /dev/urandom to generate a secret\n");
+        if (fd >= 0)
+            close(fd);
+        return EXIT_CODE_USAGE;
+    }
+    close(fd);
+    for (int i = 0; i < 32; i++)
+        sprintf(x->gen_secret + 2 * i, "%02x", b[i]);
+    x->secret = x->gen_secret;
+    return -1;
+}
+
+/* Starts --spawn's command and sets x->target_buf; -1 to go on, else the exit code. */
+static int spawn_target(struct run *x)
+{
+    char err[1200];
+    if (spawn_start(&x->sp, x->spawn_cmd, x->secret, err, sizeof err)) {
+        fprintf(stderr, "conformance: %s\n", err);
+        return EXIT_CODE_UNREACHABLE;
+    }
+    x->spawned = 1;
+    if (x->target && strstr(x->target, "{port}")) {
+        x->target_buf = spawn_subst_port(x->target, x->sp.port);
+    } else if (x->target) {
+        x->target_buf = mem_strdup(x->target);
+    } else {
+        x->target_buf = mem_alloc(64);
+        snprintf(x->target_buf, 64, "http://127.0.0.1:%d/afi", x->sp.port);
+    }
+    return -1;
+}
+
+/* The target's base URL checked and trimmed, a spawned target up; -1 to go
+ * on, else the exit code. */
+static int reach_target(struct run *x)
+{
+    char err[1200];
+    int rc;
+    if (!x->spawn_cmd)
+        x->target_buf = mem_strdup(x->target);
+    else if ((rc = spawn_target(x)) >= 0)
+        return rc;
+    if (!cmd_url_ok(x->target_buf)) {
+        fprintf(stderr, "conformance: --target: expected an http:// or https:// URL such as "
+                        "http://127.0.0.1:8080/afi, got \"%s\"\n", x->target_buf);
+        return EXIT_CODE_USAGE;
+    }
+    size_t tl = strlen(x->target_buf);
+    while (tl > 0 && x->target_buf[tl - 1] == '/')
+        x->target_buf[--tl] = '\0';
+    if (!x->spawned)
+        return -1;
+    char *health = mem_alloc(tl + 16);
+    sprintf(health, "%s/health", x->target_buf);
+    long wait_ms = x->r.o.timeout_ms > 15000 ? x->r.o.timeout_ms : 15000;
+    int w = spawn_wait(&x->sp, health, wait_ms, err, sizeof err);
+    free(health);
+    if (w) {
+        char *clean = text_clean_str(err); /* it ends with the target's own output */
+        fprintf(stderr, "conformance: %s\n", clean);
+        free(clean);
+        return EXIT_CODE_UNREACHABLE;
+    }
+    return -1;
+}
+
+/* Live progress: on a terminal one line rewritten in place (failures scroll
+ * above it); otherwise a plain line per case that did not pass (-v: every case). */
+static void on_case(const struct runner *r, int idx, void *ctx)
+{
+    const struct console *con = ctx;
+    const struct case_result *cr = &r->results[idx];
+    const char *id = r->set->cases[idx]->id;
+    static const char *const tag[STATUS_N] = {
+        [STATUS_PASSED] = "PASS", [STATUS_FAILED] = "FAIL", [STATUS_WARNED] = "WARN",
+        [STATUS_SKIPPED] = "SKIP", [STATUS_XFAIL] = "XFAIL", [STATUS_XPASS] = "XPASS"};
+    if (con->quiet)
+        return;
+    int show = con->verbose || cr->status != STATUS_PASSED;
+    if (con->tty) {
+        if (show)
+            printf("\r\033[K%-5s %s (%.1f ms)\n", tag[cr->status], id, cr->ms);
+        printf("\r\033[K[%d/%d] %d passed, %d failed, %d warned  %s", r->progress.total, r->torun,
+               r->progress.n[STATUS_PASSED], status_tally_failing(&r->progress), r->progress.n[STATUS_WARNED], id);
+        fflush(stdout);
+    } else if (show) {
+        printf("%-5s %s (%.1f ms)\n", tag[cr->status], id, cr->ms);
+    }
+}
+
+/* The line before the first case. */
+static void print_run_header(const struct run *x)
+{
+    const struct runner *r = &x->r;
+    if (!x->con.quiet)
+        printf("conformance: %d case%s against %s (run %s, level %s, %d job%s)\n", r->torun,
+               r->torun == 1 ? "" : "s", r->o.target, r->id, r->sel.full ? "full" : "core", r->o.jobs,
+               r->o.jobs == 1 ? "" : "s");
+}
+
+/* The run summary after the last case: the progress line cleared, every case
+ * that did not pass with its failures, the counts and the closing line. */
+static void print_run_summary(const struct run *x)
+{
+    if (x->con.tty && !x->con.quiet) {
+        printf("\r\033[K");
+        fflush(stdout);
+    }
+    results_print(&x->r, stdout);
+}
+
+/* Writes every --report; a report not written turns a passing run's exit code into 2. */
+static int write_reports(const struct run *x, int rc)
+{
+    char err[1200];
+    if (!x->nreports)
+        return rc;
+    cJSON *doc = results_report(&x->r, x->name);
+    for (int i = 0; i < x->nreports; i++) {
+        char *buf = mem_alloc(strlen(x->reports[i]) + 1), *fmt, *path;
+        report_parse_spec(x->reports[i], buf, &fmt, &path, err, sizeof err);
+        if (report_write(doc, fmt, path, err, sizeof err)) {
+            fprintf(stderr, "conformance: --report %s: %s\n", x->reports[i], err);
+            if (rc == EXIT_CODE_OK)
+                rc = EXIT_CODE_USAGE;
+        }
+        free(buf);
+    }
+    cJSON_Delete(doc);
+    return rc;
+}
+
+/* Everything after the options: suites, target, the run itself, its output. */
+static int run(struct run *x)
+{
+    char err[1200];
+    int rc;
+    if ((rc = choose_secret(x)) >= 0)
+        return rc;
+    cmd_locate(&x->src);
+    if (!(x->spec = cmd_load_spec(&x->src, 1)) || cmd_load_suites(&x->src, &x->set, x->spec))
+        return EXIT_CODE_USAGE;
+    if ((rc = reach_target(x)) >= 0)
+        return rc;
+    struct runner *r = &x->r;
+    r->o.target = x->target_buf;
+    r->o.secret = x->secret;
+    x->con.tty = isatty(STDOUT_FILENO);
+    r->o.progress = on_case;
+    r->o.progress_ctx = &x->con;
+    r->set = &x->set;
+    r->spec = x->spec;
+    if (runner_prepare(r, err, sizeof err)) {
+        fprintf(stderr, "conformance: %s\n", err);
+        return EXIT_CODE_UNREACHABLE;
+    }
+    print_run_header(x);
+    runner_execute(r);
+    if (x->spawned)
+        spawn_stop(&x->sp);
+    x->spawned = 0;
+    print_run_summary(x);
+    rc = write_reports(x, results_exit_code(r));
+    fflush(stdout);
+    return rc;
+}
+
+int cmd_run(int argc, char **argv)
+{
+    const char *paths[argc];
+    struct run x = {.src = {.suites = paths}, .sp = {.log_fd = -1}, .secret = getenv("AFI_SECRET")};
+    x.r.o.jobs = (int)sysconf(_SC_NPROCESSORS_ONLN);
+    x.r.o.timeout_ms = 10000;
+    x.r.sel.shard_k = x.r.sel.shard_n = 1;
+    int rc = parse_options(&x, argc, argv);
+    if (rc < 0)
+        rc = run(&x);
+    if (x.spawned)
+        spawn_stop(&x.sp);
+    runner_clear(&x.r);
+    select_list_free(&x.r.sel.only);
+    select_list_free(&x.r.sel.skip);
+    select_list_free(&x.r.xfail);
+    fixture_set_free(&x.set);
+    spec_free(x.spec);
+    free(x.target_buf);
+    return rc;
+}
