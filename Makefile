@@ -2,7 +2,8 @@
 #
 #   make            build build/reference-server and build/conformance
 #   make demo       build, run the whole suite against the reference server, write reports/latest/
-#   make check      everything tested: unit tests (plain and ASan+UBSan), harness, suite
+#   make check      everything tested: unit tests (plain and ASan+UBSan, the store's also on
+#                   a throwaway PostgreSQL), harness, suite
 #   make asan       sanitizer builds under build/asan/
 #   make bench      benchmarks (reports/bench.md); never part of check
 #   make matrix     reports/examples/matrix.html: reference and FastAPI port side by side
@@ -48,12 +49,12 @@ CONF_TESTS  := $(wildcard conformance/tests/*.c)
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
-.PHONY: all deps deps-bench demo check unit unit-asan harness suite asan bench matrix clean help \
+.PHONY: all deps deps-bench demo check unit unit-asan unit-pg harness suite asan bench matrix clean help \
         install uninstall fresh-check
 all: $(BUILD)/reference-server $(BUILD)/conformance
 
 help:
-	@sed -n '3,11p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,12p' Makefile | sed 's/^# \{0,1\}//'
 
 deps:
 	@scripts/deps.sh build test
@@ -95,6 +96,14 @@ unit-asan:
 	ASAN_OPTIONS=detect_leaks=1 $(BUILDROOT)/asan/reference-tests --jobs 2
 	ASAN_OPTIONS=detect_leaks=1 $(BUILDROOT)/asan/conformance-tests --jobs 2
 
+# The store's contract tests against PostgreSQL, plain and under ASan+UBSan, on
+# one throwaway cluster (scripts/pg-cluster.sh) stopped and removed whatever the
+# result. `make unit` needs no database and skips them.
+unit-pg: $(BUILD)/reference-tests
+	$(MAKE) SANITIZE=1 $(BUILDROOT)/asan/reference-tests
+	scripts/pg-cluster.sh with sh -c '$(BUILD)/reference-tests --jobs 2 --filter "store_pg*/*" && \
+	  ASAN_OPTIONS=detect_leaks=1 $(BUILDROOT)/asan/reference-tests --jobs 2 --filter "store_pg*/*"'
+
 # The whole suite against the reference server (reports under reports/latest/).
 suite: all
 	AFI_BUILD=$(BUILD) scripts/run-suite.sh
@@ -112,6 +121,7 @@ check: deps
 	$(MAKE) all
 	$(MAKE) unit
 	$(MAKE) unit-asan
+	$(MAKE) unit-pg
 	$(MAKE) suite
 	$(MAKE) harness
 

@@ -3,6 +3,9 @@
 # Usage: scripts/pg-cluster.sh start DIR   initdb into DIR/data (once) and start it; prints its URL
 #        scripts/pg-cluster.sh stop DIR    stop it (fast shutdown); nothing to do when it is not running
 #        scripts/pg-cluster.sh url DIR     print the URL only
+#        scripts/pg-cluster.sh with CMD... run CMD with AFI_TEST_PG set to a cluster in a new
+#                                          temporary directory, then stop and remove it
+#                                          whatever CMD did; exits with CMD's status
 # The server listens only on a unix socket in DIR, so two clusters never race for a
 # port. initdb refuses to run as root, so as root every PostgreSQL program runs as the
 # postgres user and DIR is handed to it. Both commands are idempotent and every wait
@@ -17,6 +20,18 @@ die() {
   exit 1
 }
 
+if [ "${1:-}" = with ]; then
+  [ $# -ge 2 ] || { echo "usage: scripts/pg-cluster.sh with CMD..." >&2; exit 2; }
+  shift
+  self=$(cd "$(dirname "$0")" && pwd -P)/$(basename "$0")
+  tmp=$(mktemp -d /tmp/afi-pg-XXXXXX)
+  trap '"$self" stop "$tmp" || true; rm -rf "$tmp"' EXIT
+  AFI_TEST_PG=$("$self" start "$tmp")
+  export AFI_TEST_PG
+  rc=0
+  "$@" || rc=$?
+  exit "$rc"
+fi
 [ $# -eq 2 ] || { echo "usage: scripts/pg-cluster.sh start|stop|url DIR" >&2; exit 2; }
 cmd=$1
 dir=$2
@@ -80,7 +95,7 @@ EOF
     echo "$url"
     ;;
   *)
-    echo "usage: scripts/pg-cluster.sh start|stop|url DIR" >&2
+    echo "usage: scripts/pg-cluster.sh start|stop|url DIR, or with CMD..." >&2
     exit 2
     ;;
 esac
