@@ -5,7 +5,7 @@
 #   make check      everything tested: unit tests (plain and ASan+UBSan, the store's also on
 #                   a throwaway PostgreSQL), harness, suite
 #   make asan       sanitizer builds under build/asan/
-#   make bench      benchmarks (reports/bench.md); never part of check
+#   make bench      benchmarks (reports/bench.md, reports/bench-store.md); never part of check
 #   make matrix     reports/examples/matrix.html: reference and FastAPI port side by side
 #   make install    PREFIX=/usr/local (and DESTDIR): both programs, the fixtures, protocol.md
 #   make fresh-check  make check as on a new machine: packages removed, a clean clone
@@ -131,6 +131,7 @@ matrix: all
 
 bench: deps-bench all
 	scripts/bench.sh
+	AFI_BUILD=$(BUILD) scripts/bench-store.sh
 
 # The installed runner finds <prefix>/share/afi/fixtures beside its own
 # executable, so an installed suite runs from any directory (and any DESTDIR).

@@ -22,7 +22,8 @@ from conftest import ROOT, SERVER, closing_line, free_port, http, mint, need_bin
     run_conformance, stop_child, wait_health
 
 PG_CLUSTER = os.path.join(ROOT, "scripts", "pg-cluster.sh")
-BOUND = 2.0   # STORE_PG_BOUND_MS of reference/store_pg.h: the longest a store operation waits
+BOUND = 5.0   # STORE_PG_BOUND_MS of reference/store_pg.h: the longest a store operation waits
+PING = 1.0    # STORE_PG_PING_MS: /health's own bound
 SLACK = 1.5   # a loaded 2-core machine schedules late; an answer past BOUND + SLACK hung
 RECOVERY = 15.0  # PostgreSQL's own start plus STORE_PG_RETRY_MS, generously
 
@@ -317,10 +318,10 @@ def test_postgres_stopped_under_load_answers_unavailable_then_recovers(cluster, 
         time.sleep(1.5)
         cluster.stop()
         down_from = time.monotonic()
-        time.sleep(2 * BOUND)
+        time.sleep(3)
         t0 = time.monotonic()
         unavailable(inst.health(timeout=BOUND + SLACK))
-        assert time.monotonic() - t0 < BOUND + SLACK
+        assert time.monotonic() - t0 < PING + SLACK
         down_until = time.monotonic()
         cluster.start()
         deadline = time.monotonic() + RECOVERY
@@ -358,7 +359,7 @@ def test_a_hung_database_is_answered_within_the_bound(cluster, instances):
             assert time.monotonic() - t0 < BOUND + SLACK, f"{time.monotonic() - t0:.2f}s"
         t0 = time.monotonic()
         unavailable(inst.health(timeout=BOUND * 4))
-        assert time.monotonic() - t0 < BOUND + SLACK, f"/health took {time.monotonic() - t0:.2f}s"
+        assert time.monotonic() - t0 < PING + SLACK, f"/health took {time.monotonic() - t0:.2f}s"
     finally:
         for p in pids:
             os.kill(p, signal.SIGCONT)

@@ -40,9 +40,9 @@ static const char usage[] =
 	"SIGINT or SIGTERM stop it after in-flight requests finish.\n"
 	"Without --store, data lives in memory and is lost at exit. With it, the tables are\n"
 	"created at start when absent, and the server refuses to start when the database\n"
-	"cannot be reached. Every store operation gives up after " STR(STORE_PG_BOUND_MS) " ms; while the\n"
-	"database is away, calls and GET BASE/health answer 503 unavailable, and the server\n"
-	"reconnects by itself when it returns.\n"
+	"cannot be reached. Every store operation gives up after " STR(STORE_PG_BOUND_MS) " ms, GET BASE/health\n"
+	"after " STR(STORE_PG_PING_MS) " ms; while the database is away, calls that need it and /health answer\n"
+	"503 unavailable at once, and the server reconnects by itself when it returns.\n"
 	"\n"
 	"Exit codes: 0 stopped by a signal, 1 could not start the server, 2 usage or configuration error.\n";
 

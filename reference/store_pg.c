@@ -211,9 +211,10 @@ static enum store_status exec_simple(PGconn *pg, const char *sql, long long dead
 	return st;
 }
 
-/* Opens c to s->url and runs setup on it, all before the deadline. */
-static enum store_status conn_open(struct store_pg *s, struct conn *c, const char *setup, long long deadline,
-				   char *err, size_t errlen)
+/* Opens c to s->url and runs setup on it, all before the deadline; gen is
+ * the store's gen when c was taken. */
+static enum store_status conn_open(struct store_pg *s, struct conn *c, unsigned gen, const char *setup,
+				   long long deadline, char *err, size_t errlen)
 {
 	static const char *const keys[] = {"dbname", "application_name", "client_encoding", NULL};
 	const char *values[] = {s->url, "afi-reference-server", "UTF8", NULL};
@@ -225,7 +226,7 @@ static enum store_status conn_open(struct store_pg *s, struct conn *c, const cha
 	PostgresPollingStatusType ps = PGRES_POLLING_WRITING;
 	while (PQstatus(pg) != CONNECTION_BAD && ps != PGRES_POLLING_OK && ps != PGRES_POLLING_FAILED) {
 		if (wait_fd(PQsocket(pg), ps == PGRES_POLLING_READING ? POLLIN : POLLOUT, deadline) < 0) {
-			snprintf(err, errlen, "no connection within %d ms", STORE_PG_BOUND_MS);
+			snprintf(err, errlen, "no connection within the bound");
 			PQfinish(pg);
 			return STORE_UNAVAILABLE;
 		}
@@ -244,7 +245,7 @@ static enum store_status conn_open(struct store_pg *s, struct conn *c, const cha
 		return st;
 	}
 	c->pg = pg;
-	c->gen = s->gen;
+	c->gen = gen;
 	return STORE_OK;
 }
 
@@ -258,9 +259,10 @@ static int conn_usable(PGconn *pg)
 	return poll(&p, 1, 0) == 0;
 }
 
-/* Takes an idle connection before the deadline. While the database is down
- * only one caller per STORE_PG_RETRY_MS gets one (to try again). */
-static enum store_status pool_take(struct store_pg *s, long long deadline, struct conn **out)
+/* Takes an idle connection before the deadline, with the store's gen. While
+ * the database is down only one caller per STORE_PG_RETRY_MS gets one (to
+ * try again). */
+static enum store_status pool_take(struct store_pg *s, long long deadline, struct conn **out, unsigned *gen_out)
 {
 	pthread_mutex_lock(&s->lock);
 	if (s->down) {
@@ -284,16 +286,19 @@ static enum store_status pool_take(struct store_pg *s, long long deadline, struc
 	if (c->pg && (c->gen != gen || !conn_usable(c->pg)))
 		conn_drop(c);
 	*out = c;
+	*gen_out = gen;
 	return STORE_OK;
 }
 
-/* Gives c back and records whether the database answered. */
-static void pool_give(struct store_pg *s, struct conn *c, enum store_status st)
+/* Gives c back and records what was learnt of the database: it answered
+ * (up), it is unreachable (lost: no connection could be made, or the one in
+ * use broke), or neither (a statement was only slow). */
+static void pool_give(struct store_pg *s, struct conn *c, enum store_status st, int lost)
 {
 	pthread_mutex_lock(&s->lock);
 	if (st != STORE_UNAVAILABLE) {
 		s->down = 0;
-	} else {
+	} else if (lost) {
 		if (!s->down)
 			s->gen++;	/* the others' connections are likely dead too */
 		s->down = 1;
@@ -304,27 +309,34 @@ static void pool_give(struct store_pg *s, struct conn *c, enum store_status st)
 	pthread_mutex_unlock(&s->lock);
 }
 
-/* Runs one prepared statement within the bound. *res (caller clears) is set
- * on STORE_OK. A statement that only reads (rerun) runs once more on a new
- * connection when a pooled one turns out dead; a write never runs twice, as
- * the first may have committed. */
-static enum store_status run(struct store_pg *s, enum stmt stmt, const struct params *p, int binary_result,
-			     int rerun, PGresult **res)
+#define BINARY_RESULT 1	/* results in binary format (keys as raw bytes) */
+#define READ_ONLY 2	/* the statement changes nothing: safe to run twice */
+
+/* Runs one prepared statement within its bound (STORE_PG_PING_MS for PING).
+ * *res (caller clears) is set on STORE_OK. A READ_ONLY statement runs once
+ * more on a new connection when a pooled one turns out broken (the database
+ * restarted since); a write never runs twice, as the first may have committed. */
+static enum store_status run(struct store_pg *s, enum stmt stmt, const struct params *p, int flags,
+			     PGresult **res)
 {
-	long long deadline = now_ms() + STORE_PG_BOUND_MS;
+	long long deadline = now_ms() + (stmt == PING ? STORE_PG_PING_MS : STORE_PG_BOUND_MS);
 	struct conn *c;
+	unsigned gen;
 	char err[256];
+	int lost = 0;
 	*res = NULL;
-	enum store_status st = pool_take(s, deadline, &c);
+	enum store_status st = pool_take(s, deadline, &c, &gen);
 	if (st != STORE_OK)
 		return st;
 	for (int attempt = 0;; attempt++) {
 		int fresh = !c->pg;
-		if (fresh && (st = conn_open(s, c, session_sql, deadline, err, sizeof err)) != STORE_OK)
+		if (fresh && (st = conn_open(s, c, gen, session_sql, deadline, err, sizeof err)) != STORE_OK) {
+			lost = st == STORE_UNAVAILABLE;
 			break;
+		}
 		PGresult *r = NULL;
 		if (PQsendQueryPrepared(c->pg, stmt_name[stmt], p->n, p->values, p->lengths, p->formats,
-					binary_result) &&
+					flags & BINARY_RESULT) &&
 		    flush_all(c->pg, deadline) == 0)
 			r = read_results(c->pg, deadline);
 		st = classify(c->pg, r);
@@ -333,12 +345,15 @@ static enum store_status run(struct store_pg *s, enum stmt stmt, const struct pa
 			break;
 		}
 		PQclear(r);
-		if (st == STORE_UNAVAILABLE)
-			conn_drop(c);	/* timed out or broken: its state is unknown */
-		if (st != STORE_UNAVAILABLE || fresh || attempt || !rerun)
+		if (st == STORE_UNAVAILABLE) {
+			/* Broken, or merely past the deadline (state unknown): gone either way. */
+			lost = PQstatus(c->pg) != CONNECTION_OK;
+			conn_drop(c);
+		}
+		if (!lost || fresh || attempt || !(flags & READ_ONLY))
 			break;
 	}
-	pool_give(s, c, st);
+	pool_give(s, c, st, lost);
 	return st;
 }
 
@@ -372,7 +387,7 @@ static enum store_status store_pg_get(struct store *s, const char *key, char **v
 		*value = NULL;
 	if (rev)
 		*rev = 0;
-	enum store_status st = run((struct store_pg *)s, GET, &p, 0, 1, &res);
+	enum store_status st = run((struct store_pg *)s, GET, &p, READ_ONLY, &res);
 	if (st != STORE_OK)
 		return st;
 	if (PQntuples(res) == 1) {
@@ -401,7 +416,7 @@ static enum store_status store_pg_set(struct store *s, const char *key, const ch
 		snprintf(rev_text, sizeof rev_text, "%lld", (long long)if_rev);
 		text_param(&p, rev_text);
 	}
-	enum store_status st = run((struct store_pg *)s, stmt, &p, 0, 0, &res);
+	enum store_status st = run((struct store_pg *)s, stmt, &p, 0, &res);
 	if (st != STORE_OK)
 		return st;
 	/* No row back: the key existed (create-only) or had another rev. */
@@ -418,7 +433,7 @@ static enum store_status store_pg_del(struct store *s, const char *key, int *del
 	struct params p = {0};
 	PGresult *res;
 	key_param(&p, key);
-	enum store_status st = run((struct store_pg *)s, DEL, &p, 0, 0, &res);
+	enum store_status st = run((struct store_pg *)s, DEL, &p, 0, &res);
 	if (st != STORE_OK)
 		return st;
 	*deleted = strcmp(PQcmdTuples(res), "0") != 0;
@@ -443,7 +458,7 @@ static enum store_status store_pg_list(struct store *s, const char *prefix, char
 		upper[len - 1] = (char)((unsigned char)upper[len - 1] + 1);
 		key_param(&p, upper);
 	}
-	enum store_status st = run((struct store_pg *)s, len ? LIST : LIST_ALL, &p, 1, 1, &res);
+	enum store_status st = run((struct store_pg *)s, len ? LIST : LIST_ALL, &p, BINARY_RESULT | READ_ONLY, &res);
 	free(upper);
 	if (st != STORE_OK)
 		return st;
@@ -478,7 +493,7 @@ static enum store_status store_pg_incr(struct store *s, const char *key, int64_t
 	key_param(&p, key);
 	text_param(&p, by_text);
 	text_param(&p, max_text);
-	enum store_status st = run((struct store_pg *)s, INCR, &p, 0, 0, &res);
+	enum store_status st = run((struct store_pg *)s, INCR, &p, 0, &res);
 	if (st != STORE_OK)
 		return st;
 	if (PQntuples(res) != 1) {
@@ -497,7 +512,7 @@ static enum store_status store_pg_revoke(struct store *s, const char *jti)
 	struct params p = {0};
 	PGresult *res;
 	key_param(&p, jti);
-	enum store_status st = run((struct store_pg *)s, REVOKE, &p, 0, 0, &res);
+	enum store_status st = run((struct store_pg *)s, REVOKE, &p, 0, &res);
 	PQclear(res);
 	return st;
 }
@@ -507,7 +522,7 @@ static enum store_status store_pg_is_revoked(struct store *s, const char *jti, i
 	struct params p = {0};
 	PGresult *res;
 	key_param(&p, jti);
-	enum store_status st = run((struct store_pg *)s, REVOKED, &p, 0, 1, &res);
+	enum store_status st = run((struct store_pg *)s, REVOKED, &p, READ_ONLY, &res);
 	*revoked = st == STORE_OK && PQntuples(res) > 0;
 	PQclear(res);
 	return st;
@@ -517,7 +532,7 @@ static enum store_status store_pg_ping(struct store *s)
 {
 	struct params p = {0};
 	PGresult *res;
-	enum store_status st = run((struct store_pg *)s, PING, &p, 0, 1, &res);
+	enum store_status st = run((struct store_pg *)s, PING, &p, READ_ONLY, &res);
 	PQclear(res);
 	return st;
 }
@@ -576,7 +591,7 @@ struct store *store_pg_new(const char *url, unsigned pool, char *err, size_t err
 	/* The schema, on a connection of its own: the pool's prepare against it. */
 	struct conn c = {0};
 	char why[256];
-	if (conn_open(g, &c, schema_sql, now_ms() + STORE_PG_BOUND_MS, why, sizeof why) != STORE_OK) {
+	if (conn_open(g, &c, 0, schema_sql, now_ms() + STORE_PG_BOUND_MS, why, sizeof why) != STORE_OK) {
 		why[strcspn(why, "\n")] = '\0';
 		snprintf(err, errlen, "cannot set up the PostgreSQL store: %s", why);
 		store_pg_destroy(&g->base);

@@ -3,11 +3,13 @@
  *
  * Bounds: every operation, from waiting for a pooled connection through
  * connecting to the last byte of the answer, ends within STORE_PG_BOUND_MS
- * and then returns STORE_UNAVAILABLE; the server also aborts a statement
- * after that long (statement_timeout). Once the database is found down,
- * operations answer STORE_UNAVAILABLE at once, except one attempt to
- * reconnect every STORE_PG_RETRY_MS, so the store recovers by itself when the
- * database returns. */
+ * (ping: STORE_PG_PING_MS, /health's own bound) and then returns
+ * STORE_UNAVAILABLE; the server also aborts a statement after that long
+ * (statement_timeout). Once the database is found unreachable (no connection
+ * can be made, or one broke), operations answer STORE_UNAVAILABLE at once,
+ * except one attempt to reconnect every STORE_PG_RETRY_MS, so the store
+ * recovers by itself when the database returns. A statement that was only
+ * slow fails alone. */
 #ifndef AFI_STORE_PG_H
 #define AFI_STORE_PG_H
 
@@ -15,7 +17,8 @@
 
 #include "store.h"
 
-#define STORE_PG_BOUND_MS 2000
+#define STORE_PG_BOUND_MS 5000
+#define STORE_PG_PING_MS 1000
 #define STORE_PG_RETRY_MS 250
 
 /* Connects to url (a libpq connection URI or key=value string), creates the
