@@ -27,7 +27,7 @@ ENV2_STATUS = {
     "token_expired": 401, "token_revoked": 401, "forbidden": 403, "not_found": 404,
     "unknown_function": 404, "unknown_context": 404, "method_not_allowed": 405,
     "conflict": 409, "payload_too_large": 413, "unsupported_media_type": 415,
-    "validation_error": 422, "internal_error": 500, "unavailable": 503,
+    "validation_error": 422, "internal_error": 500,
 }
 
 

@@ -344,6 +344,33 @@ def test_postgres_stopped_under_load_answers_unavailable_then_recovers(cluster, 
     load.check_nothing_lost(inst)
 
 
+def test_a_database_crash_under_load_keeps_every_acknowledged_write(cluster, instances):
+    """SIGQUIT is PostgreSQL's immediate shutdown: no checkpoint, crash recovery from the
+    WAL at the next start. Every 200 was committed with synchronous_commit on."""
+    secret = secrets.token_hex(24)
+    inst = instances(secret)
+    load = Load(secret, [inst], workers=4)
+    load.start()
+    try:
+        time.sleep(2)
+        master = cluster.pids()[0]
+        os.kill(master, signal.SIGQUIT)
+        deadline = time.monotonic() + 30
+        while os.path.exists(f"/proc/{master}") and time.monotonic() < deadline:
+            time.sleep(0.05)
+        cluster.start()
+        deadline = time.monotonic() + RECOVERY
+        while inst.health().status != 200:
+            assert time.monotonic() < deadline, "no recovery after the crash"
+            time.sleep(0.1)
+        time.sleep(1)
+    finally:
+        load.stop()
+    codes = {(s, c) for _, _, s, c in load.answers}
+    assert codes <= {(200, None), (503, "unavailable")}, codes
+    load.check_nothing_lost(inst)
+
+
 def test_a_hung_database_is_answered_within_the_bound(cluster, instances):
     secret = secrets.token_hex(24)
     inst = instances(secret)
