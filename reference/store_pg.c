@@ -88,9 +88,15 @@ static const char session_sql[] =
 	"PREPARE afi_ping AS SELECT 1;";
 
 struct conn {
-	PGconn *pg;	/* NULL until opened, and again once it failed */
-	unsigned gen;	/* the store's gen when it was opened */
+	PGconn *pg;		/* NULL until opened, and again once it failed */
+	unsigned gen;		/* the store's gen when it was opened */
+	long long idle_since;	/* ms: when it went back to the pool */
 };
+
+/* A connection idle for longer is checked before use (conn_usable): a
+ * restart of the database takes longer than that, and under load the check's
+ * system call is saved. */
+#define IDLE_CHECK_MS 50
 
 struct store_pg {
 	struct store base;	/* first: a struct store * is a struct store_pg * */
@@ -283,7 +289,7 @@ static enum store_status pool_take(struct store_pg *s, long long deadline, struc
 	struct conn *c = s->idle[--s->nidle];
 	unsigned gen = s->gen;
 	pthread_mutex_unlock(&s->lock);
-	if (c->pg && (c->gen != gen || !conn_usable(c->pg)))
+	if (c->pg && (c->gen != gen || (now_ms() - c->idle_since > IDLE_CHECK_MS && !conn_usable(c->pg))))
 		conn_drop(c);
 	*out = c;
 	*gen_out = gen;
@@ -304,6 +310,7 @@ static void pool_give(struct store_pg *s, struct conn *c, enum store_status st, 
 		s->down = 1;
 		s->retry_at = now_ms() + STORE_PG_RETRY_MS;
 	}
+	c->idle_since = now_ms();
 	s->idle[s->nidle++] = c;
 	pthread_cond_signal(&s->freed);
 	pthread_mutex_unlock(&s->lock);
