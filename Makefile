@@ -2,9 +2,10 @@
 #
 #   make            build build/reference-server and build/conformance
 #   make demo       build, run the whole suite against the reference server, write reports/latest/
-#   make check      everything tested: unit tests (plain and ASan+UBSan), harness, suite
+#   make check      everything tested: unit tests (plain and ASan+UBSan, the store's also on
+#                   a throwaway PostgreSQL), harness, suite
 #   make asan       sanitizer builds under build/asan/
-#   make bench      benchmarks (reports/bench.md); never part of check
+#   make bench      benchmarks (reports/bench.md, reports/bench-store.md); never part of check
 #   make matrix     reports/examples/matrix.html: reference and FastAPI port side by side
 #   make install    PREFIX=/usr/local (and DESTDIR): both programs, the fixtures, protocol.md
 #   make fresh-check  make check as on a new machine: packages removed, a clean clone
@@ -33,8 +34,8 @@ endif
 pc_cflags = $(shell pkg-config --cflags $(1) 2>/dev/null)
 pc_libs   = $(shell pkg-config --libs $(1) 2>/dev/null)
 
-REF_CFLAGS  = $(call pc_cflags,libmicrohttpd libcjson libjwt)
-REF_LIBS    = $(call pc_libs,libmicrohttpd libcjson libjwt) -lpthread -lm
+REF_CFLAGS  = $(call pc_cflags,libmicrohttpd libcjson libjwt libpq)
+REF_LIBS    = $(call pc_libs,libmicrohttpd libcjson libjwt libpq) -lpthread -lm
 CONF_CFLAGS = $(call pc_cflags,libcurl libcjson libjwt)
 CONF_LIBS   = $(call pc_libs,libcurl libcjson libjwt) -lpthread -lm
 TEST_LIBS   = $(call pc_libs,criterion)
@@ -48,12 +49,12 @@ CONF_TESTS  := $(wildcard conformance/tests/*.c)
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
-.PHONY: all deps deps-bench demo check unit unit-asan harness suite asan bench matrix clean help \
+.PHONY: all deps deps-bench demo check unit unit-asan unit-pg harness suite asan bench matrix clean help \
         install uninstall fresh-check
 all: $(BUILD)/reference-server $(BUILD)/conformance
 
 help:
-	@sed -n '3,11p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,12p' Makefile | sed 's/^# \{0,1\}//'
 
 deps:
 	@scripts/deps.sh build test
@@ -95,6 +96,14 @@ unit-asan:
 	ASAN_OPTIONS=detect_leaks=1 $(BUILDROOT)/asan/reference-tests --jobs 2
 	ASAN_OPTIONS=detect_leaks=1 $(BUILDROOT)/asan/conformance-tests --jobs 2
 
+# The store's contract tests against PostgreSQL, plain and under ASan+UBSan, on
+# one throwaway cluster (scripts/pg-cluster.sh) stopped and removed whatever the
+# result. `make unit` needs no database and skips them.
+unit-pg: $(BUILD)/reference-tests
+	$(MAKE) SANITIZE=1 $(BUILDROOT)/asan/reference-tests
+	scripts/pg-cluster.sh with sh -c '$(BUILD)/reference-tests --jobs 2 --filter "store_pg*/*" && \
+	  ASAN_OPTIONS=detect_leaks=1 $(BUILDROOT)/asan/reference-tests --jobs 2 --filter "store_pg*/*"'
+
 # The whole suite against the reference server (reports under reports/latest/).
 suite: all
 	AFI_BUILD=$(BUILD) scripts/run-suite.sh
@@ -112,6 +121,7 @@ check: deps
 	$(MAKE) all
 	$(MAKE) unit
 	$(MAKE) unit-asan
+	$(MAKE) unit-pg
 	$(MAKE) suite
 	$(MAKE) harness
 
@@ -121,6 +131,7 @@ matrix: all
 
 bench: deps-bench all
 	scripts/bench.sh
+	AFI_BUILD=$(BUILD) scripts/bench-store.sh
 
 # The installed runner finds <prefix>/share/afi/fixtures beside its own
 # executable, so an installed suite runs from any directory (and any DESTDIR).

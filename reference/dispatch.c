@@ -14,7 +14,8 @@
 #include "validate.h"
 #include "version.h"
 
-static const char health_body[] = "{\"status\":\"ok\",\"afi_version\":\"" AFI_PROTOCOL_VERSION "\"}";
+static const char health_body[] =
+	"{\"status\":\"ok\",\"store\":\"ok\",\"afi_version\":\"" AFI_PROTOCOL_VERSION "\"}";
 static const char oom_body[] =
 	"{\"error\":{\"code\":\"internal_error\",\"message\":\"The server failed to complete the request.\",\"details\":null}}";
 
@@ -138,12 +139,19 @@ static int authorize(struct dispatch *d, const struct dispatch_request *req, enu
 		return 1;
 	}
 	st->has_viewer = 1;
-	/* AUTH-6: revocation is checked after validity and expiry (AUTH-4 order). */
+	/* AUTH-6: revocation is checked after validity and expiry (AUTH-4 order).
+	 * A store that cannot say is 503: a revoked token never passes unchecked. */
 	if (st->viewer.jti) {
-		char key[AUTH_MAX_TOKEN + 8];
-		uint64_t rev = 0;
-		if (profile_revocation_key(st->viewer.jti, key, sizeof key) == 0 &&
-		    store_get(d->store, key, NULL, &rev) == STORE_OK && rev > 0) {
+		int revoked = 0;
+		enum store_status s = store_is_revoked(d->store, st->viewer.jti, &revoked);
+		if (s != STORE_OK) {
+			if (s == STORE_UNAVAILABLE)
+				dispatch_error(reply, ENVELOPE_UNAVAILABLE, "The store is unavailable; try again shortly.", NULL);
+			else
+				dispatch_error(reply, ENVELOPE_INTERNAL_ERROR, NULL, NULL);
+			return 1;
+		}
+		if (revoked) {
 			dispatch_error(reply, ENVELOPE_TOKEN_REVOKED, "This token was revoked by logout.", NULL);
 			return 1;
 		}
@@ -276,6 +284,11 @@ int dispatch_begin(struct dispatch *d, const struct dispatch_request *req, struc
 	if (!strcmp(req->path, "/health")) {
 		if (!is_get)
 			return method_not_allowed(reply, "GET");
+		/* HLT-1: 200 only when the store answers within its bound, else 503. */
+		if (store_ping(d->store) != STORE_OK) {
+			dispatch_error(reply, ENVELOPE_UNAVAILABLE, "The store is unavailable; try again shortly.", NULL);
+			return 1;
+		}
 		reply_static(reply, 200, health_body, sizeof health_body - 1);
 		return 1;
 	}

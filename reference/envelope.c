@@ -25,6 +25,7 @@ static const struct {
 	[ENVELOPE_UNSUPPORTED_MEDIA_TYPE] = {"unsupported_media_type", 415},
 	[ENVELOPE_VALIDATION_ERROR] = {"validation_error", 422},
 	[ENVELOPE_INTERNAL_ERROR] = {"internal_error", 500},
+	[ENVELOPE_UNAVAILABLE] = {"unavailable", 503},	/* HLT-1: the store did not answer in time */
 };
 
 const char *envelope_name(enum envelope_code code)

@@ -1,5 +1,6 @@
 /* reference-server: options and environment, start, wait for SIGINT/SIGTERM, stop. */
 #include <signal.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,10 +8,14 @@
 #include "dispatch.h"
 #include "server.h"
 #include "store_mem.h"
+#include "store_pg.h"
 #include "version.h"
 
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
 static const char usage[] =
-	"usage: reference-server --port N [--bind ADDR] [--base PATH] [--threads N]\n"
+	"usage: reference-server --port N [--bind ADDR] [--base PATH] [--threads N] [--store URL]\n"
 	"\n"
 	"The AFI v1 reference server (docs/protocol.md).\n"
 	"\n"
@@ -19,6 +24,8 @@ static const char usage[] =
 	"  --bind ADDR    IPv4 or IPv6 address to listen on (default 127.0.0.1)\n"
 	"  --base PATH    base path of every endpoint (default /afi; \"\" for the root)\n"
 	"  --threads N    worker threads (default: one per core)\n"
+	"  --store URL    keep data in PostgreSQL at URL (postgres://... or libpq key=value),\n"
+	"                 shared by every instance on that database; default: in memory\n"
 	"  --help         show this text\n"
 	"  --version      print the server's and the protocol's versions\n"
 	"\n"
@@ -26,11 +33,16 @@ static const char usage[] =
 	"  AFI_SECRET     HS256 secret tokens are verified with; at least 32 bytes (required)\n"
 	"  AFI_ISSUER     when set, tokens must carry iss equal to it\n"
 	"  AFI_AUDIENCE   when set, tokens must carry aud equal to it (or an array containing it)\n"
+	"  AFI_STORE      the --store URL when --store is not given\n"
 	"\n"
 	"On start it prints one line to stdout: listening on http://HOST:PORT/BASE\n"
 	"Endpoints: GET BASE/health, GET BASE/schema, POST BASE/call/{name}, GET BASE/context/{name}.\n"
 	"SIGINT or SIGTERM stop it after in-flight requests finish.\n"
-	"Data lives in memory and is lost at exit.\n"
+	"Without --store, data lives in memory and is lost at exit. With it, the tables are\n"
+	"created at start when absent, and the server refuses to start when the database\n"
+	"cannot be reached. Every store operation gives up after " STR(STORE_PG_BOUND_MS) " ms, GET BASE/health\n"
+	"after " STR(STORE_PG_PING_MS) " ms; while the database is away, calls that need it and /health answer\n"
+	"503 unavailable at once, and the server reconnects by itself when it returns.\n"
 	"\n"
 	"Exit codes: 0 stopped by a signal, 1 could not start the server, 2 usage or configuration error.\n";
 
@@ -56,7 +68,7 @@ static int usage_error(const char *fmt, const char *arg)
 
 /* Fills cfg from the command line. Returns -1 when the server should start,
  * otherwise the exit status (0 after --help, 2 after a usage error). */
-static int parse_options(int argc, char **argv, struct server_config *cfg)
+static int parse_options(int argc, char **argv, struct server_config *cfg, const char **store_url)
 {
 	int have_port = 0;
 	for (int i = 1; i < argc; i++) {
@@ -90,6 +102,11 @@ static int parse_options(int argc, char **argv, struct server_config *cfg)
 				return usage_error("--threads needs a number from 1 to 256, not '%s'", val ? val : "");
 			cfg->threads = (unsigned)v;
 			i++;
+		} else if (!strcmp(opt, "--store")) {
+			if (!val || !*val)
+				return usage_error("--store needs a PostgreSQL URL%s", "");
+			*store_url = val;
+			i++;
 		} else {
 			return usage_error("unknown option '%s'", opt);
 		}
@@ -102,7 +119,8 @@ static int parse_options(int argc, char **argv, struct server_config *cfg)
 int main(int argc, char **argv)
 {
 	struct server_config cfg = {.bind = "127.0.0.1", .base = "/afi"};
-	int status = parse_options(argc, argv, &cfg);
+	const char *store_url = getenv("AFI_STORE");
+	int status = parse_options(argc, argv, &cfg, &store_url);
 	if (status >= 0)
 		return status;
 
@@ -135,10 +153,18 @@ int main(int argc, char **argv)
 
 	char err[256];
 	int rc = 1;
-	struct store *store = store_mem_new();
+	struct store *store = NULL;
 	struct dispatch d = {0};
 	struct server *srv = NULL;
-	if (!store) {
+	if (store_url && *store_url) {
+		/* One connection per worker thread: a request never waits for another's. */
+		long cores = sysconf(_SC_NPROCESSORS_ONLN);
+		unsigned pool = cfg.threads ? cfg.threads : cores > 0 ? (unsigned)cores : 1;
+		if (!(store = store_pg_new(store_url, pool, err, sizeof err))) {
+			fprintf(stderr, "reference-server: %s\n", err);
+			goto out;
+		}
+	} else if (!(store = store_mem_new())) {
 		fprintf(stderr, "reference-server: out of memory\n");
 		goto out;
 	}

@@ -32,6 +32,16 @@ static int oom(struct profile_call *call)
 	return error(call, ENVELOPE_INTERNAL_ERROR, "internal error");
 }
 
+/* A store operation failed: 503 when the store did not answer in time (HLT-1),
+ * otherwise an internal error. */
+static int store_failed(struct profile_call *call, enum store_status st)
+{
+	if (st == STORE_UNAVAILABLE)
+		return error(call, ENVELOPE_UNAVAILABLE, "The store is unavailable; try again shortly.");
+	snprintf(call->internal, sizeof call->internal, "store operation failed (%d)", (int)st);
+	return error(call, ENVELOPE_INTERNAL_ERROR, "internal error");
+}
+
 /* Takes ownership of obj as the result; NULL means an allocation failed. */
 static int result(struct profile_call *call, cJSON *obj, int ok)
 {
@@ -93,12 +103,6 @@ static const char *writable_key(struct profile_call *call, char *key, size_t key
 	return k;
 }
 
-int profile_revocation_key(const char *jti, char *out, size_t outlen)
-{
-	int n = snprintf(out, outlen, "r:%s", jti);
-	return n < 0 || (size_t)n >= outlen ? -1 : 0;
-}
-
 int profile_echo(struct profile_call *call)
 {
 	cJSON *r = cJSON_CreateObject();
@@ -131,8 +135,9 @@ int profile_get_draft(struct profile_call *call)
 {
 	char key[KEY_MAX], *text = NULL;
 	store_key(call, "personal:draft", key, sizeof key);
-	if (store_get(call->store, key, &text, NULL) != STORE_OK)
-		return oom(call);
+	enum store_status st = store_get(call->store, key, &text, NULL);
+	if (st != STORE_OK)
+		return store_failed(call, st);
 	/* PROF-1: a draft overwritten by kv_set with a non-string reads as "",
 	 * the same as no draft, so the result is always a string. */
 	cJSON *stored = text ? sjson_parse(text, strlen(text), NULL, 0) : NULL;
@@ -154,7 +159,7 @@ int profile_save_draft(struct profile_call *call)
 	enum store_status st = store_set(call->store, key, text, STORE_ANY_REV, NULL);
 	free(text);
 	if (st != STORE_OK)
-		return oom(call);
+		return store_failed(call, st);
 	cJSON *r = cJSON_CreateObject();
 	return result(call, r, r && cJSON_AddTrueToObject(r, "saved"));
 }
@@ -165,8 +170,9 @@ int profile_kv_get(struct profile_call *call)
 	char key[KEY_MAX], *text = NULL;
 	uint64_t rev = 0;
 	store_key(call, k, key, sizeof key);
-	if (store_get(call->store, key, &text, &rev) != STORE_OK)
-		return oom(call);
+	enum store_status st = store_get(call->store, key, &text, &rev);
+	if (st != STORE_OK)
+		return store_failed(call, st);
 	cJSON *r = cJSON_CreateObject(), *value = cJSON_CreateNull(), *jrev = sjson_integer((long long)rev);
 	if (value && text) {
 		/* SCOPE-4: the stored compact text goes out verbatim. */
@@ -209,7 +215,7 @@ int profile_kv_set(struct profile_call *call)
 	if (st == STORE_CONFLICT)
 		return error(call, ENVELOPE_CONFLICT, "if_rev does not match the current rev of %s", k);
 	if (st != STORE_OK)
-		return oom(call);
+		return store_failed(call, st);
 	cJSON *r = cJSON_CreateObject();
 	return result(call, r, r && cJSON_AddStringToObject(r, "key", k) &&
 				       add_integer(r, "rev", (long long)rev));
@@ -222,8 +228,9 @@ int profile_kv_delete(struct profile_call *call)
 	if (!k)
 		return -1;
 	int deleted = 0;
-	if (store_del(call->store, key, &deleted) != STORE_OK)
-		return oom(call);
+	enum store_status st = store_del(call->store, key, &deleted);
+	if (st != STORE_OK)
+		return store_failed(call, st);
 	cJSON *r = cJSON_CreateObject();
 	return result(call, r, r && cJSON_AddStringToObject(r, "key", k) &&
 				       cJSON_AddBoolToObject(r, "deleted", deleted));
@@ -239,8 +246,9 @@ int profile_kv_list(struct profile_call *call)
 		snprintf(prefix, sizeof prefix, "p%zu:%s:", strlen(call->viewer->sub), call->viewer->sub);
 	char **keys = NULL;
 	size_t n = 0, plen = strlen(prefix);
-	if (store_list(call->store, prefix, &keys, &n) != STORE_OK)
-		return oom(call);
+	enum store_status st = store_list(call->store, prefix, &keys, &n);
+	if (st != STORE_OK)
+		return store_failed(call, st);
 	cJSON *r = cJSON_CreateObject(), *arr = r ? cJSON_AddArrayToObject(r, "keys") : NULL;
 	int ok = arr != NULL;
 	for (size_t i = 0; ok && i < n; i++) {
@@ -267,7 +275,7 @@ int profile_counter_incr(struct profile_call *call)
 	if (st == STORE_OUT_OF_RANGE)
 		return error(call, ENVELOPE_CONFLICT, "the counter at %s would leave -2^53..2^53", k);
 	if (st != STORE_OK)
-		return oom(call);
+		return store_failed(call, st);
 	cJSON *r = cJSON_CreateObject();
 	return result(call, r, r && cJSON_AddStringToObject(r, "key", k) &&
 				       add_integer(r, "value", (long long)value));
@@ -298,10 +306,9 @@ int profile_logout(struct profile_call *call)
 			return oom(call);
 		return error(call, ENVELOPE_VALIDATION_ERROR, "the token cannot be revoked");
 	}
-	char key[AUTH_MAX_TOKEN + 8];
-	if (profile_revocation_key(call->viewer->jti, key, sizeof key) < 0 ||
-	    store_set(call->store, key, "true", STORE_ANY_REV, NULL) != STORE_OK)
-		return oom(call);
+	enum store_status st = store_revoke(call->store, call->viewer->jti);
+	if (st != STORE_OK)
+		return store_failed(call, st);
 	return ok_true(call, "revoked");
 }
 

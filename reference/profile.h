@@ -47,8 +47,4 @@ int profile_logout(struct profile_call *call);
 int profile_fail(struct profile_call *call);
 int profile_sleep(struct profile_call *call);
 
-/* The store key under which the revocation of jti is recorded (AUTH-6):
- * writes it to out (size outlen); returns -1 when it does not fit. */
-int profile_revocation_key(const char *jti, char *out, size_t outlen);
-
 #endif

@@ -1,11 +1,13 @@
 /* The key-value store interface the protocol code talks to. The protocol
- * never sees how data is kept: store_mem.c is the in-memory implementation;
- * a persistent or shared store implements the same struct store_ops.
+ * never sees how data is kept: store_mem.c keeps it in memory, store_pg.c in
+ * PostgreSQL, shared by every instance on one database.
  *
  * Keys and values are NUL-terminated strings copied in and out; values are
- * compact JSON texts (sjson.h). Every key has a rev: 0 while absent, 1 after
- * the first write, +1 per write; deleting a key forgets its rev. Each
- * operation is atomic on its key and safe to call from any thread. */
+ * compact JSON texts (sjson.h) and come back byte for byte as written. Every
+ * key has a rev: 0 while absent, 1 after the first write, +1 per write;
+ * deleting a key forgets its rev. Revocations (AUTH-6) are kept apart from
+ * the keys: no key operation sees them. Each operation is atomic on its key,
+ * safe to call from any thread, and durable once it returned STORE_OK. */
 #ifndef AFI_STORE_H
 #define AFI_STORE_H
 
@@ -18,6 +20,8 @@ enum store_status {
 	STORE_CONFLICT = 1,	/* set: if_rev did not match the current rev */
 	STORE_NOT_INTEGER = 2,	/* incr: the stored value is not an integer */
 	STORE_OUT_OF_RANGE = 3,	/* incr: the result would leave [-max, max] */
+	STORE_UNAVAILABLE = 4,	/* the backend did not answer within its bound; a write
+				 * may or may not have happened */
 };
 
 /* No if_rev: write unconditionally. */
@@ -41,6 +45,12 @@ struct store_ops {
 	 * within [-max, max]; writes it (rev + 1). */
 	enum store_status (*incr)(struct store *s, const char *key, int64_t by, int64_t max,
 				  int64_t *value, uint64_t *new_rev);
+	/* AUTH-6: records that the token id jti is revoked, for as long as the store lasts. */
+	enum store_status (*revoke)(struct store *s, const char *jti);
+	/* *revoked is 1 when jti was revoked. */
+	enum store_status (*is_revoked)(struct store *s, const char *jti, int *revoked);
+	/* HLT-1: STORE_OK when the backend answers now. */
+	enum store_status (*ping)(struct store *s);
 	void (*destroy)(struct store *s);
 };
 
@@ -73,6 +83,21 @@ static inline enum store_status store_incr(struct store *s, const char *key, int
 					   int64_t *value, uint64_t *new_rev)
 {
 	return s->ops->incr(s, key, by, max, value, new_rev);
+}
+
+static inline enum store_status store_revoke(struct store *s, const char *jti)
+{
+	return s->ops->revoke(s, jti);
+}
+
+static inline enum store_status store_is_revoked(struct store *s, const char *jti, int *revoked)
+{
+	return s->ops->is_revoked(s, jti, revoked);
+}
+
+static inline enum store_status store_ping(struct store *s)
+{
+	return s->ops->ping(s);
 }
 
 /* Destroys s; accepts NULL. */

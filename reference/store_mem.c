@@ -1,4 +1,4 @@
-/* In-memory implementation of struct store: 16 mutex-guarded hash shards.
+/* In-memory implementation of struct store: 16 mutex-guarded hash shards, lost at exit.
  * ROB-2: every operation runs under its key's shard lock, so concurrent
  * writes and increments are never lost (SCOPE-6) and no reader sees a
  * half-written value. */
@@ -261,6 +261,45 @@ static enum store_status mem_incr(struct store *s, const char *key, int64_t by, 
 	return st;
 }
 
+/* AUTH-6: a revoked jti is the key r:JTI in the same table; no key the
+ * protocol writes starts with r: (they are p... or s:...). */
+static char *revocation_key(const char *jti)
+{
+	size_t n = strlen(jti) + 3;
+	char *key = malloc(n);
+	if (key)
+		snprintf(key, n, "r:%s", jti);
+	return key;
+}
+
+static enum store_status mem_revoke(struct store *s, const char *jti)
+{
+	char *key = revocation_key(jti);
+	if (!key)
+		return STORE_ERROR;
+	enum store_status st = mem_set(s, key, "true", STORE_ANY_REV, NULL);
+	free(key);
+	return st;
+}
+
+static enum store_status mem_is_revoked(struct store *s, const char *jti, int *revoked)
+{
+	char *key = revocation_key(jti);
+	uint64_t rev = 0;
+	if (!key)
+		return STORE_ERROR;
+	enum store_status st = mem_get(s, key, NULL, &rev);
+	free(key);
+	*revoked = rev > 0;
+	return st;
+}
+
+static enum store_status mem_ping(struct store *s)
+{
+	(void)s;
+	return STORE_OK;
+}
+
 static void mem_destroy(struct store *s)
 {
 	struct store_mem *m = (struct store_mem *)s;
@@ -287,6 +326,9 @@ static const struct store_ops mem_ops = {
 	.del = mem_del,
 	.list = mem_list,
 	.incr = mem_incr,
+	.revoke = mem_revoke,
+	.is_revoked = mem_is_revoked,
+	.ping = mem_ping,
 	.destroy = mem_destroy,
 };
 

@@ -7,14 +7,16 @@
 set -euo pipefail
 
 build_pkgs=(gcc make pkg-config libmicrohttpd-dev libcjson-dev libjwt-dev
-            libcurl4-openssl-dev libcriterion-dev)
+            libcurl4-openssl-dev libcriterion-dev libpq-dev)
 # The FastAPI port imports uvicorn's httptools protocol and serves --fast on
 # uvloop, so both are test packages, not bench ones. python3-jwt and uvicorn
 # import cryptography and yaml whenever present: installed, so every machine
-# runs the same code (harness/test_deps.py checks what is loaded).
+# runs the same code (harness/test_deps.py checks what is loaded). make check
+# runs the store's tests against a throwaway PostgreSQL (scripts/pg-cluster.sh),
+# so postgresql is a test package; make demo runs on the in-memory store.
 test_pkgs=(curl python3 python3-pytest python3-fastapi python3-uvicorn python3-jwt
            python3-httpx python3-httptools python3-uvloop python3-cryptography python3-yaml
-           chromium libxml2-utils)
+           chromium libxml2-utils postgresql python3-psycopg2)
 bench_pkgs=(wrk valgrind)
 
 list=0

@@ -471,3 +471,93 @@ Test(dispatch, etag_list_matching)
 	cr_assert_not(bundle_etag_matches("a", "\"a\""));
 	cr_assert_not(bundle_etag_matches("", "\"a\""));
 }
+
+/* A store whose backend never answers in time (store_pg during an outage). */
+static enum store_status away(void)
+{
+	return STORE_UNAVAILABLE;
+}
+
+static enum store_status away_get(struct store *s, const char *k, char **v, uint64_t *r)
+{
+	(void)s, (void)k, (void)v, (void)r;
+	return away();
+}
+
+static enum store_status away_set(struct store *s, const char *k, const char *v, int64_t i, uint64_t *r)
+{
+	(void)s, (void)k, (void)v, (void)i, (void)r;
+	return away();
+}
+
+static enum store_status away_del(struct store *s, const char *k, int *del)
+{
+	(void)s, (void)k, (void)del;
+	return away();
+}
+
+static enum store_status away_list(struct store *s, const char *p, char ***k, size_t *n)
+{
+	(void)s, (void)p, (void)k, (void)n;
+	return away();
+}
+
+static enum store_status away_incr(struct store *s, const char *k, int64_t b, int64_t m, int64_t *v, uint64_t *r)
+{
+	(void)s, (void)k, (void)b, (void)m, (void)v, (void)r;
+	return away();
+}
+
+static enum store_status away_revoke(struct store *s, const char *jti)
+{
+	(void)s, (void)jti;
+	return away();
+}
+
+static enum store_status away_is_revoked(struct store *s, const char *jti, int *revoked)
+{
+	(void)s, (void)jti, (void)revoked;
+	return away();
+}
+
+static enum store_status away_ping(struct store *s)
+{
+	(void)s;
+	return away();
+}
+
+static const struct store_ops away_ops = {
+	.get = away_get, .set = away_set, .del = away_del, .list = away_list, .incr = away_incr,
+	.revoke = away_revoke, .is_revoked = away_is_revoked, .ping = away_ping,
+};
+
+Test(dispatch, a_store_that_does_not_answer_is_503_unavailable)
+{
+	struct store down = {.ops = &away_ops};
+	d.store = &down;
+	/* HLT-1: /health reports the store. */
+	expect(run("GET", "/health", NULL, NULL, NULL, NULL), 503, "unavailable");
+	const char *a = bearer("{\"sub\":\"a\",\"role\":\"WRITER\",\"exp\":1700000600}");
+	expect(call("kv_get", a, "{\"key\":\"personal:k\"}"), 503, "unavailable");
+	expect(call("kv_set", a, "{\"key\":\"shared:k\",\"value\":1}"), 503, "unavailable");
+	expect(call("counter_incr", a, "{\"key\":\"shared:c\"}"), 503, "unavailable");
+	expect(call("kv_list", a, "{\"scope\":\"shared\"}"), 503, "unavailable");
+	expect(call("save_draft", a, "{\"body\":\"x\"}"), 503, "unavailable");
+	expect(run("GET", "/context/user", a, NULL, NULL, NULL), 503, "unavailable");
+	/* AUTH-6: a token with a jti cannot be checked, so it does not pass. */
+	const char *j = bearer("{\"sub\":\"a\",\"exp\":1700000600,\"jti\":\"one\"}");
+	expect(call("whoami", j, NULL), 503, "unavailable");
+	/* What needs no store still answers. */
+	expect(call("echo", NULL, "{\"text\":\"a\"}"), 200, NULL);
+	expect(call("whoami", a, NULL), 200, NULL);
+	d.store = store;
+}
+
+Test(dispatch, health_reports_the_store)
+{
+	struct answer a = run("GET", "/health", NULL, NULL, NULL, NULL);
+	char *t = sjson_print(a.json, NULL);
+	cr_assert_str_eq(t, "{\"status\":\"ok\",\"store\":\"ok\",\"afi_version\":\"1\"}");
+	free(t);
+	expect(a, 200, NULL);
+}

@@ -22,6 +22,7 @@ Test(envelope, each_code_has_its_one_status)
 		{ENVELOPE_PAYLOAD_TOO_LARGE, "payload_too_large", 413},
 		{ENVELOPE_UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", 415},
 		{ENVELOPE_VALIDATION_ERROR, "validation_error", 422}, {ENVELOPE_INTERNAL_ERROR, "internal_error", 500},
+		{ENVELOPE_UNAVAILABLE, "unavailable", 503},
 	};
 	cr_assert_eq(sizeof want / sizeof want[0], ENVELOPE_CODE_COUNT);
 	for (size_t i = 0; i < ENVELOPE_CODE_COUNT; i++) {
