@@ -154,6 +154,7 @@ class PgStore(Store):
         self._pool = concurrent.futures.ThreadPoolExecutor(connections,
                                                            thread_name_prefix="afi-pg")
         self._local = threading.local()   # .conn: this pool thread's connection
+        self._open = set()                # every pool thread's connection, for close()
         self._schema_lock = threading.Lock()
         self._schema_ready = False
         self._state_lock = threading.Lock()
@@ -207,6 +208,15 @@ class PgStore(Store):
 
     async def ping(self):
         await self._run(self._fetchone, True, PING_SQL, ())
+
+    def close(self) -> None:
+        """Waits for running operations, then closes every connection; the store is unusable
+        afterwards. A server process needs none of this: its connections end with it."""
+        self._pool.shutdown(wait=True)
+        with self._state_lock:
+            conns, self._open = self._open, set()
+        for conn in conns:
+            conn.close()
 
     @staticmethod
     def _fetchone(cur):
@@ -293,6 +303,8 @@ class PgStore(Store):
             conn = connect(self._url)
             self._ensure_schema(conn)
             self._local.conn = conn
+            with self._state_lock:
+                self._open.add(conn)
         return conn
 
     def _ensure_schema(self, conn) -> None:
@@ -306,4 +318,6 @@ class PgStore(Store):
     def _drop(self) -> None:
         conn, self._local.conn = getattr(self._local, "conn", None), None
         if conn is not None:
+            with self._state_lock:
+                self._open.discard(conn)
             conn.close()
