@@ -1,6 +1,7 @@
 """The FastAPI port on PostgreSQL (serve.py --store postgres://...): the store contract on
-both stores, the whole suite with two workers, two processes sharing one database, and an
-outage answered 503 and recovered from without a restart.
+both stores, the whole suite with two workers, two processes sharing one database, schema
+creation racing, a statement held past its bound, and an outage answered 503 and recovered
+from without a restart.
 
 Each test gets a database of its own in one throwaway cluster (scripts/pg-cluster.sh,
 unix socket only), which the outage test stops and starts again, so it runs last.
@@ -321,6 +322,43 @@ def test_concurrent_increments_over_both_processes_add_exactly(two_ports):
     assert values == list(range(1, 65))
     r = call(a.base, "kv_get", {"key": "shared:hot"}, writer).json()["result"]
     assert (r["value"], r["rev"]) == (64, 64), r
+
+
+def test_schema_creation_is_safe_when_many_start_together(cluster):
+    """Eight processes' worth of schema creation at once on fresh databases: the advisory
+    lock makes them take turns (CREATE TABLE IF NOT EXISTS alone fails with a duplicate
+    key in pg_type when two race), and creating an existing schema again is fine."""
+    from afi_fastapi import store_pg
+    for _ in range(3):
+        url = cluster.database()
+        with concurrent.futures.ThreadPoolExecutor(8) as pool:
+            list(pool.map(lambda _: store_pg.prepare(url), range(8)))  # raises on any error
+        store_pg.prepare(url)
+
+
+def test_a_statement_held_up_answers_503_not_never(cluster):
+    """HLT-1's bound: a counter_incr that waits for a row lock another session holds is
+    503 unavailable once statement_timeout ends it, never a hang; once the lock is gone the
+    same call succeeds. (http() gives up after 15 s, far beyond the 2 s bound.)"""
+    import psycopg2
+    secret, url = secrets.token_hex(24), cluster.database()
+    port = Port(url, secret).wait()
+    token = mint(secret, sub="erin", role="WRITER")
+    blocker = psycopg2.connect(url)
+    try:
+        assert call(port.base, "counter_incr", {"key": "shared:locked"}, token).status == 200
+        with blocker.cursor() as cur:  # psycopg2 opens a transaction: the lock stays held
+            cur.execute("SELECT rev FROM afi_fastapi_kv WHERE key = 'shared:locked' FOR UPDATE")
+            assert cur.fetchone() == (1,)
+        r = call(port.base, "counter_incr", {"key": "shared:locked"}, token)
+        assert r.status == 503 and r.json()["error"]["code"] == "unavailable", r
+        blocker.rollback()
+        time.sleep(2 * PROBE_S)  # past the window in which the port answers 503 at once
+        r = call(port.base, "counter_incr", {"key": "shared:locked"}, token)
+        assert r.status == 200 and r.json()["result"]["value"] == 2, r
+    finally:
+        blocker.close()
+        port.stop()
 
 
 # --- last: the cluster goes away and comes back ---------------------------------------
