@@ -1,11 +1,15 @@
 #!/usr/bin/python3
-"""Starts the AFI FastAPI port: serve.py --port N [--bind 127.0.0.1] [--workers N] [--fast].
+"""Starts the AFI FastAPI port: serve.py --port N [--bind 127.0.0.1] [--workers N] [--fast]
+[--store URL].
 
 Needs AFI_SECRET (>= 32 bytes) in the environment; exits 2 with a message otherwise.
 Prints "listening on http://HOST:PORT/afi" (--port 0 picks a free port) once the server
 answers; with --workers N > 1, once the socket is bound and the workers are starting.
---workers N > 1 runs N processes, each with its OWN in-memory store: data, counters and
-revocations are not shared between them, so use it for the echo benchmark only.
+--store (default: AFI_STORE, else "memory") is "memory" or a postgres:// URL. On
+PostgreSQL every worker, and every other process on that database, shares data, counters
+and revocations; the schema is created before the socket is bound, and a database that
+cannot be reached then is exit 1, a URL that cannot work exit 2. In memory each of
+--workers N > 1 processes has its own data, which the suite's state cases notice.
 """
 import argparse
 import os
@@ -14,6 +18,8 @@ import sys
 
 import uvicorn
 from uvicorn.supervisors import Multiprocess
+
+from afi_fastapi import store
 
 
 class AnnouncingServer(uvicorn.Server):
@@ -35,9 +41,11 @@ def parse_args(argv):
     p.add_argument("--port", type=int, required=True, help="TCP port (0: any free port)")
     p.add_argument("--bind", default="127.0.0.1", help="address to listen on")
     p.add_argument("--workers", type=int, default=None,
-                   help="worker processes (each has its own store: benchmark only)")
+                   help="worker processes (share state only with --store postgres://...)")
     p.add_argument("--fast", action="store_true",
                    help="uvloop + httptools and 2 workers unless --workers says otherwise")
+    p.add_argument("--store", default=os.environ.get("AFI_STORE") or store.MEMORY,
+                   help='"memory" (default; AFI_STORE) or postgres://... shared by all workers')
     return p.parse_args(argv)
 
 
@@ -51,6 +59,23 @@ def check_environment() -> str:
     return None
 
 
+def prepare_store(url: str):
+    """(exit status, message) when the store cannot serve; (0, None) when it can. A
+    database gets its schema here, once, before any worker starts."""
+    if url == store.MEMORY:
+        return 0, None
+    if not store.is_pg_url(url):
+        return 2, f"--store must be {store.MEMORY!r} or a postgres:// URL, not {url!r}"
+    from afi_fastapi import store_pg
+    try:
+        store_pg.prepare(url)
+    except store.StoreConfigError as exc:
+        return 2, f"the store cannot work: {exc}"
+    except store.Unavailable as exc:
+        return 1, str(exc)
+    return 0, None
+
+
 def main(argv=None) -> int:
     args = parse_args(argv if argv is not None else sys.argv[1:])
     problem = check_environment()
@@ -58,6 +83,15 @@ def main(argv=None) -> int:
         print(f"serve.py: {problem}", file=sys.stderr)
         return 2
     workers = args.workers or (2 if args.fast else 1)
+    status, problem = prepare_store(args.store)
+    if problem:
+        print(f"serve.py: {problem}", file=sys.stderr)
+        return status
+    if workers > 1 and args.store == store.MEMORY:
+        print(f"serve.py: {workers} workers on the memory store: each has its own data, "
+              "counters and revocations (share them with --store postgres://...)",
+              file=sys.stderr, flush=True)
+    os.environ["AFI_STORE"] = args.store  # the workers' router opens the same store
 
     from afi_fastapi.transport import AfiH11Protocol, AfiHttpToolsProtocol
 

@@ -21,6 +21,7 @@ STATUS = {
     "unsupported_media_type": 415,
     "validation_error": 422,
     "internal_error": 500,
+    "unavailable": 503,
 }
 
 INTERNAL_MESSAGE = "internal error"
@@ -69,6 +70,11 @@ def internal_error(exc: BaseException) -> Response:
     """ENV-4: a generic message and null details, whatever exc says: its text stays in
     the log (router.dispatch writes it there)."""
     return error_response(AfiError("internal_error", INTERNAL_MESSAGE))
+
+
+def unavailable() -> AfiError:
+    """HLT-1: the store did not answer within its bound; a retry may succeed."""
+    return AfiError("unavailable", "the store is unavailable; try again shortly")
 
 
 def not_found() -> AfiError:

@@ -16,10 +16,10 @@ from starlette.routing import Route
 
 from . import auth, bundle, schema, strict_json
 from .envelope import (AfiError, dumps, error_response, internal_error, json_response,
-                       method_not_allowed, not_found, validation_error)
+                       method_not_allowed, not_found, unavailable, validation_error)
 from .functions import Call
 from .registry import CONTEXTS, REGISTRY
-from .store import MemoryStore
+from .store import Unavailable, open_store
 from .validate import validate
 
 BASE = b"/afi"
@@ -27,9 +27,10 @@ MAX_BODY = 1024 * 1024  # CALL-3: exactly 1 MiB is accepted
 log = logging.getLogger("afi")
 
 SECRET = os.environ.get("AFI_SECRET", "")
-STORE = MemoryStore()
+# serve.py checked AFI_STORE and passes it to every worker; memory unless it names a database.
+STORE = open_store(os.environ.get("AFI_STORE", ""))
 SCHEMA_BODY = dumps(schema.document())
-HEALTH_BODY = dumps({"status": "ok", "afi_version": "1"})
+HEALTH_BODY = dumps({"status": "ok", "store": "ok", "afi_version": "1"})
 
 
 async def read_body(request: Request) -> bytes:
@@ -144,9 +145,12 @@ async def dispatch(request: Request) -> Response:
         if rel in (b"/health", b"/schema"):
             if method != "GET":
                 raise method_not_allowed("GET")
-            # HLT-1, SCH-1: public, credentials never looked at.
-            body = HEALTH_BODY if rel == b"/health" else SCHEMA_BODY
-            return Response(body, media_type="application/json")
+            # HLT-1, SCH-1: public, credentials never looked at; health is 503 while the
+            # store does not answer.
+            if rel == b"/health":
+                await STORE.ping()
+                return Response(HEALTH_BODY, media_type="application/json")
+            return Response(SCHEMA_BODY, media_type="application/json")
         if rel.startswith(b"/call/"):
             _, fn = _member(rel, b"/call/", REGISTRY, "unknown_function")
             if method != "POST":
@@ -160,6 +164,10 @@ async def dispatch(request: Request) -> Response:
         raise not_found()  # ENV-5
     except AfiError as err:
         return error_response(err)
+    except Unavailable as exc:  # HLT-1: also a jti whose revocation cannot be checked
+        log.error("store unavailable on %s %r: %s", request.method,
+                  request.scope.get("raw_path"), exc)
+        return error_response(unavailable())
     except ClientDisconnect:  # nobody is left to read the answer
         return error_response(AfiError("bad_request", "the client went away mid-request"))
     except Exception as exc:  # ENV-4: logged here, never on the wire

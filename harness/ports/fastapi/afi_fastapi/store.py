@@ -1,19 +1,31 @@
-"""The store interface (keys, revs, counters, revocations) and its in-memory implementation.
+"""The store interface (keys, revs, counters, revocations, ping), the in-memory store, and
+open_store(), which picks the store a URL names.
 
 Keys are stored under an owner: the viewer's sub for personal: keys, "" for shared:
-keys (SCOPE-2). The interface is async so that a port can swap in a real database;
-the in-memory store is per process, so `serve.py --workers N` (N > 1) gives each
-worker its own data and is for the echo benchmark only.
+keys (SCOPE-2). The interface is async so that a database can stand behind it
+(store_pg.py, PostgreSQL, shared by every process on one database). The in-memory
+store is per process: with `serve.py --workers N` (N > 1) each worker has its own data.
 """
 import abc
 import threading
 from typing import Any, List, Optional, Tuple
 
 MAX_SAFE_INTEGER = 2 ** 53
+MEMORY = "memory"
+PG_SCHEMES = ("postgres://", "postgresql://")
 
 
 class Conflict(Exception):
     """if_rev mismatch or increment of a non-integer (SCOPE-5, SCOPE-6); str() says which."""
+
+
+class Unavailable(Exception):
+    """The store did not answer within its bound (HLT-1: 503 unavailable); str() says why.
+    The operation may or may not have been applied."""
+
+
+class StoreConfigError(Exception):
+    """The store URL cannot work at all (bad URL, wrong database encoding): refuse to start."""
 
 
 class Store(abc.ABC):
@@ -44,6 +56,10 @@ class Store(abc.ABC):
     @abc.abstractmethod
     async def is_revoked(self, jti: str) -> bool:
         ...
+
+    @abc.abstractmethod
+    async def ping(self) -> None:
+        """Returns once the store answers; raises Unavailable when it does not (HLT-1)."""
 
 
 class MemoryStore(Store):
@@ -104,3 +120,21 @@ class MemoryStore(Store):
     async def is_revoked(self, jti):
         with self._lock:
             return jti in self._revoked
+
+    async def ping(self):
+        """Memory is never down."""
+
+
+def is_pg_url(url: str) -> bool:
+    return url.startswith(PG_SCHEMES)
+
+
+def open_store(url: str) -> Store:
+    """The store url names: "" or "memory" for MemoryStore, postgres://... (or
+    postgresql://...) for PgStore, which connects on first use. StoreConfigError otherwise."""
+    if url in ("", MEMORY):
+        return MemoryStore()
+    if is_pg_url(url):
+        from .store_pg import PgStore  # psycopg2 is needed only then
+        return PgStore(url)
+    raise StoreConfigError(f"the store must be {MEMORY!r} or a postgres:// URL, not {url!r}")
