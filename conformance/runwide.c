@@ -15,7 +15,7 @@ static const struct { const char *code; long status; } env2[] = {
     {"token_expired", 401}, {"token_revoked", 401}, {"forbidden", 403}, {"not_found", 404},
     {"unknown_function", 404}, {"unknown_context", 404}, {"method_not_allowed", 405},
     {"conflict", 409}, {"payload_too_large", 413}, {"unsupported_media_type", 415},
-    {"validation_error", 422}, {"internal_error", 500}};
+    {"validation_error", 422}, {"internal_error", 500}, {"unavailable", 503}};
 
 static struct failure *runwide_failure(struct failure_list *out, const struct failure_site *at, const char *req,
                                        const struct http_response *res)

@@ -53,6 +53,18 @@ Test(runwide, a_good_envelope_passes_and_a_wrong_status_is_env2)
     failure_list_clear(NULL);
 }
 
+Test(runwide, unavailable_goes_with_503_only)
+{
+    struct runwide w = {0};
+    struct failure_list out = {0};
+    cr_assert_eq(check(&out, &w, "GET", "/health", 503, json,
+                       "{\"error\":{\"code\":\"unavailable\",\"message\":\"store down\",\"details\":null}}"), 0);
+    cr_assert_eq(check(&out, &w, "POST", "/call/kv_get", 500, json,
+                       "{\"error\":{\"code\":\"unavailable\",\"message\":\"x\",\"details\":null}}"), 1);
+    cr_assert_not_null(strstr(out.v[0].message, "which goes with status 503"), "%s", out.v[0].message);
+    failure_list_clear(&out);
+}
+
 Test(runwide, a_plain_text_error_is_env1_and_a_bare_401_is_env7)
 {
     static const char *const plain[] = {"content-type: text/plain", NULL};
