@@ -324,8 +324,9 @@ int shorthand_expand_request(cJSON *req, const char *path, shorthand_problem_fn 
     free(cp);
     if (s.bad)
         return -1;
-    char *target = malloc(strlen(call->valuestring) + 7);
-    sprintf(target, "/call/%s", call->valuestring);
+    size_t n = strlen(call->valuestring) + 7;
+    char *target = malloc(n);
+    snprintf(target, n, "/call/%s", call->valuestring);
     cJSON_DeleteItemFromObjectCaseSensitive(req, "call");
     cJSON_AddStringToObject(req, "method", "POST");
     cJSON_AddStringToObject(req, "path", target);

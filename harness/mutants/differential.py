@@ -5,13 +5,14 @@
 Both directories run (`--level full`) against every target of the mutation self-test: the
 proxy mutants of catalogue.py (the identity `none` and the equivalent variants included) in
 front of the reference server, and the FastAPI port unfaulted and with each of its faults.
-Each run gets a fresh target, so the two directories meet the same state.
-Per target it prints every case whose verdict (passed, failed, warned, skipped, ...) differs
-between the two directories, or that one directory has and the other lacks. A difference is
-confirmed by running that target's two suites once more, so a case whose verdict depends on
-timing is reported as unstable rather than as a difference. Exit 0 when no confirmed
-difference, 1 when any, 2 when a run did not complete. Binaries from $AFI_BUILD (or build/),
-as for the self-test; AFI_DIFF_WORKERS (default 4) suite runs go at once.
+Each run gets a fresh target, so the two directories meet the same state. Per target it
+prints every case whose verdict (passed, failed, warned, skipped, ...) differs between the
+two directories, or that one directory has and the other lacks. A difference counts only
+when it comes out the same in each of --attempts runs of that target's two suites (default
+3): a case whose verdict under that mutant depends on timing (a race with the cases running
+at the same time) is reported as unstable, not as a difference. Exit 0 when no difference
+counts, 1 when one does, 2 when a run did not complete. Binaries from $AFI_BUILD (or
+build/), as for the self-test; AFI_DIFF_WORKERS (default 4) suite runs go at once.
 """
 import argparse
 import concurrent.futures
@@ -95,12 +96,19 @@ def run_pair(target, dirs, workdir, attempt):
             for c in sorted(set(old) | set(new)) if old.get(c) != new.get(c)}, None
 
 
+def steady(history):
+    """A case's (old, new) verdicts over the attempts differ the same way every time."""
+    return None not in history and len(set(history)) == 1
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("old", help="the first fixtures directory")
     ap.add_argument("new", help="the second fixtures directory")
     ap.add_argument("--only", action="append", default=[],
                     help="run only this target (a catalogue name or fastapi-FAULT; repeatable)")
+    ap.add_argument("--attempts", type=int, default=3,
+                    help="runs of a target before a difference counts (default 3)")
     a = ap.parse_args(argv)
     dirs = (os.path.abspath(a.old), os.path.abspath(a.new))
     for d in dirs:
@@ -114,23 +122,32 @@ def main(argv=None):
     with tempfile.TemporaryDirectory(prefix="afi-differential-") as workdir, \
             concurrent.futures.ThreadPoolExecutor(workers) as pool:
         first = {t: pool.submit(run_pair, t, dirs, workdir, 1) for t in todo}
-        again = {}
+        seen = {}  # target -> case -> [(old, new) of each attempt]
         for t, f in first.items():
             diff, err = f.result()
             if err:
                 errors[t] = err
             elif diff:
-                again[t] = (diff, pool.submit(run_pair, t, dirs, workdir, 2))
-        for t, (diff, f) in again.items():
-            diff2, err = f.result()
-            if err:
-                errors[t] = err
+                seen[t] = {c: [v] for c, v in diff.items()}
+        for attempt in range(2, a.attempts + 1):
+            # Rerun every target that still has a case differing the same way each time.
+            live = {t: pool.submit(run_pair, t, dirs, workdir, attempt)
+                    for t, cs in seen.items() if t not in errors and any(steady(h) for h in cs.values())}
+            for t, f in live.items():
+                diff, err = f.result()
+                if err:
+                    errors[t] = err
+                    continue
+                for c, h in seen[t].items():
+                    h.append(diff.get(c))
+        for t, cs in seen.items():
+            if t in errors:
                 continue
-            confirmed = {c: v for c, v in diff.items() if c in diff2}
+            confirmed = {c: h[0] for c, h in cs.items() if steady(h)}
             if confirmed:
                 differing[t] = confirmed
-            if set(diff) - set(confirmed):
-                unstable[t] = sorted(set(diff) - set(confirmed))
+            if len(confirmed) < len(cs):
+                unstable[t] = sorted(set(cs) - set(confirmed))
     for t in todo:
         name = label(t[0], t[1])
         for c, (old, new) in differing.get(t, {}).items():
