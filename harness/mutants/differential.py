@@ -35,7 +35,7 @@ def targets():
     """(kind, name, rule) of every target: proxy mutants, then the port and its faults."""
     out = [("proxy", n, m.rule) for n, m in catalogue.MUTANTS.items()]
     out.append(("fastapi", None, "-"))
-    out += [("fastapi", n, rule) for n, (rule, _) in PORT_FAULTS.items()]
+    out += [("fastapi", n, fault[0]) for n, fault in PORT_FAULTS.items()]  # (rule, desc, ...)
     return out
 
 
