@@ -1,22 +1,16 @@
 /* shorthand.c: expands the fixture shorthands (`call` of a request; `error`, `result`, `invalidate` of an expectation). */
 #include "shorthand.h"
+#include "env2.h"
 #include "jpath.h"
 #include "jsonx.h"
 #include "matcher.h"
+#include "mem.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-/* ENV-2: every error code and the one status it goes with. */
-static const struct { const char *code; long status; } env2[] = {
-    {"invalid_json", 400}, {"bad_request", 400}, {"unauthenticated", 401}, {"invalid_token", 401},
-    {"token_expired", 401}, {"token_revoked", 401}, {"forbidden", 403}, {"not_found", 404},
-    {"unknown_function", 404}, {"unknown_context", 404}, {"method_not_allowed", 405},
-    {"conflict", 409}, {"payload_too_large", 413}, {"unsupported_media_type", 415},
-    {"validation_error", 422}, {"internal_error", 500}};
 
 /* The matchers the expansions are made of, exactly as docs/fixtures.md gives them. */
 #define JSON_CTYPE "{\"$regex\": \"^application/json\"}"
@@ -25,14 +19,6 @@ static const struct { const char *code; long status; } env2[] = {
 /* ENV-7: the challenge of a rejected credential, and the one of a missing credential. */
 #define CHALLENGE_INVALID "{\"$regex\": \"^Bearer .*error=\\\"invalid_token\\\"\"}"
 #define CHALLENGE_NONE "{\"$all\": [{\"$regex\": \"^Bearer\"}, {\"$not\": {\"$regex\": \"error=\"}}]}"
-
-long shorthand_error_status(const char *code)
-{
-    for (size_t i = 0; i < sizeof env2 / sizeof *env2; i++)
-        if (!strcmp(env2[i].code, code))
-            return env2[i].status;
-    return 0;
-}
 
 struct sctx {
     shorthand_problem_fn *problem;
@@ -159,7 +145,7 @@ static const char *check_error(struct sctx *s, const cJSON *err, const char *pat
     const char *got = NULL;
     if (!cJSON_IsString(code))
         report(s, where, "expected an error code string of ENV-2%s", code ? "" : " (required)");
-    else if (!shorthand_error_status(code->valuestring))
+    else if (!env2_status(code->valuestring))
         report(s, where, "expected an error code of ENV-2, got \"%s\"", code->valuestring);
     else
         got = code->valuestring;
@@ -222,7 +208,7 @@ static void put_headers(cJSON *ex, cJSON *mine)
 
 static void expand_error(cJSON *ex, const char *code)
 {
-    long status = shorthand_error_status(code);
+    long status = env2_status(code);
     const char *challenge = strcmp(code, "unauthenticated") ? CHALLENGE_INVALID : CHALLENGE_NONE;
     cJSON *err = cJSON_DetachItemFromObjectCaseSensitive(ex, "error");
     cJSON *obj = cJSON_IsObject(err) ? err : NULL;
@@ -289,7 +275,7 @@ int shorthand_expand_expect(cJSON *ex, const char *path, shorthand_problem_fn *p
             report_at(&s, path, res ? "result" : "invalidate",
                       "expected no %s beside the shorthand error (a success and an error at once)",
                       res ? "result" : "invalidate");
-        check_clashes(&s, ex, path, "error", code ? shorthand_error_status(code) : 0);
+        check_clashes(&s, ex, path, "error", code ? env2_status(code) : 0);
     } else {
         if (!res)
             report_at(&s, path, "invalidate", "expected %s beside invalidate, got nothing",
@@ -325,7 +311,7 @@ int shorthand_expand_request(cJSON *req, const char *path, shorthand_problem_fn 
     if (s.bad)
         return -1;
     size_t n = strlen(call->valuestring) + 7;
-    char *target = malloc(n);
+    char *target = mem_alloc(n);
     snprintf(target, n, "/call/%s", call->valuestring);
     cJSON_DeleteItemFromObjectCaseSensitive(req, "call");
     cJSON_AddStringToObject(req, "method", "POST");

@@ -19,7 +19,4 @@ int shorthand_expand_expect(cJSON *ex, const char *path, shorthand_problem_fn *p
 /* The same for a request object: `call` is replaced by `method` and `path`. */
 int shorthand_expand_request(cJSON *req, const char *path, shorthand_problem_fn *problem, void *ctx);
 
-/* ENV-2: the one status that goes with an error code, or 0 when ENV-2 has no such code. */
-long shorthand_error_status(const char *code);
-
 #endif

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "env2.h"
 #include "fixture.h"
 #include "jsonx.h"
 #include "shorthand.h"
@@ -378,15 +379,17 @@ Test(fixture, shorthand_result_and_call_problems_name_the_shorthand_path)
     assert_problem("{\"call\":\"x\",\"path\":\"/x\"}", "{\"status\":200}", "request.path", "beside the shorthand call");
 }
 
-Test(fixture, shorthand_error_status_is_the_env2_table)
+Test(fixture, env2_status_is_the_env2_table)
 {
-    cr_assert_eq(shorthand_error_status("invalid_json"), 400);
-    cr_assert_eq(shorthand_error_status("unauthenticated"), 401);
-    cr_assert_eq(shorthand_error_status("forbidden"), 403);
-    cr_assert_eq(shorthand_error_status("unknown_context"), 404);
-    cr_assert_eq(shorthand_error_status("conflict"), 409);
-    cr_assert_eq(shorthand_error_status("unsupported_media_type"), 415);
-    cr_assert_eq(shorthand_error_status("validation_error"), 422);
-    cr_assert_eq(shorthand_error_status("Validation_error"), 0);
-    cr_assert_eq(shorthand_error_status(""), 0);
+    cr_assert_eq(env2_status("invalid_json"), 400);
+    cr_assert_eq(env2_status("unauthenticated"), 401);
+    cr_assert_eq(env2_status("forbidden"), 403);
+    cr_assert_eq(env2_status("unknown_context"), 404);
+    cr_assert_eq(env2_status("conflict"), 409);
+    cr_assert_eq(env2_status("unsupported_media_type"), 415);
+    cr_assert_eq(env2_status("validation_error"), 422);
+    cr_assert_eq(env2_status("Validation_error"), 0);
+    cr_assert_eq(env2_status("unavailable"), 503);
+    cr_assert_eq(env2_status(""), 0);
+    cr_assert_eq(env2_status(NULL), 0);
 }
