@@ -35,8 +35,8 @@ pc_libs   = $(shell pkg-config --libs $(1) 2>/dev/null)
 
 REF_CFLAGS  = $(call pc_cflags,libmicrohttpd libcjson libjwt)
 REF_LIBS    = $(call pc_libs,libmicrohttpd libcjson libjwt) -lpthread -lm
-CONF_CFLAGS = $(call pc_cflags,libcurl libcjson libjwt)
-CONF_LIBS   = $(call pc_libs,libcurl libcjson libjwt) -lpthread -lm
+CONF_CFLAGS = $(call pc_cflags,libcurl libcjson libjwt libcrypto)
+CONF_LIBS   = $(call pc_libs,libcurl libcjson libjwt libcrypto) -lpthread -lm
 TEST_LIBS   = $(call pc_libs,criterion)
 
 REF_SRC     := $(wildcard reference/*.c)

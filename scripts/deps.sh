@@ -7,7 +7,7 @@
 set -euo pipefail
 
 build_pkgs=(gcc make pkg-config libmicrohttpd-dev libcjson-dev libjwt-dev
-            libcurl4-openssl-dev libcriterion-dev)
+            libcurl4-openssl-dev libssl-dev libcriterion-dev)
 # The FastAPI port imports uvicorn's httptools protocol and serves --fast on
 # uvloop, so both are test packages, not bench ones.
 test_pkgs=(curl python3 python3-pytest python3-fastapi python3-uvicorn python3-jwt
