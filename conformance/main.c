@@ -448,6 +448,12 @@ static int cmd_run(int argc, char **argv)
     if (spawned)
         spawn_stop(&sp);
     spawned = 0;
+    if (http_stalls() >= 2)
+        printf("hint: %ld answers arrived with their body 30 ms or more after their headers: the target "
+               "writes headers and body in two sends with Nagle's algorithm on, so clients that delay "
+               "ACKs wait ~40 ms per request (the runner acknowledged at once); fix: TCP_NODELAY on its "
+               "sockets, or one write per answer\n",
+               http_stalls());
     results_print(&r, stdout);
     rc = results_exit_code(&r);
     if (nreports) {
