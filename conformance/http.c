@@ -46,12 +46,12 @@ struct http_client {
     CURLM *multi;
     struct xfer *pool;
     int npool;
-    int stalls;
-    int quickack; /* acknowledge at once: the target stalls without it */
     curl_socket_t *socks; /* open connections of this client */
     size_t nsocks, capsocks;
 };
 
+/* Process-wide: a run has one target, and the client of runner_prepare meets
+ * the stall (on GET /schema) before the workers' clients exist. */
 static _Atomic long http_stall_total;
 
 long http_stalls(void)
@@ -166,7 +166,7 @@ static size_t on_header(char *p, size_t sz, size_t n, struct http_response *r)
  * TCP_NODELAY holds the body (Nagle's algorithm) until the headers are
  * acknowledged, and Linux delays that ACK on a kept-alive connection by 40 ms
  * or more: every answer then costs the delay. Such answers are counted
- * (http_stalls); after HTTP_STALLS_TO_ARM of them, the client acknowledges at
+ * (http_stalls); after HTTP_STALLS_TO_ARM of them, every client acknowledges at
  * once whenever the header section ends, or a body is still partial, with
  * TCP_QUICKACK, which Linux clears again by itself, so it is set each time. */
 
@@ -221,7 +221,7 @@ static size_t curl_header(char *p, size_t sz, size_t n, void *ud)
     } else if ((len == 2 && p[0] == '\r') || (len == 1 && p[0] == '\n')) {
         x->in_body = 1;
         clock_gettime(CLOCK_MONOTONIC, &x->headers_end);
-        if (x->client->quickack)
+        if (http_stall_total >= HTTP_STALLS_TO_ARM)
             quickack(x->client);
     }
     return on_header(p, sz, n, x->res);
@@ -235,14 +235,12 @@ static size_t curl_body(char *p, size_t sz, size_t n, void *ud)
         struct timespec t;
         clock_gettime(CLOCK_MONOTONIC, &t);
         long ms = (t.tv_sec - x->headers_end.tv_sec) * 1000 + (t.tv_nsec - x->headers_end.tv_nsec) / 1000000;
-        if (ms >= HTTP_STALL_MS) {
+        if (ms >= HTTP_STALL_MS)
             http_stall_total++;
-            if (++x->client->stalls >= HTTP_STALLS_TO_ARM)
-                x->client->quickack = 1;
-        }
     }
     size_t got = on_body(p, sz, n, x->res);
-    if (x->client->quickack && got && (x->expect_body < 0 || (long)x->res->body_len < x->expect_body))
+    int partial = x->expect_body < 0 || (long)x->res->body_len < x->expect_body;
+    if (http_stall_total >= HTTP_STALLS_TO_ARM && got && partial)
         quickack(x->client);
     return got;
 }

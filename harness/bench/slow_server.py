@@ -9,13 +9,17 @@ its ACKs, Nagle's algorithm holds the second send until the client acknowledges 
 first, so every answer's body trails its headers by the client's delayed-ACK timer
 (about 40 ms on Linux): the stall the runner detects and works around.
 
-Usage: AFI_SECRET=... slow_server.py [--port 0] [--base-path /afi]; prints
+With --nodelay it sets TCP_NODELAY on each connection: the same server without the
+stall, the best the runner can do against it.
+
+Usage: AFI_SECRET=... slow_server.py [--port 0] [--base-path /afi] [--nodelay]; prints
 "listening on URL" once it accepts connections.
 """
 import argparse
 import http.server
 import json
 import os
+import socket
 import sys
 
 import jwt  # PyJWT, Debian's python3-jwt
@@ -29,6 +33,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
     base = "/afi"
     secret = ""
     schema = b"{}"
+
+    nodelay = False
+
+    def setup(self):
+        super().setup()
+        if self.nodelay:
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def log_message(self, *args):
         pass
@@ -84,7 +95,9 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--base-path", default="/afi")
+    ap.add_argument("--nodelay", action="store_true", help="set TCP_NODELAY: no stall")
     args = ap.parse_args()
+    Handler.nodelay = args.nodelay
     Handler.secret = os.environ.get("AFI_SECRET") or sys.exit("slow_server: AFI_SECRET is not set")
     Handler.base = args.base_path
     with open(SCHEMA, "rb") as f:
