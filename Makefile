@@ -120,7 +120,7 @@ matrix: all
 	AFI_BUILD=$(abspath $(BUILD)) $(PYTHON) harness/mutants/matrix.py
 
 bench: deps-bench all
-	scripts/bench.sh
+	AFI_BUILD=$(BUILD) scripts/bench.sh
 
 # The installed runner finds <prefix>/share/afi/fixtures beside its own
 # executable, so an installed suite runs from any directory (and any DESTDIR).
