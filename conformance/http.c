@@ -234,7 +234,8 @@ static size_t curl_body(char *p, size_t sz, size_t n, void *ud)
         x->body_started = 1;
         struct timespec t;
         clock_gettime(CLOCK_MONOTONIC, &t);
-        long ms = (t.tv_sec - x->headers_end.tv_sec) * 1000 + (t.tv_nsec - x->headers_end.tv_nsec) / 1000000;
+        long ms = (t.tv_sec - x->headers_end.tv_sec) * 1000 +
+                  (t.tv_nsec - x->headers_end.tv_nsec) / 1000000;
         if (ms >= HTTP_STALL_MS)
             http_stall_total++;
     }

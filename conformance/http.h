@@ -54,8 +54,8 @@ int http_do_plain(const struct http_request *req, struct http_response *res, lon
  * their headers by 30 ms or more: the mark of a target that writes headers and
  * body in two sends with Nagle's algorithm on (no TCP_NODELAY) meeting delayed
  * ACKs. After two such answers every client of the process acknowledges each
- * header section at once (TCP_QUICKACK), so the stall stops costing time; the count is the
- * target's defect to report, not a failure. */
+ * header section at once (TCP_QUICKACK), so the stall stops costing time; the
+ * count is the target's defect to report, not a failure. */
 long http_stalls(void);
 
 /* The values of header `lname` (lower case) joined with ", ", malloc'd; NULL when absent. */
