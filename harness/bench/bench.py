@@ -602,7 +602,7 @@ class Bench:
         ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
         self.last_runner_cpu = (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime)
         self.last_runner_stdout = r.stdout
-        lines = r.stdout.strip().splitlines() or [""]
+        lines = r.stdout.strip().splitlines() or r.stderr.strip().splitlines()[-1:] or [""]
         # -q prints the failures, then the closing line: keep the first failure too.
         last = lines[-1] if r.returncode == 0 or len(lines) < 2 else f"{lines[-1]}; first: {lines[0][:200]}"
         return secs, r.returncode, last
@@ -967,6 +967,8 @@ class Bench:
                         with open(os.path.join(d, f"{os.path.basename(f)[:-5]}-x{i}.json"), "w",
                                   encoding="utf-8") as fh:
                             json.dump(copy, fh, ensure_ascii=False)
+                # schema_equals names a file beside the suite (fixtures/profile-schema.json).
+                shutil.copy(os.path.join(FIXTURES, "profile-schema.json"), d)
                 nreq = planlib.count_requests(planlib.load([d], "core"))
                 t, why = self.start("reference")
                 if t is None:
