@@ -62,6 +62,14 @@ def rel(path):
     return os.path.relpath(path, ROOT)
 
 
+def shown_path(a):
+    """A command-line word as the report shows it: the build directory as build/ (or
+    $AFI_BUILD/ when it lies elsewhere), the repository's own paths relative."""
+    if BUILD != os.path.join(ROOT, "build"):
+        a = a.replace(BUILD + "/", "$AFI_BUILD/")
+    return a.replace(ROOT + "/", "")
+
+
 # ---------------------------------------------------------------- statistics
 
 class Figure:
@@ -251,7 +259,7 @@ class Bench:
         def q(a):
             return a if a.startswith(("$", "<")) else shlex.quote(a)
         envs = " ".join(f"{k}={q(v)}" for k, v in (env or {}).items())
-        line = (envs + " " if envs else "") + " ".join(q(a.replace(ROOT + "/", "")) for a in argv)
+        line = (envs + " " if envs else "") + " ".join(q(shown_path(a)) for a in argv)
         line = line.replace(self.secret, "$AFI_SECRET")
         if (what, line) not in self.commands:
             self.commands.append((what, line))
@@ -591,8 +599,6 @@ class Bench:
             argv += ["--report", "json:" + report]
         shown = [a.replace(self.tmp, "$TMP") for a in argv]
         shown[shown.index(t.base)] = "$URL"
-        if runner == BASELINE:
-            shown[0] = rel(BASELINE)
         self.note_cmd("conformance runner", shown, {"AFI_SECRET": "$AFI_SECRET"})
         env = dict(os.environ, AFI_SECRET=self.secret)
         ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -862,8 +868,6 @@ class Bench:
                             "--target", t.base, "--level", "core", "-q", "--jobs", "1", "--suite", d,
                             "--spec", os.path.join(ROOT, "docs", "protocol.md")]
                     shown = [a.replace(self.tmp, "$TMP").replace(t.base, "$URL") for a in argv]
-                    if binary == BASELINE:
-                        shown[3] = rel(BASELINE)
                     self.note_cmd("conformance runner under callgrind", shown, {"AFI_SECRET": "$AFI_SECRET"})
                     r = subprocess.run(argv, env=dict(os.environ, AFI_SECRET=self.secret),
                                        capture_output=True, text=True, timeout=900)
@@ -1194,7 +1198,8 @@ class Bench:
         w("")
         w("Every command the bench ran, once per distinct form (`$AFI_SECRET` is a fresh "
           "random 64-hex-digit secret; tokens are HS256 JWTs minted with PyJWT; `$URL` is the "
-          "target's base URL, `$TMP` a temporary directory):")
+          "target's base URL, `$TMP` a temporary directory, `$AFI_BUILD` the build directory "
+          "when it is not build/):")
         w("")
         w("```")
         for what, line in self.commands:
