@@ -1,7 +1,12 @@
-/* HS256 JWT verification: libjwt checks the signature, this file checks the rest. */
+/* JWT verification: HS256 signatures by libjwt, RS256/ES256 (FULL-*) by OpenSSL; this file checks the rest. */
 #include "auth.h"
 
 #include <jwt.h>
+#include <openssl/bn.h>
+#include <openssl/ec.h>
+#include <openssl/evp.h>
+#include <openssl/objects.h>
+#include <openssl/pem.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -195,6 +200,136 @@ static long b64url_decode(const char *in, size_t n, unsigned char *out)
 	return (long)o;
 }
 
+struct auth_key {
+	EVP_PKEY *pkey;
+	int es256;		/* 1: P-256, ES256; 0: RSA, RS256 */
+};
+
+/* The order n of P-256 (SEC 2, secp256r1). */
+static const unsigned char p256_order[32] = {
+	0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	0xbc, 0xe6, 0xfa, 0xad, 0xa7, 0x17, 0x9e, 0x84, 0xf3, 0xb9, 0xca, 0xc2, 0xfc, 0x63, 0x25, 0x51,
+};
+
+struct auth_key *auth_key_load(const char *path, char *err, size_t errlen)
+{
+	struct auth_key *key = NULL;
+	EVP_PKEY *pkey = NULL;
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		snprintf(err, errlen, "AFI_PUBLIC_KEY_FILE %s cannot be read", path);
+		return NULL;
+	}
+	pkey = PEM_read_PUBKEY(f, NULL, NULL, NULL);
+	fclose(f);
+	if (!pkey) {
+		snprintf(err, errlen, "AFI_PUBLIC_KEY_FILE %s is not a PEM public key (-----BEGIN PUBLIC KEY-----)", path);
+		return NULL;
+	}
+	/* FULL-1: the key's type fixes the algorithm; other types are refused at start. */
+	int es256 = 0;
+	char group[64] = "";
+	if (EVP_PKEY_get_base_id(pkey) == EVP_PKEY_RSA) {
+		if (EVP_PKEY_get_bits(pkey) < 2048) {
+			snprintf(err, errlen, "AFI_PUBLIC_KEY_FILE %s is an RSA key of %d bits; at least 2048 are needed",
+				 path, EVP_PKEY_get_bits(pkey));
+			goto out;
+		}
+	} else if (EVP_PKEY_get_base_id(pkey) == EVP_PKEY_EC &&
+		   EVP_PKEY_get_group_name(pkey, group, sizeof group, NULL) && !strcmp(group, "prime256v1")) {
+		es256 = 1;
+	} else {
+		snprintf(err, errlen, "AFI_PUBLIC_KEY_FILE %s is a %s key%s%s; only RSA (RS256) and P-256 (ES256) are supported",
+			 path, OBJ_nid2sn(EVP_PKEY_get_base_id(pkey)), group[0] ? " on " : "", group);
+		goto out;
+	}
+	key = malloc(sizeof *key);
+	if (!key) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	key->pkey = pkey;
+	key->es256 = es256;
+	pkey = NULL;
+out:
+	EVP_PKEY_free(pkey);
+	return key;
+}
+
+void auth_key_free(struct auth_key *key)
+{
+	if (!key)
+		return;
+	EVP_PKEY_free(key->pkey);
+	free(key);
+}
+
+const char *auth_key_alg(const struct auth_key *key)
+{
+	return key->es256 ? "ES256" : "RS256";
+}
+
+/* FULL-2: ES256 is exactly the 64-byte r || s with 0 < r, s < n (RFC 7518
+ * §3.4); OpenSSL wants DER, built here so that a DER signature sent as such
+ * is refused by its length. Returns 1 when it verifies, 0 otherwise. */
+static int es256_der(const unsigned char *sig, long n, unsigned char **der, int *derlen)
+{
+	BIGNUM *r = NULL, *s = NULL;
+	ECDSA_SIG *e = NULL;
+	int ok = 0;
+	if (n != 64)
+		return 0;
+	for (int half = 0; half < 2; half++) {
+		const unsigned char *v = sig + 32 * half;
+		int zero = 1;
+		for (int i = 0; i < 32; i++)
+			zero &= v[i] == 0;
+		if (zero || memcmp(v, p256_order, 32) >= 0)
+			return 0;
+	}
+	r = BN_bin2bn(sig, 32, NULL);
+	s = BN_bin2bn(sig + 32, 32, NULL);
+	e = ECDSA_SIG_new();
+	if (!r || !s || !e || !ECDSA_SIG_set0(e, r, s))
+		goto out;
+	r = s = NULL;
+	*der = NULL;
+	*derlen = i2d_ECDSA_SIG(e, der);
+	ok = *derlen > 0;
+out:
+	BN_free(r);
+	BN_free(s);
+	ECDSA_SIG_free(e);
+	return ok;
+}
+
+/* FULL-1, FULL-2: the signature over signing_input with key. */
+static int key_verifies(const struct auth_key *key, const char *input, size_t inlen, const char *sig64, size_t siglen)
+{
+	unsigned char sig[AUTH_MAX_TOKEN];
+	unsigned char *der = NULL;
+	int derlen = 0, ok = 0;
+	long n = b64url_decode(sig64, siglen, sig);
+	if (n <= 0)
+		return 0;
+	const unsigned char *s = sig;
+	size_t slen = (size_t)n;
+	if (key->es256) {
+		if (!es256_der(sig, n, &der, &derlen))
+			return 0;
+		s = der;
+		slen = (size_t)derlen;
+	} else if (n != EVP_PKEY_get_size(key->pkey)) {
+		return 0;	/* RFC 8017 §8.2.2: exactly the modulus length */
+	}
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	ok = md && EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, key->pkey) == 1 &&
+	     EVP_DigestVerify(md, s, slen, (const unsigned char *)input, inlen) == 1;
+	EVP_MD_CTX_free(md);
+	OPENSSL_free(der);
+	return ok;
+}
+
 /* Decodes one segment and parses it as a strict JSON object. */
 static cJSON *segment_object(const char *seg, size_t n)
 {
@@ -284,20 +419,34 @@ enum auth_result auth_verify(const struct auth_config *cfg, const char *token, s
 	header = segment_object(token, hlen);
 	if (!header)
 		INVALID("the token header is not a JSON object");
+	/* FULL-1: with a public key, its type alone names the algorithm; HS256
+	 * (the public key as an HMAC secret included) is refused. */
+	const char *want = cfg->key ? auth_key_alg(cfg->key) : "HS256";
 	const cJSON *alg = cJSON_GetObjectItemCaseSensitive(header, "alg");
-	if (!cJSON_IsString(alg) || strcmp(alg->valuestring, "HS256"))
-		INVALID("the token algorithm is not HS256");
+	if (!cJSON_IsString(alg) || strcmp(alg->valuestring, want)) {
+		snprintf(err, errlen, "the token algorithm is not %s", want);
+		goto out;
+	}
+	/* FULL-3: no header extension is understood, so any crit is refused (RFC 7515 §4.1.11). */
+	if (cJSON_GetObjectItemCaseSensitive(header, "crit"))
+		INVALID("the token header has crit, and no extension is supported");
 
 	claims = segment_object(token + hlen + 1, plen);
 	if (!claims)
 		INVALID("the token claims are not a JSON object");
 
-	/* AUTH-2: the signature is HMAC-SHA256 with AFI_SECRET. */
-	memcpy(copy, token, len);
-	copy[len] = '\0';
-	if (jwt_decode(&jwt, copy, cfg->secret, (int)cfg->secret_len) || !jwt ||
-	    jwt_get_alg(jwt) != JWT_ALG_HS256)
-		INVALID("the token signature does not verify");
+	if (cfg->key) {
+		/* FULL-3: kid, jku, x5u and jwk are ignored: the configured key is the only one. */
+		if (!key_verifies(cfg->key, token, hlen + 1 + plen, token + hlen + plen + 2, len - hlen - plen - 2))
+			INVALID("the token signature does not verify");
+	} else {
+		/* AUTH-2: the signature is HMAC-SHA256 with AFI_SECRET. */
+		memcpy(copy, token, len);
+		copy[len] = '\0';
+		if (jwt_decode(&jwt, copy, cfg->secret, (int)cfg->secret_len) || !jwt ||
+		    jwt_get_alg(jwt) != JWT_ALG_HS256)
+			INVALID("the token signature does not verify");
+	}
 
 	/* AUTH-2: sub is a non-empty string of at most 128 code points. */
 	const cJSON *sub = cJSON_GetObjectItemCaseSensitive(claims, "sub");

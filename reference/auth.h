@@ -1,5 +1,5 @@
-/* Token verification (AUTH-2, AUTH-3, AUTH-4): the only file that calls
- * libjwt. libjwt 1.10.2 checks only the signature, and is too lenient even at
+/* Token verification (AUTH-2, AUTH-3, AUTH-4, and FULL-* with a public
+ * key, whose signatures OpenSSL checks): the only file that calls libjwt. libjwt 1.10.2 checks only the signature, and is too lenient even at
  * that (it accepts HS384/HS512 under an HS256 key and alg "none" without a
  * key), so the algorithm and every claim are checked here by hand. */
 #ifndef AFI_AUTH_H
@@ -24,11 +24,15 @@ enum auth_level {
 
 struct auth_cache;
 
+/* FULL-1: a public key tokens are verified with instead of AFI_SECRET. */
+struct auth_key;
+
 struct auth_config {
 	const unsigned char *secret;	/* AFI_SECRET, >= 32 bytes; borrowed */
 	size_t secret_len;
 	const char *issuer;		/* AFI_ISSUER or NULL; borrowed */
 	const char *audience;		/* AFI_AUDIENCE or NULL; borrowed */
+	const struct auth_key *key;	/* AFI_PUBLIC_KEY_FILE or NULL; borrowed */
 	struct auth_cache *cache;	/* verified tokens, or NULL; borrowed */
 };
 
@@ -40,6 +44,16 @@ struct auth_config {
  * accepts NULL. */
 struct auth_cache *auth_cache_new(void);
 void auth_cache_free(struct auth_cache *cache);
+
+/* FULL-1: reads the PEM public key at path: an RSA key of at least 2048
+ * bits (tokens are then RS256 only) or a P-256 key (ES256 only). Returns a
+ * key the caller frees with auth_key_free (which accepts NULL), or NULL with
+ * the reason in err: unreadable, not a public key, or a type we refuse. */
+struct auth_key *auth_key_load(const char *path, char *err, size_t errlen);
+void auth_key_free(struct auth_key *key);
+
+/* "RS256" or "ES256": the one algorithm key accepts. */
+const char *auth_key_alg(const struct auth_key *key);
 
 /* A verified token. sub and jti are owned by the viewer (auth_viewer_clear). */
 struct auth_viewer {

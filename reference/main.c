@@ -33,6 +33,9 @@ static const char usage[] =
 	"  AFI_SECRET     HS256 secret tokens are verified with; at least 32 bytes (required)\n"
 	"  AFI_ISSUER     when set, tokens must carry iss equal to it\n"
 	"  AFI_AUDIENCE   when set, tokens must carry aud equal to it (or an array containing it)\n"
+	"  AFI_PUBLIC_KEY_FILE  a PEM public key, RSA >= 2048 bits or P-256: tokens are then\n"
+	"                 RS256 or ES256 signed with its private key, and HS256 is refused\n"
+	"  AFI_JWKS_URL   not supported: the server refuses to start when it is set\n"
 	"  AFI_STORE      the --store URL when --store is not given\n"
 	"\n"
 	"On start it prints one line to stdout: listening on http://HOST:PORT/BASE\n"
@@ -141,6 +144,21 @@ int main(int argc, char **argv)
 		auth.issuer = NULL;
 	if (auth.audience && !*auth.audience)
 		auth.audience = NULL;
+	/* FULL-1: a configuration the server does not support stops it, never ignored. */
+	const char *jwks = getenv("AFI_JWKS_URL");
+	if (jwks && *jwks) {
+		fprintf(stderr, "reference-server: AFI_JWKS_URL is set, and this server does not fetch JWKS; "
+				"give it the issuer's key in AFI_PUBLIC_KEY_FILE instead\n");
+		return 2;
+	}
+	char err[256];
+	struct auth_key *key = NULL;
+	const char *key_file = getenv("AFI_PUBLIC_KEY_FILE");
+	if (key_file && *key_file && !(key = auth_key_load(key_file, err, sizeof err))) {
+		fprintf(stderr, "reference-server: %s\n", err);
+		return 2;
+	}
+	auth.key = key;
 
 	/* Signals are taken synchronously by this thread; every other thread
 	 * (libmicrohttpd's pool, the delay timer) inherits the blocked mask. */
@@ -151,7 +169,6 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &stop, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	char err[256];
 	int rc = 1;
 	struct store *store = NULL;
 	struct dispatch d = {0};
@@ -186,5 +203,6 @@ out:
 	server_stop(srv);
 	dispatch_free(&d);
 	store_free(store);
+	auth_key_free(key);
 	return rc;
 }
