@@ -3,6 +3,7 @@
 #include "cmd_run.h"
 #include "cmd.h"
 #include "exit_code.h"
+#include "keys.h"
 #include "mem.h"
 #include "report.h"
 #include "results.h"
@@ -31,7 +32,14 @@ static const char usage[] =
     "  --suite PATH             a suite file or a directory of suites (repeatable;\n"
     "                           default: $AFI_FIXTURES, <exe>/../fixtures, ./fixtures)\n"
     "  --spec PATH              docs/protocol.md (default: <fixtures>/../docs/protocol.md)\n"
-    "  --level core|full        core runs only core cases (default core)\n"
+    "  --level core|full        core runs only core cases (default core); full signs every\n"
+    "                           token RS256/ES256 with a key (below) and runs fixtures/full.json\n"
+    "  --private-key FILE       full level: the PEM private key (RSA >= 2048 bits or P-256) whose\n"
+    "                           public half is the target's AFI_PUBLIC_KEY_FILE; the target must\n"
+    "                           have AFI_ISSUER=" KEYS_ISSUER " and AFI_AUDIENCE=" KEYS_AUDIENCE "\n"
+    "  --key-type rsa|p256      full level with --spawn and no --private-key: the key generated\n"
+    "                           for the run (default p256); the spawned target gets its public\n"
+    "                           half in AFI_PUBLIC_KEY_FILE, and AFI_ISSUER and AFI_AUDIENCE\n"
     "  --only GLOB              run only matching case ids (repeatable)\n"
     "  --skip GLOB              skip matching case ids (repeatable)\n"
     "  --expected-failures FILE case ids or globs expected to fail, one a line\n"
@@ -48,7 +56,7 @@ static const char usage[] =
     "fixture error, 3 target unreachable.\n";
 
 enum { OPT_TARGET = CMD_OPT_OWN, OPT_LEVEL, OPT_ONLY, OPT_SKIP, OPT_XFAIL, OPT_JOBS, OPT_TIMEOUT, OPT_SECRET,
-       OPT_REPORT, OPT_SHARD, OPT_SPAWN, OPT_NAME };
+       OPT_REPORT, OPT_SHARD, OPT_SPAWN, OPT_NAME, OPT_PRIVATE_KEY, OPT_KEY_TYPE };
 
 enum { MAX_REPORTS = 32 };
 
@@ -70,6 +78,9 @@ struct run {
     const char *reports[MAX_REPORTS];
     int nreports;
     char gen_secret[65];
+    const char *key_file, *key_type;
+    struct keys keys;      /* the full level's, else zeroed */
+    char public_path[40];  /* the spawned target's AFI_PUBLIC_KEY_FILE, or "" */
     char *target_buf; /* the target's base URL without trailing slashes; owned */
 };
 
@@ -81,7 +92,8 @@ static int parse_options(struct run *x, int argc, char **argv)
         {"level", 1, 0, OPT_LEVEL}, {"only", 1, 0, OPT_ONLY}, {"skip", 1, 0, OPT_SKIP},
         {"expected-failures", 1, 0, OPT_XFAIL}, {"jobs", 1, 0, OPT_JOBS}, {"timeout-ms", 1, 0, OPT_TIMEOUT},
         {"secret", 1, 0, OPT_SECRET}, {"report", 1, 0, OPT_REPORT}, {"shard", 1, 0, OPT_SHARD},
-        {"spawn", 1, 0, OPT_SPAWN}, {"name", 1, 0, OPT_NAME}, {"verbose", 0, 0, 'v'}, {"quiet", 0, 0, 'q'},
+        {"spawn", 1, 0, OPT_SPAWN}, {"name", 1, 0, OPT_NAME}, {"private-key", 1, 0, OPT_PRIVATE_KEY},
+        {"key-type", 1, 0, OPT_KEY_TYPE}, {"verbose", 0, 0, 'v'}, {"quiet", 0, 0, 'q'},
         {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
     struct runner *r = &x->r;
     char err[1200];
@@ -128,6 +140,8 @@ static int parse_options(struct run *x, int argc, char **argv)
             break;
         case OPT_SPAWN: x->spawn_cmd = optarg; break;
         case OPT_NAME: x->name = optarg; break;
+        case OPT_PRIVATE_KEY: x->key_file = optarg; break;
+        case OPT_KEY_TYPE: x->key_type = optarg; break;
         case 'v': x->con.verbose = 1; break;
         case 'q': x->con.quiet = 1; break;
         default:
@@ -162,6 +176,41 @@ static int choose_secret(struct run *x)
     for (int i = 0; i < 32; i++)
         sprintf(x->gen_secret + 2 * i, "%02x", b[i]);
     x->secret = x->gen_secret;
+    return -1;
+}
+
+/* The full level's keys (FULL-*): --private-key, or generated for --spawn,
+ * whose command then finds the public half and the issuer and audience in its
+ * environment. -1 to go on, else the exit code. */
+static int choose_keys(struct run *x)
+{
+    char err[300];
+    int es256 = 1;
+    if (!x->r.sel.full)
+        return x->key_file || x->key_type ? cmd_usage_error(usage, "%s", "--private-key and --key-type need --level full")
+                                          : -1;
+    if (x->key_type && keys_parse_type(x->key_type, &es256))
+        return cmd_usage_error(usage, "--key-type: expected rsa or p256, got \"%s\"", x->key_type);
+    if (x->key_file && x->key_type)
+        return cmd_usage_error(usage, "%s", "--key-type is for generated keys; --private-key's type is its own");
+    if (!x->key_file && !x->spawn_cmd)
+        return cmd_usage_error(usage, "%s", "--level full needs --private-key FILE (or --spawn, which generates a key)");
+    if (x->key_file ? keys_load(&x->keys, x->key_file, err, sizeof err) : keys_generate(&x->keys, es256, err, sizeof err)) {
+        fprintf(stderr, "conformance: %s\n", err);
+        return EXIT_CODE_USAGE;
+    }
+    x->r.o.keys = &x->keys;
+    if (!x->spawn_cmd)
+        return -1;
+    strcpy(x->public_path, "/tmp/afi-public-key-XXXXXX");
+    if (keys_write_public(&x->keys, x->public_path, err, sizeof err)) {
+        x->public_path[0] = '\0';
+        fprintf(stderr, "conformance: %s\n", err);
+        return EXIT_CODE_USAGE;
+    }
+    setenv("AFI_PUBLIC_KEY_FILE", x->public_path, 1);
+    setenv("AFI_ISSUER", KEYS_ISSUER, 1);
+    setenv("AFI_AUDIENCE", KEYS_AUDIENCE, 1);
     return -1;
 }
 
@@ -297,7 +346,7 @@ static int run(struct run *x)
 {
     char err[1200];
     int rc;
-    if ((rc = choose_secret(x)) >= 0)
+    if ((rc = choose_secret(x)) >= 0 || (rc = choose_keys(x)) >= 0)
         return rc;
     cmd_locate(&x->src);
     if (!(x->spec = cmd_load_spec(&x->src, 1)) || cmd_load_suites(&x->src, &x->set, x->spec))
@@ -346,5 +395,8 @@ int cmd_run(int argc, char **argv)
     fixture_set_free(&x.set);
     spec_free(x.spec);
     free(x.target_buf);
+    if (x.public_path[0])
+        unlink(x.public_path);
+    keys_clear(&x.keys);
     return rc;
 }

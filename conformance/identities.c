@@ -47,7 +47,7 @@ const char *identities_token(struct identities *x, const char *name)
         char *sub = claim_name(x, 'r', fixture_sub_owner(x->suite, name));
         char *jti = claim_name(x, 'j', fixture_jti_owner(x->suite, name));
         const cJSON *id = cJSON_GetObjectItemCaseSensitive(x->suite->identities, name);
-        x->tokens[i] = token_mint(id, sub, jti, x->secret, x->now, x->error, sizeof x->error);
+        x->tokens[i] = token_mint(id, sub, jti, x->secret, x->keys, x->now, x->error, sizeof x->error);
         free(sub);
         free(jti);
     }

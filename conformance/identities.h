@@ -13,12 +13,14 @@
 #include <stddef.h>
 
 #include "fixture.h"
+#include "keys.h"
 
 struct identities {
     const char *run_id;               /* borrowed */
     int case_index;
     const struct fixture_suite *suite; /* borrowed: its identities object */
     const char *secret;               /* borrowed */
+    const struct keys *keys;          /* the full level's keys or NULL; borrowed */
     long now;                         /* Unix time the tokens are minted at */
     char **tokens;                    /* one per identity of the suite; owned */
     char error[300];                  /* why the last identities_token failed */

@@ -41,6 +41,7 @@ static void run_case(struct runner *r, struct http_client *hc, int idx)
     double t0 = now_ms();
     struct identities ids;
     identities_init(&ids, r->id, idx, c->suite, r->o.secret, (long)time(NULL));
+    ids.keys = r->o.keys;
     struct vars *v = vars_new(identities_builtin, &ids);
     struct step_env env = {r->o.target, hc, &r->runwide, &ids, v, c->first_req};
     for (int si = 0; si < c->nsteps; si++)

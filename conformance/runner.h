@@ -33,6 +33,7 @@ typedef void (*runner_progress_fn)(const struct runner *r, int idx, void *ctx);
 struct runner_opts {
     const char *target;     /* base URL, no trailing slash */
     const char *secret;
+    const struct keys *keys; /* the full level's signing keys, or NULL; borrowed */
     int jobs;
     long timeout_ms;
     runner_progress_fn progress; /* may be NULL */

@@ -1,12 +1,15 @@
 /* token.c: mints identity tokens; the only file of the runner that builds or signs a JWT
- * (libjwt for unusual claims and algorithms, OpenSSL's HMAC for the common HS256 case). */
+ * (libjwt for unusual claims and algorithms, OpenSSL's HMAC for the common HS256 case and
+ * OpenSSL for the full level's RS256 and ES256). */
 #include "token.h"
 #include "mem.h"
 #include "b64.h"
 #include "jsonx.h"
 
 #include <jwt.h>
+#include <openssl/bn.h>
 #include <openssl/core_names.h>
+#include <openssl/ec.h>
 #include <openssl/evp.h>
 #include <openssl/params.h>
 #include <pthread.h>
@@ -17,7 +20,14 @@
 const char *const token_hostile_kinds[] = {
     "expired", "expired_now", "not_yet_valid", "bad_signature", "alg_none", "alg_hs384",
     "alg_hs512", "malformed", "garbage_base64", "missing_sub", "missing_exp", "unknown_role",
-    "oversized", "fractional_exp", NULL};
+    "oversized", "fractional_exp",
+    /* the full level's (FULL-*): they need a key */
+    "hs256_secret", "hs256_public_pem", "hs256_public_der", "alg_none_capital", "alg_lowercase",
+    "alg_other_key_type", "sig_zero", "sig_order", "sig_der", "sig_malleated", "hdr_jku", "hdr_x5u",
+    "hdr_jwk", "kid_path", "kid_url", "kid_inject", "crit_unknown", NULL};
+
+/* The first kind that needs a key. */
+#define FIRST_KEY_KIND "hs256_secret"
 
 int token_hostile_known(const char *kind)
 {
@@ -234,8 +244,222 @@ out:
     return res;
 }
 
+/* ---------- the full level: RS256 and ES256 ---------- */
+
+/* How the signature of a key-signed token is encoded (FULL-2, FULL-5). */
+enum sig_form { SIG_JWS, SIG_ZERO, SIG_ORDER, SIG_DER, SIG_MALLEATED };
+
+/* header.claims, both as printed JSON text, base64url-encoded and joined. */
+static char *signing_input(const char *header, const char *claims)
+{
+    char *h = b64_url_encode(header, strlen(header)), *c = b64_url_encode(claims, strlen(claims));
+    char *in = mem_alloc(strlen(h) + strlen(c) + 2);
+    sprintf(in, "%s.%s", h, c);
+    free(h);
+    free(c);
+    return in;
+}
+
+static char *with_signature(char *input, const unsigned char *sig, size_t n)
+{
+    char *s = b64_url_encode(sig, n);
+    char *t = mem_alloc(strlen(input) + strlen(s) + 2);
+    sprintf(t, "%s.%s", input, s);
+    free(s);
+    free(input);
+    return t;
+}
+
+/* HS256 over header.claims keyed with key[0..n), which may hold NUL bytes (a DER key). */
+static char *sign_hmac_bytes(const char *claims, const void *key, size_t n, char *err, size_t errlen)
+{
+    char *input = signing_input(HS256_HEADER, claims);
+    unsigned char mac[32];
+    size_t maclen = 0;
+    if (!EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, key, n, (const unsigned char *)input, strlen(input), mac,
+                   sizeof mac, &maclen)) {
+        snprintf(err, errlen, "OpenSSL could not compute HMAC-SHA256");
+        free(input);
+        return NULL;
+    }
+    return with_signature(input, mac, maclen);
+}
+
+/* The big-endian bytes of pkey's BIGNUM parameter name in out[0..n). */
+static int bn_param(EVP_PKEY *pkey, const char *name, unsigned char *out, int n)
+{
+    BIGNUM *v = NULL;
+    int ok = EVP_PKEY_get_bn_param(pkey, name, &v) && BN_bn2binpad(v, out, n) == n;
+    BN_free(v);
+    return ok;
+}
+
+/* DER ECDSA to the JWS r || s (RFC 7518 §3.4), with s or r altered by form. */
+static int ecdsa_raw(EVP_PKEY *pkey, const unsigned char *der, size_t n, enum sig_form form, unsigned char raw[64])
+{
+    ECDSA_SIG *e = d2i_ECDSA_SIG(NULL, &der, (long)n);
+    BIGNUM *s = e ? BN_dup(ECDSA_SIG_get0_s(e)) : NULL, *order = NULL;
+    int ok = 0;
+    if (!s || !EVP_PKEY_get_bn_param(pkey, OSSL_PKEY_PARAM_EC_ORDER, &order))
+        goto out;
+    if (form == SIG_MALLEATED && !BN_sub(s, order, s))
+        goto out;
+    ok = BN_bn2binpad(form == SIG_ORDER ? order : ECDSA_SIG_get0_r(e), raw, 32) == 32 &&
+         BN_bn2binpad(s, raw + 32, 32) == 32;
+out:
+    BN_free(s);
+    BN_free(order);
+    ECDSA_SIG_free(e);
+    return ok;
+}
+
+/* header.claims signed with pkey (SHA-256), the signature encoded as form says. */
+static char *sign_key(const char *header, const char *claims, EVP_PKEY *pkey, enum sig_form form, char *err,
+                      size_t errlen)
+{
+    char *input = signing_input(header, claims);
+    unsigned char sig[1024], out[1025];
+    size_t n = sizeof sig, outn = 0;
+    int ec = EVP_PKEY_get_base_id(pkey) == EVP_PKEY_EC;
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    int ok = md && EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, pkey) == 1 &&
+             EVP_DigestSign(md, sig, &n, (const unsigned char *)input, strlen(input)) == 1;
+    EVP_MD_CTX_free(md);
+    if (!ok) {
+        snprintf(err, errlen, "OpenSSL could not sign the token");
+        free(input);
+        return NULL;
+    }
+    size_t size = ec ? 64 : (size_t)EVP_PKEY_get_size(pkey);
+    if (form == SIG_ZERO) {
+        memset(out, 0, size);
+        outn = size;
+    } else if (form == SIG_DER) {
+        /* ES256: the DER OpenSSL makes; RS256: a leading zero byte too many */
+        out[0] = 0;
+        memcpy(out + !ec, sig, n);
+        outn = n + !ec;
+    } else if (ec) {
+        ok = ecdsa_raw(pkey, sig, n, form, out);
+        outn = 64;
+    } else if (form == SIG_ORDER) {
+        ok = bn_param(pkey, OSSL_PKEY_PARAM_RSA_N, out, (int)size);  /* the modulus itself */
+        outn = size;
+    } else {
+        memcpy(out, sig, n);  /* RS256 is deterministic: a malleated form is the same bytes */
+        outn = n;
+    }
+    if (!ok) {
+        snprintf(err, errlen, "OpenSSL could not encode the signature");
+        free(input);
+        return NULL;
+    }
+    return with_signature(input, out, outn);
+}
+
+/* The attacker's public key as a JWK (RFC 7517), for the jwk header. */
+static cJSON *attacker_jwk(EVP_PKEY *pkey)
+{
+    unsigned char a[512], b[32];
+    cJSON *j = cJSON_CreateObject();
+    char *x = NULL, *y = NULL;
+    if (EVP_PKEY_get_base_id(pkey) == EVP_PKEY_EC) {
+        bn_param(pkey, OSSL_PKEY_PARAM_EC_PUB_X, a, 32);
+        bn_param(pkey, OSSL_PKEY_PARAM_EC_PUB_Y, b, 32);
+        x = b64_url_encode(a, 32);
+        y = b64_url_encode(b, 32);
+        cJSON_AddStringToObject(j, "kty", "EC");
+        cJSON_AddStringToObject(j, "crv", "P-256");
+        cJSON_AddStringToObject(j, "x", x);
+        cJSON_AddStringToObject(j, "y", y);
+    } else {
+        int size = EVP_PKEY_get_size(pkey);
+        bn_param(pkey, OSSL_PKEY_PARAM_RSA_N, a, size);
+        x = b64_url_encode(a, (size_t)size);
+        cJSON_AddStringToObject(j, "kty", "RSA");
+        cJSON_AddStringToObject(j, "n", x);
+        cJSON_AddStringToObject(j, "e", "AQAB");
+    }
+    free(x);
+    free(y);
+    return j;
+}
+
+/* A token of keys for claims, hostile kind applied (a kind of the full level or
+ * one of the core that concerns the signature). */
+static char *mint_with_key(const struct keys *k, const char *kind, const char *claims, const char *secret,
+                           char *err, size_t errlen)
+{
+    if (!strcmp(kind, "hs256_secret"))
+        return sign_hmac_bytes(claims, secret, strlen(secret), err, errlen);
+    if (!strcmp(kind, "hs256_public_pem"))
+        return sign_hmac_bytes(claims, k->public_pem, strlen(k->public_pem), err, errlen);
+    if (!strcmp(kind, "hs256_public_der"))
+        return sign_hmac_bytes(claims, k->public_der, k->public_der_len, err, errlen);
+
+    const char *alg = keys_alg(k);
+    EVP_PKEY *signer = k->issuer;
+    enum sig_form form = SIG_JWS;
+    cJSON *h = cJSON_CreateObject();
+    if (!strcmp(kind, "alg_none_capital"))
+        alg = "None";
+    else if (!strcmp(kind, "alg_lowercase"))
+        alg = k->es256 ? "es256" : "rs256";
+    else if (!strcmp(kind, "alg_other_key_type"))
+        alg = k->es256 ? "RS256" : "ES256";
+    cJSON_AddStringToObject(h, "alg", alg);
+    cJSON_AddStringToObject(h, "typ", "JWT");
+    const char *kid = k->kid;
+    if (!strcmp(kind, "sig_zero"))
+        form = SIG_ZERO;
+    else if (!strcmp(kind, "sig_order"))
+        form = SIG_ORDER;
+    else if (!strcmp(kind, "sig_der"))
+        form = SIG_DER;
+    else if (!strcmp(kind, "sig_malleated"))
+        form = SIG_MALLEATED;
+    else if (!strcmp(kind, "kid_path"))
+        kid = "../../../../../../dev/null";
+    else if (!strcmp(kind, "kid_url"))
+        kid = "http://127.0.0.1:9/attacker.pem";
+    else if (!strcmp(kind, "kid_inject"))
+        kid = "x' UNION SELECT 'attacker' -- \"; $(id) {{7*7}}";
+    else if (!strcmp(kind, "crit_unknown")) {
+        cJSON *crit = cJSON_AddArrayToObject(h, "crit");
+        cJSON_AddItemToArray(crit, cJSON_CreateString("x-afi-unknown"));
+        cJSON_AddTrueToObject(h, "x-afi-unknown");
+    }
+    cJSON_AddStringToObject(h, "kid", kid);
+    /* FULL-3: every token that points elsewhere is signed by the attacker's key */
+    if (!strcmp(kind, "hdr_jku"))
+        cJSON_AddStringToObject(h, "jku", "http://127.0.0.1:9/attacker-jwks.json");
+    else if (!strcmp(kind, "hdr_x5u"))
+        cJSON_AddStringToObject(h, "x5u", "http://127.0.0.1:9/attacker.crt");
+    else if (!strcmp(kind, "hdr_jwk"))
+        cJSON_AddItemToObject(h, "jwk", attacker_jwk(k->attacker));
+    if (!strncmp(kind, "hdr_", 4) || !strncmp(kind, "kid_", 4) || !strcmp(kind, "bad_signature"))
+        signer = k->attacker;
+    char *header = jsonx_print(h);
+    char *t = sign_key(header, claims, signer, form, err, errlen);
+    free(header);
+    cJSON_Delete(h);
+    return t;
+}
+
+/* 1 when kind is one of the full level's, which need a key. */
+static int key_kind(const char *kind)
+{
+    int i = 0;
+    while (strcmp(token_hostile_kinds[i], FIRST_KEY_KIND))
+        i++;
+    for (; token_hostile_kinds[i]; i++)
+        if (!strcmp(kind, token_hostile_kinds[i]))
+            return 1;
+    return 0;
+}
+
 char *token_mint(const cJSON *identity, const char *sub, const char *jti, const char *secret,
-                 long now, char *err, size_t errlen)
+                 const struct keys *keys, long now, char *err, size_t errlen)
 {
     const cJSON *role = cJSON_GetObjectItemCaseSensitive(identity, "role");
     const cJSON *usejti = cJSON_GetObjectItemCaseSensitive(identity, "jti");
@@ -248,6 +472,10 @@ char *token_mint(const cJSON *identity, const char *sub, const char *jti, const 
     const char *key = secret;
     char *res = NULL, *text = NULL;
 
+    if (!keys && key_kind(kind)) {
+        snprintf(err, errlen, "the hostile kind \"%s\" needs a key (--level full)", kind);
+        return NULL;
+    }
     if (!strcmp(kind, "malformed"))
         return mem_strdup("not-a-jwt.token");
     if (!strcmp(kind, "garbage_base64"))
@@ -261,6 +489,11 @@ char *token_mint(const cJSON *identity, const char *sub, const char *jti, const 
         cJSON_AddStringToObject(claims, "jti", jti);
     if (cJSON_IsString(role))
         cJSON_AddStringToObject(claims, "role", role->valuestring);
+    if (keys) {
+        /* FULL-4: the issuer and audience the full level's targets are configured with */
+        cJSON_AddStringToObject(claims, "iss", KEYS_ISSUER);
+        cJSON_AddStringToObject(claims, "aud", KEYS_AUDIENCE);
+    }
 
     if (!strcmp(kind, "expired")) {
         set_int(claims, "exp", now - 60);
@@ -304,7 +537,10 @@ char *token_mint(const cJSON *identity, const char *sub, const char *jti, const 
 
     int plain = alg == JWT_ALG_HS256 && plain_sorted(claims);
     text = jsonx_print(claims);
-    res = plain ? sign_hs256(text, key, err, errlen) : sign(text, alg, key, err, errlen);
+    if (keys && alg == JWT_ALG_HS256)
+        res = mint_with_key(keys, kind, text, secret, err, errlen);
+    else
+        res = plain ? sign_hs256(text, key, err, errlen) : sign(text, alg, key, err, errlen);
     free(text);
     cJSON_Delete(claims);
     return res;
