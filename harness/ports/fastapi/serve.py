@@ -2,7 +2,8 @@
 """Starts the AFI FastAPI port: serve.py --port N [--bind 127.0.0.1] [--workers N] [--fast]
 [--store URL].
 
-Needs AFI_SECRET (>= 32 bytes) in the environment; exits 2 with a message otherwise.
+Needs AFI_SECRET (>= 32 bytes) in the environment; exits 2 with a message otherwise, and
+so it does for an AFI_PUBLIC_KEY_FILE it cannot use or an AFI_JWKS_URL (not supported).
 Prints "listening on http://HOST:PORT/afi" (--port 0 picks a free port) once the server
 answers; with --workers N > 1, once the socket is bound and the workers are starting.
 --store (default: AFI_STORE, else "memory") is "memory" or a postgres:// URL. On
@@ -56,7 +57,8 @@ def check_environment() -> str:
         return "AFI_SECRET is not set; it must hold the shared secret (at least 32 bytes)"
     if len(secret.encode("utf-8")) < 32:
         return f"AFI_SECRET is {len(secret.encode('utf-8'))} bytes; it must be at least 32"
-    return None
+    from afi_fastapi import auth
+    return auth.key_problem()  # FULL-1: an unsupported key configuration stops the port
 
 
 def prepare_store(url: str):

@@ -1,9 +1,11 @@
-"""Credentials, token verification and the auth gate (AUTH-1..AUTH-6, ENV-7); the only PyJWT user.
+"""Credentials, token verification and the auth gate (AUTH-1..AUTH-6, ENV-7, FULL-1..FULL-5);
+the only PyJWT user.
 
 PyJWT checks the signature and pins the algorithm; every claim rule is checked here
 by hand, because PyJWT's own claim checks differ from AUTH-2 (it truncates exp to
 whole seconds, accepts numeric strings, and has no role or sub-length rule).
 """
+import functools
 import math
 import os
 import time
@@ -11,6 +13,8 @@ from dataclasses import dataclass
 from typing import Optional
 
 import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from .envelope import AfiError
 
@@ -66,10 +70,55 @@ def _numeric_date(claims, name) -> bool:
             and math.isfinite(value))
 
 
+class KeyProblem(Exception):
+    """A configuration of the full level this port does not support (FULL-1)."""
+
+
+@functools.lru_cache(maxsize=1)
+def public_key():
+    """FULL-1: (key, algorithm) from AFI_PUBLIC_KEY_FILE, or None without one. The key's type
+    alone names the algorithm; anything else raises KeyProblem, so the port refuses to start."""
+    if os.environ.get("AFI_JWKS_URL"):
+        raise KeyProblem("AFI_JWKS_URL is set, and this port does not fetch JWKS; "
+                         "give it the issuer's key in AFI_PUBLIC_KEY_FILE instead")
+    path = os.environ.get("AFI_PUBLIC_KEY_FILE")
+    if not path:
+        return None
+    try:
+        with open(path, "rb") as f:
+            key = serialization.load_pem_public_key(f.read())
+    except OSError as exc:
+        raise KeyProblem(f"AFI_PUBLIC_KEY_FILE {path} cannot be read: {exc.strerror}") from None
+    except ValueError:
+        raise KeyProblem(f"AFI_PUBLIC_KEY_FILE {path} is not a PEM public key") from None
+    if isinstance(key, rsa.RSAPublicKey) and key.key_size >= 2048:
+        return key, "RS256"
+    if isinstance(key, ec.EllipticCurvePublicKey) and key.curve.name == "secp256r1":
+        return key, "ES256"
+    raise KeyProblem(f"AFI_PUBLIC_KEY_FILE {path} is neither an RSA key of at least 2048 bits "
+                     "nor a P-256 key")
+
+
+def key_problem() -> Optional[str]:
+    """Why the configured key cannot be used, None when it can (or there is none)."""
+    try:
+        public_key()
+    except KeyProblem as exc:
+        return str(exc)
+    return None
+
+
 def _decode(token: str, secret: str) -> dict:
     """The claims of a token whose signature checks out; PyJWT raises on anything else.
-    Every claim check of PyJWT's is off: verify() applies AUTH-2 itself."""
-    return jwt.decode(token, secret, algorithms=ALGORITHMS,
+    Every claim check of PyJWT's is off: verify() applies AUTH-2 itself. With a public key
+    (FULL-1) PyJWT is pinned to its one algorithm and the secret verifies nothing; PyJWT
+    takes ES256 only as the 64-byte r || s and OpenSSL refuses r, s of 0 or >= n (FULL-2);
+    kid, jku, x5u and jwk are never looked at (FULL-3)."""
+    if "crit" in jwt.get_unverified_header(token):
+        raise jwt.InvalidTokenError("crit: no extension is supported")  # FULL-3
+    configured = public_key()
+    key, algorithms = (configured[0], (configured[1],)) if configured else (secret, ALGORITHMS)
+    return jwt.decode(token, key, algorithms=algorithms,
                       options={"verify_exp": False, "verify_nbf": False, "verify_iat": False,
                                "verify_aud": False, "verify_iss": False})
 
