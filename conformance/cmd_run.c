@@ -37,6 +37,7 @@ static const char usage[] =
     "  --private-key FILE       full level: the PEM private key (RSA >= 2048 bits or P-256) whose\n"
     "                           public half is the target's AFI_PUBLIC_KEY_FILE; the target must\n"
     "                           have AFI_ISSUER=" KEYS_ISSUER " and AFI_AUDIENCE=" KEYS_AUDIENCE "\n"
+    "                           (without a key and without --spawn the FULL-* cases are skipped)\n"
     "  --key-type rsa|p256      full level with --spawn and no --private-key: the key generated\n"
     "                           for the run (default p256); the spawned target gets its public\n"
     "                           half in AFI_PUBLIC_KEY_FILE, and AFI_ISSUER and AFI_AUDIENCE\n"
@@ -194,7 +195,7 @@ static int choose_keys(struct run *x)
     if (x->key_file && x->key_type)
         return cmd_usage_error(usage, "%s", "--key-type is for generated keys; --private-key's type is its own");
     if (!x->key_file && !x->spawn_cmd)
-        return cmd_usage_error(usage, "%s", "--level full needs --private-key FILE (or --spawn, which generates a key)");
+        return -1; /* skip_key_cases leaves FULL-* out */
     if (x->key_file ? keys_load(&x->keys, x->key_file, err, sizeof err) : keys_generate(&x->keys, es256, err, sizeof err)) {
         fprintf(stderr, "conformance: %s\n", err);
         return EXIT_CODE_USAGE;
@@ -212,6 +213,27 @@ static int choose_keys(struct run *x)
     setenv("AFI_ISSUER", KEYS_ISSUER, 1);
     setenv("AFI_AUDIENCE", KEYS_AUDIENCE, 1);
     return -1;
+}
+
+/* --level full without a key: the cases of FULL-* cannot be minted, so they
+ * are skipped (and said to be), and every other case runs with HS256. */
+static void skip_key_cases(struct run *x)
+{
+    int n = 0;
+    if (!x->r.sel.full || x->r.o.keys)
+        return;
+    for (int i = 0; i < x->set.ncases; i++) {
+        const cJSON *req;
+        cJSON_ArrayForEach(req, x->set.cases[i]->requirements)
+            if (cJSON_IsString(req) && !strncmp(req->valuestring, "FULL-", 5)) {
+                select_list_add(&x->r.sel.skip, x->set.cases[i]->id);
+                n++;
+                break;
+            }
+    }
+    if (n)
+        fprintf(stderr, "conformance: no key, so the %d case%s of FULL-* %s skipped; give --private-key FILE "
+                        "(or --spawn, which generates one) to run them\n", n, n == 1 ? "" : "s", n == 1 ? "is" : "are");
 }
 
 /* Starts --spawn's command and sets x->target_buf; -1 to go on, else the exit code. */
@@ -351,6 +373,7 @@ static int run(struct run *x)
     cmd_locate(&x->src);
     if (!(x->spec = cmd_load_spec(&x->src, 1)) || cmd_load_suites(&x->src, &x->set, x->spec))
         return EXIT_CODE_USAGE;
+    skip_key_cases(x);
     if ((rc = reach_target(x)) >= 0)
         return rc;
     struct runner *r = &x->r;

@@ -313,6 +313,19 @@ out:
     return ok;
 }
 
+/* RS256 signatures are deterministic, so FULL-5's other encoding of the same
+ * token is textual: the last base64url character of a 256- or 512-byte
+ * signature carries 4 unused bits, and setting the lowest one spells the same
+ * bytes differently (RFC 4648 §3.5 lets decoders accept it). */
+static void respell_last(char *token)
+{
+    static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    char *last = token + strlen(token) - 1;
+    const char *at = strchr(alphabet, *last);
+    if (at)
+        *last = alphabet[(at - alphabet) | 1];
+}
+
 /* header.claims signed with pkey (SHA-256), the signature encoded as form says. */
 static char *sign_key(const char *header, const char *claims, EVP_PKEY *pkey, enum sig_form form, char *err,
                       size_t errlen)
@@ -346,7 +359,7 @@ static char *sign_key(const char *header, const char *claims, EVP_PKEY *pkey, en
         ok = bn_param(pkey, OSSL_PKEY_PARAM_RSA_N, out, (int)size);  /* the modulus itself */
         outn = size;
     } else {
-        memcpy(out, sig, n);  /* RS256 is deterministic: a malleated form is the same bytes */
+        memcpy(out, sig, n);
         outn = n;
     }
     if (!ok) {
@@ -354,7 +367,10 @@ static char *sign_key(const char *header, const char *claims, EVP_PKEY *pkey, en
         free(input);
         return NULL;
     }
-    return with_signature(input, out, outn);
+    char *t = with_signature(input, out, outn);
+    if (!ec && form == SIG_MALLEATED)
+        respell_last(t);
+    return t;
 }
 
 /* The attacker's public key as a JWK (RFC 7517), for the jwk header. */

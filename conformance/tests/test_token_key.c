@@ -216,6 +216,24 @@ Test(token_ec, signature_forms)
     tok_free(&m);
 }
 
+Test(token_rsa, malleated_is_another_spelling_of_the_same_token)
+{
+    char err[300];
+    const char *m = "{\"hostile\":\"sig_malleated\"}";
+    cJSON *plain = jsonx_parse("{}", 2, err, sizeof err), *mal = jsonx_parse(m, strlen(m), err, sizeof err);
+    cr_assert(plain && mal, "%s", err);
+    char *a = token_mint(plain, "alice", "j1", SECRET, &k, NOW, err, sizeof err);
+    char *b = token_mint(mal, "alice", "j1", SECRET, &k, NOW, err, sizeof err);
+    size_t n = strlen(a);
+    cr_assert_eq(strlen(b), n);
+    cr_assert_str_neq(a, b);
+    cr_assert_eq(strncmp(a, b, n - 1), 0, "only the last character differs");
+    free(a);
+    free(b);
+    cJSON_Delete(plain);
+    cJSON_Delete(mal);
+}
+
 Test(token_rsa, signature_forms)
 {
     struct tok z = mint("sig_zero"), o = mint("sig_order"), d = mint("sig_der"), m = mint("sig_malleated");
@@ -227,7 +245,7 @@ Test(token_rsa, signature_forms)
     cr_assert(z.siglen == 256 && !memcmp(z.sig, zeros, 256));
     cr_assert(o.siglen == 256 && !memcmp(o.sig, mod, 256));
     cr_assert(d.siglen == 257 && d.sig[0] == 0);
-    cr_assert(verifies(&m, k.issuer));
+    cr_assert(verifies(&m, k.issuer), "the same signature bytes, spelled otherwise");
     tok_free(&z);
     tok_free(&o);
     tok_free(&d);
@@ -237,7 +255,9 @@ Test(token_rsa, signature_forms)
 Test(token_key, key_kinds_need_a_key)
 {
     char err[300] = "";
-    cJSON *id = jsonx_parse("{\"hostile\":\"sig_zero\"}", 22, err, sizeof err);
+    const char *text = "{\"hostile\":\"sig_zero\"}";
+    cJSON *id = jsonx_parse(text, strlen(text), err, sizeof err);
+    cr_assert_not_null(id, "%s", err);
     cr_assert_null(token_mint(id, "a", "j", SECRET, NULL, NOW, err, sizeof err));
     cr_assert(strstr(err, "needs a key"), "%s", err);
     cJSON_Delete(id);

@@ -11,10 +11,14 @@ use), port.replace() rebinds one attribute and port.handler() swaps a function's
 Importing this file imports nothing of the port, so the self-test can read the table.
 """
 import asyncio
+import base64
 import collections
 import dataclasses
+import hashlib
+import hmac
 import importlib
 import json
+import os
 import sys
 import types
 
@@ -244,6 +248,146 @@ def revoke_nothing(port):
     async def revoke(store, viewer):
         pass
     port.replace(port.auth, "revoke", revoke)
+
+
+# --- FULL (the full level: a public key in AFI_PUBLIC_KEY_FILE) --------------------------
+
+def _parts(token):
+    """(header, claims, signing input, signature bytes) of a compact JWS, unverified."""
+    head, body, sig = token.split(".")
+
+    def unb64(part):
+        return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+    return json.loads(unb64(head)), json.loads(unb64(body)), f"{head}.{body}".encode(), unb64(sig)
+
+
+def _lax_decode(port, accepts):
+    """Makes the port's _decode also take the tokens accepts(header, msg, sig, key, alg)
+    lets through (as a lax verifier would); every other token goes to the port's own."""
+    auth = port.auth
+    decode = auth._decode
+
+    def lax(token, secret):
+        configured = auth.public_key()
+        try:
+            header, claims, msg, sig = _parts(token)
+        except ValueError:
+            return decode(token, secret)
+        if configured and accepts(header, msg, sig, *configured):
+            return claims
+        return decode(token, secret)
+    port.replace(auth, "_decode", lax)
+
+
+def _verifies(port, alg, key, msg, sig):
+    """PyJWT's own RS256/ES256 check of sig (ES256: the 64-byte r || s)."""
+    algorithm = port.auth.jwt.algorithms.get_default_algorithms()[alg]
+    return algorithm.verify(msg, key, sig)
+
+
+@fault("FULL-1", "AFI_PUBLIC_KEY_FILE read and then ignored: only HS256 with the secret verifies")
+def key_ignored(port):
+    port.replace(port.auth, "public_key", lambda: None)
+
+
+@fault("FULL-1", "HS256 keyed with the public key file's bytes is accepted (algorithm confusion)")
+def hs256_public_key(port):
+    def accepts(header, msg, sig, key, alg):
+        with open(os.environ["AFI_PUBLIC_KEY_FILE"], "rb") as f:
+            pem = f.read()
+        return header.get("alg") == "HS256" and hmac.compare_digest(
+            hmac.new(pem, msg, hashlib.sha256).digest(), sig)
+    _lax_decode(port, accepts)
+
+
+@fault("FULL-1", "the algorithm name is compared case-insensitively (rs256, es256 accepted)")
+def alg_case_insensitive(port):
+    def accepts(header, msg, sig, key, alg):
+        named = header.get("alg")
+        return (isinstance(named, str) and named != alg and named.upper() == alg
+                and _verifies(port, alg, key, msg, sig))
+    _lax_decode(port, accepts)
+
+
+@fault("FULL-2", "an all-zero signature verifies (ES256 r = s = 0: the psychic signature)")
+def psychic_signature(port):
+    _lax_decode(port, lambda header, msg, sig, key, alg:
+                header.get("alg") == alg and sig and not any(sig))
+
+
+@fault("FULL-2", "ES256 signatures in DER are accepted too (RS256: a leading zero byte too many)")
+def der_signature_accepted(port):
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec, padding
+
+    def accepts(header, msg, sig, key, alg):
+        if header.get("alg") != alg:
+            return False
+        try:
+            if alg == "ES256" and len(sig) != 64:
+                key.verify(sig, msg, ec.ECDSA(hashes.SHA256()))
+                return True
+            if alg == "RS256" and len(sig) > key.key_size // 8 and not sig[0]:
+                key.verify(sig.lstrip(b"\0"), msg, padding.PKCS1v15(), hashes.SHA256())
+                return True
+        except (InvalidSignature, ValueError):
+            return False
+        return False
+    _lax_decode(port, accepts)
+
+
+@fault("FULL-3", "a jwk header is trusted: the token brings the key it is verified with")
+def jwk_header_trusted(port):
+    algorithms = port.auth.jwt.algorithms
+
+    def accepts(header, msg, sig, key, alg):
+        jwk = header.get("jwk")
+        if header.get("alg") != alg or not isinstance(jwk, dict):
+            return False
+        own = (algorithms.ECAlgorithm if alg == "ES256" else algorithms.RSAAlgorithm).from_jwk(jwk)
+        return _verifies(port, alg, own, msg, sig)
+    _lax_decode(port, accepts)
+
+
+@fault("FULL-3", "crit is not looked at: an unknown extension is ignored")
+def crit_ignored(port):
+    _lax_decode(port, lambda header, msg, sig, key, alg:
+                "crit" in header and header.get("alg") == alg and _verifies(port, alg, key, msg, sig))
+
+
+@fault("FULL-4", "exp is stored as a C int64: 1e300 and 2^63 wrap into the past")
+def exp_int64_wrap(port):
+    def expired(claims, now):
+        exp = ((int(claims["exp"]) + 2 ** 63) % 2 ** 64) - 2 ** 63
+        return now >= exp
+    port.replace(port.auth, "_expired", expired)
+
+
+@fault("FULL-4", "iss is never compared with AFI_ISSUER")
+def iss_unchecked(port):
+    port.replace(port.auth, "_issuer_ok", lambda claims, issuer: True)
+
+
+@fault("FULL-4", "aud is matched as a substring of its JSON text (an array without ours passes)")
+def aud_substring(port):
+    port.replace(port.auth, "_audience_ok",
+                 lambda claims, audience: audience in json.dumps(claims.get("aud")))
+
+
+@fault("FULL-5", "revocation is keyed by the token's bytes, not its jti: a malleated "
+                 "signature of a revoked token works again")
+def revoke_token_bytes(port):
+    auth = port.auth
+    verify = auth.verify
+
+    async def verify_keyed_by_bytes(token, secret, store):
+        viewer = await verify(token, secret, store)
+        keyed = dataclasses.replace(viewer, jti=hashlib.sha256(token.encode()).hexdigest())
+        if await auth.is_revoked(store, keyed):
+            raise port.envelope.AfiError("token_revoked", "the token was revoked by logout")
+        return keyed
+    port.replace(auth, "verify", verify_keyed_by_bytes)
 
 
 # --- CTX ---------------------------------------------------------------------------------

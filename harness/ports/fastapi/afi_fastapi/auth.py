@@ -123,6 +123,17 @@ def _decode(token: str, secret: str) -> dict:
                                "verify_aud": False, "verify_iss": False})
 
 
+def _issuer_ok(claims, issuer) -> bool:
+    """AUTH-2, FULL-4: iss equals the configured issuer."""
+    return claims.get("iss") == issuer
+
+
+def _audience_ok(claims, audience) -> bool:
+    """AUTH-2, FULL-4: aud equals the configured audience, or is an array containing it."""
+    aud = claims.get("aud")
+    return aud == audience or (isinstance(aud, list) and audience in aud)
+
+
 def _not_yet_valid(claims, now) -> bool:
     """AUTH-2: nbf is optional; before it the token is invalid, with no leeway."""
     return "nbf" in claims and now < claims["nbf"]
@@ -170,12 +181,10 @@ async def verify(token: str, secret: str, store) -> Viewer:
     if "role" in claims and (not isinstance(role, str) or role not in ROLES):
         raise _invalid("unknown role")
     issuer, audience = os.environ.get("AFI_ISSUER"), os.environ.get("AFI_AUDIENCE")
-    if issuer and claims.get("iss") != issuer:
+    if issuer and not _issuer_ok(claims, issuer):
         raise _invalid("wrong issuer")
-    if audience:
-        aud = claims.get("aud")
-        if not (aud == audience or (isinstance(aud, list) and audience in aud)):
-            raise _invalid("wrong audience")
+    if audience and not _audience_ok(claims, audience):
+        raise _invalid("wrong audience")
 
     viewer = Viewer(sub=sub, role=role, jti=jti)
     if _expired(claims, now):
