@@ -284,3 +284,43 @@ Test(auth_key, unsupported_keys_are_refused_with_a_reason)
 		EVP_PKEY_free(keys[i]);
 	}
 }
+
+/* RFC 7515 Appendix A.3: the ES256 example, its key (the JWK's x and y as a PEM) and its
+ * token. Its claims have no sub, so a signature that verifies ends at the sub check. */
+#define RFC7515_A3_PEM                                                     \
+	"-----BEGIN PUBLIC KEY-----\n"                                     \
+	"MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEf83OJ3D2xF1Bg8vub9tLe1gHMzV7\n" \
+	"6e8Tus9uPHvRVEXH8UTNG72bfocs3+257rn0s2ldbqkLJK2KRiMohYjlrQ==\n"     \
+	"-----END PUBLIC KEY-----\n"
+#define RFC7515_A3_INPUT                 \
+	"eyJhbGciOiJFUzI1NiJ9."          \
+	"eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ"
+#define RFC7515_A3_SIG "DtEhU3ljbEg8L38VWAfUAqOyKAM6-Xx-F4GawxaepmXFCgfTjDxw5djxLa8ISlSApmWQxfKTUJqPP3-Kg6NU1Q"
+
+static const char *rfc_verdict(const struct auth_config *c, const char *token, char *err, size_t n)
+{
+	struct auth_viewer v;
+	err[0] = '\0';
+	cr_assert_neq(auth_verify(c, token, strlen(token), 1300819000.0, &v, err, n), AUTH_OK);
+	return err;
+}
+
+Test(auth_key, rfc7515_a3_es256_example)
+{
+	char path[] = "/tmp/afi-auth-key-XXXXXX", err[256] = "";
+	int fd = mkstemp(path);
+	cr_assert(fd >= 0 && write(fd, RFC7515_A3_PEM, strlen(RFC7515_A3_PEM)) == (ssize_t)strlen(RFC7515_A3_PEM));
+	close(fd);
+	struct auth_key *k = auth_key_load(path, err, sizeof err);
+	unlink(path);
+	cr_assert_not_null(k, "%s", err);
+	cr_assert_str_eq(auth_key_alg(k), "ES256");
+	struct auth_config c = {.secret = (const unsigned char *)SECRET, .secret_len = sizeof SECRET - 1, .key = k};
+
+	cr_assert(strstr(rfc_verdict(&c, RFC7515_A3_INPUT "." RFC7515_A3_SIG, err, sizeof err), "sub"),
+		  "the RFC's signature verifies, then sub is missing: %s", err);
+	/* a changed r: the same length, not a signature */
+	cr_assert(strstr(rfc_verdict(&c, RFC7515_A3_INPUT ".EtEhU3ljbEg8L38VWAfUAqOyKAM6-Xx-F4GawxaepmXFCgfTjDxw5djxLa8ISlSApmWQxfKTUJqPP3-Kg6NU1Q",
+				     err, sizeof err), "signature"), "%s", err);
+	auth_key_free(k);
+}
