@@ -28,7 +28,9 @@ static EVP_PKEY *generate(int es256)
 static int supported(EVP_PKEY *pkey, int *es256)
 {
     char group[64] = "";
-    if (EVP_PKEY_get_base_id(pkey) == EVP_PKEY_RSA && EVP_PKEY_get_bits(pkey) >= 2048) {
+    /* 8192 bits at most: token.c's signature buffers hold 1024 bytes */
+    if (EVP_PKEY_get_base_id(pkey) == EVP_PKEY_RSA && EVP_PKEY_get_bits(pkey) >= 2048 &&
+        EVP_PKEY_get_bits(pkey) <= 8192) {
         *es256 = 0;
         return 1;
     }
@@ -93,7 +95,7 @@ int keys_load(struct keys *k, const char *path, char *err, size_t errlen)
         return -1;
     }
     if (!supported(k->issuer, &k->es256)) {
-        snprintf(err, errlen, "--private-key %s is neither an RSA key of at least 2048 bits nor a P-256 key", path);
+        snprintf(err, errlen, "--private-key %s is neither an RSA key of 2048 to 8192 bits nor a P-256 key", path);
         keys_clear(k);
         return -1;
     }

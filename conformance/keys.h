@@ -26,7 +26,7 @@ struct keys {
 /* "rsa" or "p256": 0 with *es256 set, -1 when type is neither. */
 int keys_parse_type(const char *type, int *es256);
 
-/* Loads the PEM private key at path (RSA >= 2048 bits or P-256) into k, with
+/* Loads the PEM private key at path (RSA of 2048 to 8192 bits, or P-256) into k, with
  * a fresh attacker key of its type. Returns 0, or -1 with a message in err
  * (k then holds nothing). */
 int keys_load(struct keys *k, const char *path, char *err, size_t errlen);

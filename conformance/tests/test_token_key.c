@@ -4,8 +4,10 @@
 #include <openssl/core_names.h>
 #include <openssl/ec.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "b64.h"
 #include "jsonx.h"
@@ -271,4 +273,36 @@ Test(token_key, types_parse)
     cr_assert_eq(keys_parse_type("p256", &es), 0);
     cr_assert_eq(es, 1);
     cr_assert_eq(keys_parse_type("p384", &es), -1);
+}
+
+/* Writes pkey's private half to a temporary file and loads it with keys_load. */
+static int load_written(EVP_PKEY *pkey, struct keys *out, char *err, size_t errlen)
+{
+    char path[] = "/tmp/afi-keys-XXXXXX";
+    int fd = mkstemp(path);
+    FILE *f = fdopen(fd, "w");
+    cr_assert(PEM_write_PrivateKey(f, pkey, NULL, NULL, 0, NULL, NULL));
+    fclose(f);
+    int rc = keys_load(out, path, err, errlen);
+    unlink(path);
+    EVP_PKEY_free(pkey);
+    return rc;
+}
+
+Test(token_key, private_keys_load_by_type)
+{
+    char err[300] = "";
+    struct keys got;
+    cr_assert_eq(load_written(EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256"), &got, err, sizeof err), 0, "%s", err);
+    cr_assert(got.es256 && got.attacker && got.public_der_len > 0 && strlen(got.kid) == 16);
+    cr_assert_str_eq(keys_alg(&got), "ES256");
+    keys_clear(&got);
+    cr_assert_eq(load_written(EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048), &got, err, sizeof err), 0, "%s", err);
+    cr_assert_str_eq(keys_alg(&got), "RS256");
+    keys_clear(&got);
+    cr_assert_eq(load_written(EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-384"), &got, err, sizeof err), -1);
+    cr_assert(strstr(err, "P-256"), "%s", err);
+    cr_assert_eq(keys_load(&got, "/nonexistent/key.pem", err, sizeof err), -1);
+    cr_assert(strstr(err, "cannot be read"), "%s", err);
+    keys_clear(NULL);
 }
