@@ -707,6 +707,156 @@ def test_auth_6_logout_without_jti_is_422(afi):
         [(["token", "jti"], "missing")]
 
 
+# --- 5.1 the full level: public keys -------------------------------------------------------
+
+ISSUER, AUDIENCE = "afi-conformance-issuer", "afi-conformance"
+P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+
+
+class Keyed:
+    """A reference server started with AFI_PUBLIC_KEY_FILE; tokens signed here with
+    cryptography, by hand, so this oracle shares nothing with the runner's token.c."""
+
+    def __init__(self, key_type, tmp_path):
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric import ec, rsa
+        self.es = key_type == "p256"
+        self.alg = "ES256" if self.es else "RS256"
+        gen = (lambda: ec.generate_private_key(ec.SECP256R1())) if self.es else \
+            (lambda: rsa.generate_private_key(65537, 2048))
+        self.key, self.attacker = gen(), gen()
+        self.pem = self.key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        self.der = self.key.public_key().public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+        path = tmp_path / "issuer.pub"
+        path.write_bytes(self.pem)
+        self.target = Target(reference_argv(), {"AFI_PUBLIC_KEY_FILE": str(path),
+                                                "AFI_ISSUER": ISSUER, "AFI_AUDIENCE": AUDIENCE})
+        self.afi = Afi(self.target)
+
+    def claims(self, **extra):
+        now = int(time.time())
+        c = {"sub": "k-" + uuid.uuid4().hex[:12], "exp": now + 600, "iat": now,
+             "jti": uuid.uuid4().hex, "iss": ISSUER, "aud": AUDIENCE}
+        c.update(extra)
+        return {k: v for k, v in c.items() if v is not None}
+
+    def signature(self, key, data):
+        """The JWS signature of data: RS256 as is, ES256 as (r, s) integers."""
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.asymmetric import ec, padding
+        from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+        if self.es:
+            return decode_dss_signature(key.sign(data, ec.ECDSA(hashes.SHA256())))
+        return key.sign(data, padding.PKCS1v15(), hashes.SHA256())
+
+    def token(self, claims=None, header=None, key=None, form=None):
+        """A token; form: None (JWS), "zero", "order" (r = n / the modulus), "der", "malleated"."""
+        from conftest import b64url
+        h = {"alg": self.alg, "typ": "JWT", **(header or {})}
+        head = b64url(json.dumps(h).encode()) + "." + b64url(json.dumps(claims or self.claims()).encode())
+        sig = self.signature(key or self.key, head.encode())
+        size = 64 if self.es else 256
+        if form == "zero":
+            raw = bytes(size)
+        elif form == "der":
+            from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+            raw = encode_dss_signature(*sig) if self.es else b"\0" + sig
+        elif self.es:
+            r, s_ = sig
+            r = P256_ORDER if form == "order" else r
+            s_ = P256_ORDER - s_ if form == "malleated" else s_
+            raw = r.to_bytes(32, "big") + s_.to_bytes(32, "big")
+        else:
+            raw = self.key.public_key().public_numbers().n.to_bytes(256, "big") \
+                if form == "order" else sig
+        return head + "." + b64url(raw)
+
+    def hs256(self, secret, claims=None):
+        """HS256 keyed with secret (bytes: the public key's PEM or DER; str: AFI_SECRET)."""
+        import hashlib
+        import hmac
+        from conftest import b64url
+        key = secret.encode() if isinstance(secret, str) else secret
+        head = b64url(b'{"alg":"HS256","typ":"JWT"}') + "." + b64url(json.dumps(claims or self.claims()).encode())
+        return head + "." + b64url(hmac.new(key, head.encode(), hashlib.sha256).digest())
+
+
+@pytest.fixture(scope="module", params=["rsa", "p256"])
+def keyed(request, tmp_path_factory):
+    need_binary(SERVER)
+    k = Keyed(request.param, tmp_path_factory.mktemp("keyed-" + request.param))
+    yield k
+    k.target.stop()
+
+
+def test_full_1_the_key_type_alone_names_the_algorithm(keyed):
+    afi = keyed.afi
+    c = keyed.claims()
+    assert afi.ok("whoami", token=keyed.token(c)) == {"sub": c["sub"], "role": "USER"}
+    other = "RS256" if keyed.es else "ES256"
+    for bad in (keyed.hs256(keyed.pem), keyed.hs256(keyed.der), keyed.hs256(keyed.target.secret),
+                keyed.token(header={"alg": keyed.alg.lower()}), keyed.token(header={"alg": other}),
+                keyed.token(header={"alg": "None"}), keyed.token(header={"alg": "none"})):
+        envelope(afi.call("echo", {"text": "x"}, token=bad), 401, "invalid_token")
+
+
+def test_full_1_unsupported_configurations_refuse_to_start(tmp_path):
+    need_binary(SERVER)
+    junk = tmp_path / "junk.pub"
+    junk.write_bytes(b"-----BEGIN PUBLIC KEY-----\nnot a key\n-----END PUBLIC KEY-----\n")
+    for extra in ({"AFI_JWKS_URL": "http://127.0.0.1:9/jwks.json"},
+                  {"AFI_PUBLIC_KEY_FILE": str(junk)}, {"AFI_PUBLIC_KEY_FILE": str(tmp_path / "none")}):
+        cp = subprocess.run([SERVER, "--port", "0"], env=dict(os.environ, AFI_SECRET="s" * 40, **extra),
+                            capture_output=True, text=True, timeout=20)
+        assert cp.returncode == 2 and "AFI_" in cp.stderr and "listening" not in cp.stdout, extra
+
+
+def test_full_2_signatures_are_strict(keyed):
+    for form in ("zero", "order", "der"):
+        envelope(keyed.afi.call("echo", {"text": "x"}, token=keyed.token(form=form)), 401,
+                 "invalid_token")
+
+
+def test_full_3_headers_choose_no_key_and_crit_is_refused(keyed):
+    from jwt.algorithms import ECAlgorithm, RSAAlgorithm
+    jwk = json.loads((ECAlgorithm if keyed.es else RSAAlgorithm).to_jwk(keyed.attacker.public_key()))
+    for header in ({"jwk": jwk}, {"jku": "http://127.0.0.1:9/jwks"}, {"kid": "../../dev/null"},
+                   {"x5u": "http://127.0.0.1:9/x.crt"}):
+        envelope(keyed.afi.call("echo", {"text": "x"}, token=keyed.token(header=header, key=keyed.attacker)),
+                 401, "invalid_token")
+    crit = keyed.token(header={"crit": ["x-afi-unknown"], "x-afi-unknown": True})
+    envelope(keyed.afi.call("echo", {"text": "x"}, token=crit), 401, "invalid_token")
+
+
+def test_full_4_exp_iss_and_aud(keyed):
+    afi = keyed.afi
+    for exp in (1e300, 2 ** 63):
+        c = keyed.claims(exp=exp)
+        assert afi.ok("whoami", token=keyed.token(c))["sub"] == c["sub"], exp
+    c = keyed.claims(aud=["other", AUDIENCE])
+    assert afi.ok("whoami", token=keyed.token(c))["sub"] == c["sub"]
+    for bad in (dict(exp="9999999999"), dict(iss="joe"), dict(iss=None), dict(aud="other"),
+                dict(aud=None), dict(aud=["other", AUDIENCE + "x"])):
+        envelope(afi.call("echo", {"text": "x"}, token=keyed.token(keyed.claims(**bad))), 401,
+                 "invalid_token")
+
+
+def test_full_5_a_malleated_revoked_token_stays_revoked(keyed):
+    afi = keyed.afi
+    c = keyed.claims()
+    token = keyed.token(c)
+    assert afi.ok("logout", token=token) == {"revoked": True}
+    if keyed.es:
+        other = keyed.token(c, form="malleated")
+    else:  # RS256: the last base64url character's spare bits set
+        alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+        other = token[:-1] + alphabet[alphabet.index(token[-1]) | 1]
+    assert other != token
+    envelope(afi.call("whoami", token=other), 401, "token_revoked")
+
+
 # --- 6. schema -------------------------------------------------------------------------
 
 
