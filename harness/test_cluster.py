@@ -221,3 +221,26 @@ def test_spawn_twice_starts_two_instances_with_one_secret(tmp_path):
     rep = json.loads(report.read_text())
     assert len(rep["targets"]) == 2 and len(set(rep["targets"])) == 2, rep["targets"]
     assert rep["summary"]["passed"] > 1
+
+
+def test_make_cluster_runs_both_deployments_and_leaves_nothing_behind(tmp_path):
+    """scripts/cluster.sh (make cluster): both deployments pass the whole suite with every
+    instance a target, five reports each, and its PostgreSQL and instances are gone after."""
+    need_binary(RUNNER)
+    env = dict(os.environ, AFI_BUILD=os.path.dirname(RUNNER), REPORTS=str(tmp_path / "cluster"))
+    cp = subprocess.run([os.path.join(ROOT, "scripts", "cluster.sh"), "-q"], env=env, cwd=ROOT,
+                        capture_output=True, text=True, timeout=900)
+    assert cp.returncode == 0, output_of(cp)[-4000:]
+    for impl, distinct in (("reference", 2), ("fastapi", 1)):
+        d = tmp_path / "cluster" / impl
+        assert sorted(p.name for p in d.iterdir()) == ["junit.xml", "report.html", "report.json",
+                                                       "report.md", "report.tap"], impl
+        rep = json.loads((d / "report.json").read_text())
+        assert len(rep["targets"]) == 2 and len(set(rep["targets"])) == distinct, rep["targets"]
+        assert rep["summary"]["passed"] == rep["summary"]["total"] > 0, (impl, rep["summary"])
+        assert all(c["status"] == "passed" for c in cases(rep).values() if c["id"] in cluster_case_ids())
+    tmp_dirs = re.findall(r"a throwaway PostgreSQL in (/tmp/afi-cluster-\w+)", cp.stdout)
+    assert len(tmp_dirs) == 1, cp.stdout
+    assert not os.path.exists(tmp_dirs[0])
+    ps = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
+    assert tmp_dirs[0] not in ps, [ln for ln in ps.splitlines() if tmp_dirs[0] in ln]
