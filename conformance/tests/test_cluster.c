@@ -1,4 +1,5 @@
-/* Tests of a deployment of several targets: the round-robin, what a case needs, a step spread over instances. */
+/* Tests of a deployment of several targets: the round-robin, what a case needs, a step spread
+ * over instances, the reports naming every target. */
 #include <criterion/criterion.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -9,6 +10,7 @@
 #include <unistd.h>
 
 #include "cluster.h"
+#include "report_doc.h"
 #include "testutil.h"
 
 TestSuite(cluster, .init = testutil_tmpdir_make, .fini = testutil_tmpdir_remove);
@@ -166,4 +168,28 @@ Test(cluster, a_spread_step_asks_each_request_of_its_own_target)
         pthread_join(th[t], NULL);
         close(srv[t].fd);
     }
+}
+
+Test(cluster, reports_name_every_target_and_one_target_as_before)
+{
+    cJSON *doc = cJSON_Parse("{\"format\":\"afi-conformance-report\",\"version\":1,\"implementation\":\"x\","
+                             "\"target\":\"http://a/afi\",\"targets\":[\"http://a/afi\",\"http://b/afi\"],"
+                             "\"level\":\"core\",\"summary\":{},\"requirements\":[],\"suites\":[]}");
+    char *t = report_doc_targets(doc, ", ");
+    cr_assert_str_eq(t, "http://a/afi, http://b/afi");
+    free(t);
+    char *md = testutil_render(doc, "md"), *tap = testutil_render(doc, "tap"), *html = testutil_render(doc, "html");
+    cr_assert(strstr(md, "Targets <code>http://a/afi, http://b/afi</code>"), "%s", md);
+    cr_assert(strstr(tap, " at http://a/afi, http://b/afi,"), "%s", tap);
+    cr_assert(strstr(html, "Targets <b>http://a/afi, http://b/afi</b>"));
+    free(md);
+    free(tap);
+    free(html);
+    cJSON_DeleteItemFromObject(doc, "targets");
+    cJSON_AddItemToObject(doc, "targets", cJSON_CreateStringArray((const char *[]){"http://a/afi"}, 1));
+    cr_assert_null(report_doc_targets(doc, ", "));
+    md = testutil_render(doc, "md");
+    cr_assert(strstr(md, "Target <code>http://a/afi</code>"), "%s", md);
+    free(md);
+    cJSON_Delete(doc);
 }
