@@ -129,7 +129,8 @@ def test_two_fastapi_processes_on_postgres_pass_the_cluster_cases(pg, started, t
     secret, url = secrets.token_hex(24), pg()
     ports = [started([PYTHON, FASTAPI_SERVE, "--port", "{port}", "--store", url], secret)
              for _ in range(2)]
-    cp, rep = run_all(tmp_path, [p.base for p in ports], secret, "--only", "cluster.*")
+    cp, rep = run_all(tmp_path, [p.base for p in ports], secret, "--only", "cluster.*",
+                      "--level", "full")
     assert cp.returncode == 0, output_of(cp)[-3000:]
     ran = [i for i, c in cases(rep).items() if c["status"] != "skipped"]
     assert sorted(ran) == sorted(cluster_case_ids()), output_of(cp)[-2000:]
@@ -144,7 +145,8 @@ def test_two_instances_that_share_nothing_fail_and_name_who_answered(started, tm
     secret = secrets.token_hex(24)
     a = started([SERVER, "--port", "{port}"], secret)
     b = started([SERVER, "--port", "{port}"], secret)
-    cp, rep = run_all(tmp_path, [a.base, b.base], secret, "--only", "cluster.*")
+    cp, rep = run_all(tmp_path, [a.base, b.base], secret, "--only", "cluster.*",
+                      "--level", "full")
     assert cp.returncode == 1, output_of(cp)[-2000:]
     got = cases(rep)
     stateful = [i for i in cluster_case_ids() if i != "cluster.schema.one-schema"]
@@ -171,10 +173,12 @@ def test_two_instances_that_share_nothing_fail_and_name_who_answered(started, tm
 
 
 def test_a_single_target_skips_the_cluster_cases_and_says_why_once(started, tmp_path):
+    """--level full on one target: the cases tagged cluster are skipped, the summary says
+    why in one line before the closing line, the JSON report counts them."""
     need_binary(RUNNER)
     secret = secrets.token_hex(24)
     a = started([SERVER, "--port", "{port}"], secret)
-    cp, rep = run_all(tmp_path, [a.base], secret)
+    cp, rep = run_all(tmp_path, [a.base], secret, "--level", "full")
     assert cp.returncode == 0, output_of(cp)[-3000:]
     n = len(cluster_case_ids())
     lines = [ln for ln in cp.stdout.splitlines() if "tagged cluster" in ln]
@@ -185,6 +189,9 @@ def test_a_single_target_skips_the_cluster_cases_and_says_why_once(started, tmp_
     assert rep["targets"] == [a.base] and rep["target"] == a.base
     assert "against " + a.base + " (run" in cp.stdout  # the header of one target as before
     assert "answered by target" not in cp.stdout
+    # the cluster cases are level full: a core run of one target says nothing about them
+    core = run_conformance("run", "--target", a.base, "-q", secret=secret)
+    assert core.returncode == 0 and "cluster" not in core.stdout, output_of(core)[-2000:]
 
 
 def test_a_pinned_target_the_run_lacks_is_a_clear_error(started, tmp_path):
