@@ -38,8 +38,8 @@ pc_libs   = $(shell pkg-config --libs $(1) 2>/dev/null)
 
 REF_CFLAGS  = $(call pc_cflags,libmicrohttpd libcjson libjwt libpq)
 REF_LIBS    = $(call pc_libs,libmicrohttpd libcjson libjwt libpq) -lpthread -lm
-CONF_CFLAGS = $(call pc_cflags,libcurl libcjson libjwt)
-CONF_LIBS   = $(call pc_libs,libcurl libcjson libjwt) -lpthread -lm
+CONF_CFLAGS = $(call pc_cflags,libcurl libcjson libjwt libcrypto)
+CONF_LIBS   = $(call pc_libs,libcurl libcjson libjwt libcrypto) -lpthread -lm
 TEST_LIBS   = $(call pc_libs,criterion)
 
 REF_SRC     := $(wildcard reference/*.c)
@@ -139,7 +139,7 @@ matrix: all
 	AFI_BUILD=$(abspath $(BUILD)) $(PYTHON) harness/mutants/matrix.py
 
 bench: deps-bench all
-	scripts/bench.sh
+	AFI_BUILD=$(BUILD) scripts/bench.sh
 	AFI_BUILD=$(BUILD) scripts/bench-store.sh
 
 # The installed runner finds <prefix>/share/afi/fixtures beside its own

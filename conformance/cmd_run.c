@@ -325,6 +325,13 @@ static void print_run_summary(const struct run *x)
         printf("\r\033[K");
         fflush(stdout);
     }
+    /* The target's defect, not a failure: say it once, above the closing line. */
+    if (http_stalls() >= 2)
+        printf("hint: %ld answers arrived with their body 30 ms or more after their headers: the target "
+               "writes headers and body in two sends with Nagle's algorithm on, so clients that delay "
+               "ACKs wait ~40 ms per request (the runner acknowledged at once); fix: TCP_NODELAY on its "
+               "sockets, or one write per answer\n",
+               http_stalls());
     results_print(&x->r, stdout);
 }
 

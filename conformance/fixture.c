@@ -7,6 +7,7 @@
 #include "matcher.h"
 #include "mem.h"
 #include "schema.h"
+#include "shorthand.h"
 #include "token.h"
 
 #include <dirent.h>
@@ -219,9 +220,17 @@ static void check_identity_ref(struct vctx *v, const cJSON *ids, const cJSON *re
     }
 }
 
-static void check_request(struct vctx *v, const cJSON *ids, const cJSON *req, const char *p,
+static void shorthand_problem(void *ctx, const char *path, const char *msg)
+{
+    problem(ctx, path, "%s", msg);
+}
+
+/* Expands the shorthand `call` of req in place first (shorthand.h). */
+static void check_request(struct vctx *v, const cJSON *ids, cJSON *req, const char *p,
                           int *repeat, int *conc)
 {
+    if (shorthand_expand_request(req, p, shorthand_problem, v))
+        return;
     static const char *const keys[] = {"method", "path", "identity", "auth", "cookie_identity", "headers",
                                        "json", "body", "body_b64", "body_parts", "repeat", "concurrency",
                                        "target", NULL};
@@ -353,9 +362,13 @@ static void load_schema_equals(struct vctx *v, const cJSON *name, const char *p,
     free(sp);
 }
 
-static void check_expect(struct vctx *v, const cJSON *ex, const char *p, struct fixture_step *fs)
+/* Expands the shorthands of ex in place first (shorthand.h): the checks below
+ * and the runner only ever see the ordinary form. */
+static void check_expect(struct vctx *v, cJSON *ex, const char *p, struct fixture_step *fs)
 {
     static const char *const keys[] = {"status", "headers", "body", "body_text", "collect", "schema_equals", NULL};
+    if (shorthand_expand_expect(ex, p, shorthand_problem, v))
+        return;
     only_keys(v, ex, p, keys);
     const cJSON *st = member(ex, "status");
     char *sp = jpath_key(p, "status");
@@ -511,7 +524,7 @@ static void check_case(struct vctx *v, const struct fixture_set *set, struct fix
         fc->steps = mem_calloc((size_t)n + 1, sizeof *fc->steps);
         fc->nsteps = n;
         int i = 0;
-        for (const cJSON *st = steps->child; st; st = st->next, i++) {
+        for (cJSON *st = steps->child; st; st = st->next, i++) {
             char *ep = jpath_index(sp, i);
             struct fixture_step *fs = &fc->steps[i];
             static const char *const stk[] = {"name", "request", "expect", "capture", NULL};
@@ -527,13 +540,14 @@ static void check_case(struct vctx *v, const struct fixture_set *set, struct fix
             fs->request = want(v, st, ep, "request", 1, is_obj, "a request object");
             if (fs->request) {
                 char *rp = jpath_key(ep, "request");
-                check_request(v, s->identities, fs->request, rp, &fs->repeat, &fs->concurrency);
+                check_request(v, s->identities, cJSON_GetObjectItemCaseSensitive(st, "request"), rp, &fs->repeat,
+                              &fs->concurrency);
                 free(rp);
             }
             fs->expect = want(v, st, ep, "expect", 1, is_obj, "an expect object");
             if (fs->expect) {
                 char *xp = jpath_key(ep, "expect");
-                check_expect(v, fs->expect, xp, fs);
+                check_expect(v, cJSON_GetObjectItemCaseSensitive(st, "expect"), xp, fs);
                 free(xp);
             }
             fs->capture = want(v, st, ep, "capture", 0, is_obj, "an object of variable name to {\"header\"} or {\"body\"}");

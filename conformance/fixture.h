@@ -10,8 +10,8 @@
 /* All pointers below borrow from the suite's parsed document (fixture_suite.root). */
 struct fixture_step {
     const char *name;       /* "step N" when the fixture gives none */
-    const cJSON *request;   /* validated request object */
-    const cJSON *expect;    /* validated expectations */
+    const cJSON *request;   /* validated request object, shorthands expanded (shorthand.h) */
+    const cJSON *expect;    /* validated expectations, shorthands expanded */
     const cJSON *capture;   /* NULL or the capture object */
     cJSON *schema_equals;   /* NULL, or the canonical form (SCH-4) of the document
                                named by expect.schema_equals; owned by the suite */

@@ -1,5 +1,6 @@
 /* runwide.c: the protocol checks every answer of every step gets (see runwide.h). */
 #include "runwide.h"
+#include "env2.h"
 #include "jsonx.h"
 #include "request.h"
 #include "schema.h"
@@ -9,13 +10,6 @@
 #include <string.h>
 #include <strings.h>
 
-/* ENV-2: every error code of the protocol and the one status it goes with. */
-static const struct { const char *code; long status; } env2[] = {
-    {"invalid_json", 400}, {"bad_request", 400}, {"unauthenticated", 401}, {"invalid_token", 401},
-    {"token_expired", 401}, {"token_revoked", 401}, {"forbidden", 403}, {"not_found", 404},
-    {"unknown_function", 404}, {"unknown_context", 404}, {"method_not_allowed", 405},
-    {"conflict", 409}, {"payload_too_large", 413}, {"unsupported_media_type", 415},
-    {"validation_error", 422}, {"internal_error", 500}, {"unavailable", 503}};
 
 static struct failure *runwide_failure(struct failure_list *out, const struct failure_site *at, const char *req,
                                        const struct http_response *res)
@@ -68,10 +62,7 @@ static void check_envelope(const struct failure_site *at, const struct http_resp
         failure_msg(f, "run-wide check ENV-1 (every answer >= 400 is the error envelope): %s", why);
         return;
     }
-    long want = 0;
-    for (size_t i = 0; i < sizeof env2 / sizeof *env2; i++)
-        if (cJSON_IsString(code) && !strcmp(env2[i].code, code->valuestring))
-            want = env2[i].status;
+    long want = env2_status(cJSON_IsString(code) ? code->valuestring : NULL);
     if (want != res->status) {
         struct failure *f = runwide_failure(out, at, "ENV-2", res);
         char *c = jsonx_print_short(code, 100);

@@ -403,3 +403,17 @@ def test_the_whole_suite_passes_on_postgres(instances):
     cp = run_conformance("run", "--target", inst.base, secret=secret, timeout=300)
     assert cp.returncode == 0, cp.stdout[-2000:] + cp.stderr[-2000:]
     assert closing_line(cp.stdout).split(",")[1].strip() == "0 failed", closing_line(cp.stdout)
+
+
+def test_an_unreachable_store_at_start_is_exit_1_with_the_reason():
+    """AFI_STORE is read like --store; a database that cannot be reached stops the start."""
+    need_binary(SERVER)
+    env = dict(os.environ, AFI_SECRET=secrets.token_hex(24),
+               AFI_STORE="postgresql:///postgres?host=/nonexistent-afi-socket-dir")
+    t0 = time.monotonic()
+    cp = subprocess.run([SERVER, "--port", "0"], env=env, capture_output=True, text=True, timeout=30)
+    assert cp.returncode == 1, (cp.returncode, cp.stderr)
+    assert "cannot set up the PostgreSQL store" in cp.stderr and "/nonexistent-afi-socket-dir" in cp.stderr, \
+        cp.stderr
+    assert time.monotonic() - t0 < BOUND + SLACK
+    assert "listening on" not in cp.stdout

@@ -4,7 +4,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "env2.h"
 #include "fixture.h"
+#include "jsonx.h"
+#include "shorthand.h"
 
 static char dir[64];
 
@@ -197,4 +200,196 @@ Test(fixture, schema_equals_names_an_unreadable_or_non_object_file)
     spec_free(spec);
     free(p1);
     free(p2);
+}
+
+/* A suite of one case whose one step is {"request": req, "expect": ex}. */
+static int load_step(const char *name, const char *req, const char *ex, struct fixture_set *set,
+                     struct fixture_errors *errs)
+{
+    char text[4096];
+    snprintf(text, sizeof text,
+             "{\"suite\":\"sh\",\"area\":\"ENV\",\"title\":\"t\",\"cases\":[{\"id\":\"sh.x\",\"title\":\"t\","
+             "\"requirements\":[\"ENV-1\"],\"level\":\"core\",\"steps\":[{\"request\":%s,\"expect\":%s}]}]}",
+             req, ex);
+    char *p = write_file(name, text);
+    int rc = fixture_load_file(set, p, NULL, errs);
+    free(p);
+    return rc;
+}
+
+/* The shorthand expectation ex loads and expands to exactly the long form `want`. */
+static void assert_expands(const char *ex, const char *want)
+{
+    struct fixture_set set = {0};
+    struct fixture_errors errs = {0};
+    int rc = load_step("sh.json", "{\"method\":\"POST\",\"path\":\"/call/echo\"}", ex, &set, &errs);
+    dump(&errs);
+    cr_assert_eq(rc, 0, "%s does not load", ex);
+    char err[200];
+    cJSON *w = jsonx_parse(want, strlen(want), err, sizeof err);
+    cr_assert_not_null(w, "the expected form is not JSON: %s", err);
+    char *got = jsonx_print(set.cases[0]->steps[0].expect);
+    cr_assert(jsonx_equal(set.cases[0]->steps[0].expect, w), "%s expanded to\n%s\nnot\n%s", ex, got, want);
+    free(got);
+    cJSON_Delete(w);
+    fixture_set_free(&set);
+    fixture_errors_free(&errs);
+}
+
+#define CT "\"content-type\":{\"$regex\":\"^application/json\"}"
+#define NON_EMPTY "{\"$all\":[{\"$type\":\"string\"},{\"$len\":{\"$min\":1}}]}"
+#define ANY_DETAILS "{\"$type\":[\"null\",\"array\",\"object\"]}"
+#define ENVELOPE(code, details) \
+    "\"body\":{\"$only\":{\"error\":{\"$only\":{\"code\":\"" code "\",\"message\":" NON_EMPTY ",\"details\":" details "}}}}"
+
+Test(fixture, shorthand_error_code_is_status_envelope_and_json_content_type)
+{
+    assert_expands("{\"error\":\"validation_error\"}",
+                   "{\"status\":422,\"headers\":{" CT "}," ENVELOPE("validation_error", ANY_DETAILS) "}");
+    assert_expands("{\"error\":\"invalid_json\"}",
+                   "{\"status\":400,\"headers\":{" CT "}," ENVELOPE("invalid_json", ANY_DETAILS) "}");
+    assert_expands("{\"error\":\"internal_error\"}",
+                   "{\"status\":500,\"headers\":{" CT "}," ENVELOPE("internal_error", ANY_DETAILS) "}");
+    assert_expands("{\"error\":\"method_not_allowed\",\"headers\":{\"allow\":\"POST\"}}",
+                   "{\"status\":405,\"headers\":{" CT ",\"allow\":\"POST\"}," ENVELOPE("method_not_allowed", ANY_DETAILS) "}");
+}
+
+Test(fixture, shorthand_error_401_adds_the_env7_challenge)
+{
+    static const char *const invalid[] = {"invalid_token", "token_expired", "token_revoked"};
+    for (int i = 0; i < 3; i++) {
+        char ex[100], want[1000];
+        snprintf(ex, sizeof ex, "{\"error\":\"%s\"}", invalid[i]);
+        snprintf(want, sizeof want,
+                 "{\"status\":401,\"headers\":{" CT ",\"www-authenticate\":{\"$regex\":\"^Bearer .*error=\\\"invalid_token\\\"\"}},"
+                 "\"body\":{\"$only\":{\"error\":{\"$only\":{\"code\":\"%s\",\"message\":" NON_EMPTY ",\"details\":" ANY_DETAILS "}}}}}",
+                 invalid[i]);
+        assert_expands(ex, want);
+    }
+    assert_expands("{\"error\":\"unauthenticated\"}",
+                   "{\"status\":401,\"headers\":{" CT ",\"www-authenticate\":{\"$all\":[{\"$regex\":\"^Bearer\"},"
+                   "{\"$not\":{\"$regex\":\"error=\"}}]}}," ENVELOPE("unauthenticated", ANY_DETAILS) "}");
+}
+
+Test(fixture, shorthand_error_object_with_message_details_or_violations)
+{
+    assert_expands("{\"error\":{\"code\":\"internal_error\",\"details\":null,\"message\":\"boom\"}}",
+                   "{\"status\":500,\"headers\":{" CT "},\"body\":{\"$only\":{\"error\":{\"$only\":{\"code\":\"internal_error\","
+                   "\"message\":\"boom\",\"details\":null}}}}}");
+    assert_expands("{\"error\":{\"code\":\"validation_error\",\"violations\":[{\"loc\":[\"body\",\"key\"],\"type\":\"pattern\"},"
+                   "{\"loc\":[\"body\"],\"type\":{\"$regex\":\"^t\"},\"msg\":\"no\"}]},\"collect\":{\"path\":\"$\",\"match\":{\"$len\":1}}}",
+                   "{\"status\":422,\"headers\":{" CT "},\"collect\":{\"path\":\"$\",\"match\":{\"$len\":1}},"
+                   ENVELOPE("validation_error", "[{\"$only\":{\"loc\":[\"body\",\"key\"],\"type\":\"pattern\",\"msg\":" NON_EMPTY "}},"
+                            "{\"$only\":{\"loc\":[\"body\"],\"type\":{\"$regex\":\"^t\"},\"msg\":\"no\"}}]") "}");
+    assert_expands("{\"error\":{\"code\":\"validation_error\",\"violations\":[]}}",
+                   "{\"status\":422,\"headers\":{" CT "}," ENVELOPE("validation_error", "[]") "}");
+}
+
+Test(fixture, shorthand_result_is_a_200_call_answer)
+{
+    assert_expands("{\"result\":{\"$exact\":{\"n\":1}}}",
+                   "{\"status\":200,\"headers\":{" CT "},\"body\":{\"$only\":{\"result\":{\"$exact\":{\"n\":1}},\"invalidate\":[]}}}");
+    assert_expands("{\"result\":null,\"invalidate\":[\"context:user\"],\"headers\":{\"x-a\":{\"$absent\":true}}}",
+                   "{\"status\":200,\"headers\":{" CT ",\"x-a\":{\"$absent\":true}},"
+                   "\"body\":{\"$only\":{\"result\":null,\"invalidate\":[\"context:user\"]}}}");
+    assert_expands("{\"result\":{\"$any\":true},\"invalidate\":{\"$len\":2},\"collect\":{\"path\":\"$.result\",\"match\":[1]}}",
+                   "{\"status\":200,\"headers\":{" CT "},\"collect\":{\"path\":\"$.result\",\"match\":[1]},"
+                   "\"body\":{\"$only\":{\"result\":{\"$any\":true},\"invalidate\":{\"$len\":2}}}}");
+}
+
+Test(fixture, shorthand_call_is_a_post_to_the_function)
+{
+    struct fixture_set set = {0};
+    struct fixture_errors errs = {0};
+    int rc = load_step("call.json", "{\"call\":\"kv_get\",\"json\":{\"key\":\"k\"}}", "{\"status\":200}", &set, &errs);
+    dump(&errs);
+    cr_assert_eq(rc, 0);
+    char *got = jsonx_print(set.cases[0]->steps[0].request);
+    cr_assert_str_eq(got, "{\"json\":{\"key\":\"k\"},\"method\":\"POST\",\"path\":\"/call/kv_get\"}");
+    free(got);
+    fixture_set_free(&set);
+    fixture_errors_free(&errs);
+}
+
+/* The step does not load and one problem names the file, the JSON path and `what`. */
+static void assert_problem(const char *req, const char *ex, const char *at, const char *what)
+{
+    struct fixture_set set = {0};
+    struct fixture_errors errs = {0};
+    cr_assert_eq(load_step("bad.json", req, ex, &set, &errs), -1, "%s loads", ex);
+    cr_assert_eq(set.ncases, 0);
+    char where[300];
+    snprintf(where, sizeof where, "bad.json: $.cases[0].steps[0].%s: ", at);
+    if (!has_error(&errs, where, what)) {
+        dump(&errs);
+        cr_assert_fail("no problem \"%s...%s\" for %s %s", where, what, req, ex);
+    }
+    fixture_errors_free(&errs);
+}
+
+#define POST "{\"method\":\"POST\",\"path\":\"/call/echo\"}"
+
+Test(fixture, shorthand_error_problems_name_the_shorthand_path)
+{
+    assert_problem(POST, "{\"error\":\"teapot\"}", "expect.error", "expected an error code of ENV-2, got \"teapot\"");
+    assert_problem(POST, "{\"error\":7}", "expect.error", "expected an error code string or");
+    assert_problem(POST, "{\"error\":{\"details\":null}}", "expect.error.code", "(required)");
+    assert_problem(POST, "{\"error\":{\"code\":\"nope\"}}", "expect.error.code", "got \"nope\"");
+    assert_problem(POST, "{\"error\":{\"code\":\"conflict\",\"detail\":1}}", "expect.error.detail", "unknown key \"detail\"");
+    assert_problem(POST, "{\"error\":{\"code\":\"conflict\",\"message\":{\"$typo\":1}}}", "expect.error.message.$typo",
+                   "expected a known operator");
+    assert_problem(POST, "{\"error\":{\"code\":\"validation_error\",\"details\":[],\"violations\":[]}}",
+                   "expect.error.violations", "expected details or violations, not both");
+    assert_problem(POST, "{\"error\":{\"code\":\"validation_error\",\"violations\":{}}}", "expect.error.violations",
+                   "expected an array of violations");
+    assert_problem(POST, "{\"error\":{\"code\":\"validation_error\",\"violations\":[1]}}", "expect.error.violations[0]",
+                   "expected a violation");
+    assert_problem(POST, "{\"error\":{\"code\":\"validation_error\",\"violations\":[{\"type\":\"x\"}]}}",
+                   "expect.error.violations[0].loc", "(required)");
+    assert_problem(POST, "{\"error\":{\"code\":\"validation_error\",\"violations\":[{\"loc\":[]}]}}",
+                   "expect.error.violations[0].type", "(required)");
+    assert_problem(POST, "{\"error\":{\"code\":\"validation_error\",\"violations\":[{\"loc\":[],\"type\":\"x\",\"why\":1}]}}",
+                   "expect.error.violations[0].why", "unknown key \"why\"");
+    assert_problem(POST, "{\"error\":{\"code\":\"validation_error\",\"violations\":[{\"loc\":{\"$regex\":\"(\"},\"type\":\"x\"}]}}",
+                   "expect.error.violations[0].loc.$regex", "regular expression");
+    assert_problem(POST, "{\"error\":\"conflict\",\"status\":409}", "expect.status", "beside the shorthand error");
+    assert_problem(POST, "{\"error\":\"conflict\",\"body\":{}}", "expect.body", "beside the shorthand error");
+    assert_problem(POST, "{\"error\":\"conflict\",\"body_text\":\"\"}", "expect.body_text", "beside the shorthand error");
+    assert_problem(POST, "{\"error\":\"conflict\",\"headers\":{\"Content-Type\":\"x\"}}", "expect.headers.Content-Type",
+                   "which checks that header");
+    assert_problem(POST, "{\"error\":\"token_expired\",\"headers\":{\"www-authenticate\":\"x\"}}",
+                   "expect.headers.www-authenticate", "which checks that header");
+    assert_problem(POST, "{\"error\":\"conflict\",\"headers\":[]}", "expect.headers", "expected an object");
+    assert_problem(POST, "{\"error\":\"conflict\",\"result\":1}", "expect.result", "a success and an error at once");
+}
+
+Test(fixture, shorthand_result_and_call_problems_name_the_shorthand_path)
+{
+    assert_problem(POST, "{\"invalidate\":[]}", "expect.invalidate", "expected the shorthand result");
+    assert_problem(POST, "{\"result\":{\"$typo\":1}}", "expect.result.$typo", "expected a known operator");
+    assert_problem(POST, "{\"result\":1,\"invalidate\":{\"$len\":\"x\"}}", "expect.invalidate.$len", "expected");
+    assert_problem(POST, "{\"result\":1,\"status\":200}", "expect.status", "beside the shorthand result");
+    assert_problem(POST, "{\"result\":1,\"schema_equals\":\"x.json\"}", "expect.schema_equals", "beside the shorthand result");
+    assert_problem(POST, "{\"result\":1,\"headers\":{\"content-type\":\"x\"}}", "expect.headers.content-type",
+                   "which checks that header");
+    assert_problem("{\"call\":\"a/b\"}", "{\"status\":200}", "request.call", "expected a function name");
+    assert_problem("{\"call\":\"\"}", "{\"status\":200}", "request.call", "expected a function name");
+    assert_problem("{\"call\":1}", "{\"status\":200}", "request.call", "expected a function name");
+    assert_problem("{\"call\":\"x\",\"method\":\"GET\"}", "{\"status\":200}", "request.method", "beside the shorthand call");
+    assert_problem("{\"call\":\"x\",\"path\":\"/x\"}", "{\"status\":200}", "request.path", "beside the shorthand call");
+}
+
+Test(fixture, env2_status_is_the_env2_table)
+{
+    cr_assert_eq(env2_status("invalid_json"), 400);
+    cr_assert_eq(env2_status("unauthenticated"), 401);
+    cr_assert_eq(env2_status("forbidden"), 403);
+    cr_assert_eq(env2_status("unknown_context"), 404);
+    cr_assert_eq(env2_status("conflict"), 409);
+    cr_assert_eq(env2_status("unsupported_media_type"), 415);
+    cr_assert_eq(env2_status("validation_error"), 422);
+    cr_assert_eq(env2_status("Validation_error"), 0);
+    cr_assert_eq(env2_status("unavailable"), 503);
+    cr_assert_eq(env2_status(""), 0);
+    cr_assert_eq(env2_status(NULL), 0);
 }
