@@ -180,12 +180,11 @@ static void exchange(struct stepctx *s)
             failure_list_truncate(s->out, before);
     }
     const cJSON *col = cJSON_GetObjectItemCaseSensitive(s->ex, "collect");
+    /* collect and capture start from the first answer. */
     s->at.target = s->who[0];
     s->at.rq = &s->rqs[s->who[0]];
     if (col && s->out->n == nf0)
         collect(s, col);
-    s->at.target = s->who[0];
-    s->at.rq = &s->rqs[s->who[0]];
     if (s->st->capture && s->out->n == nf0)
         capture(s);
     for (int i = 0; i < s->n; i++) {

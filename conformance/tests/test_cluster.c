@@ -1,5 +1,5 @@
 /* Tests of a deployment of several targets: the round-robin, what a case needs, a step spread
- * over instances, the reports naming every target. */
+ * over instances, SCH-4 across instances, the reports naming every target. */
 #include <criterion/criterion.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -11,6 +11,7 @@
 
 #include "cluster.h"
 #include "report_doc.h"
+#include "runwide.h"
 #include "testutil.h"
 
 TestSuite(cluster, .init = testutil_tmpdir_make, .fini = testutil_tmpdir_remove);
@@ -192,4 +193,30 @@ Test(cluster, reports_name_every_target_and_one_target_as_before)
     cr_assert(strstr(md, "Target <code>http://a/afi</code>"), "%s", md);
     free(md);
     cJSON_Delete(doc);
+}
+
+Test(cluster, sch4_compares_another_instances_schema_with_the_first_targets)
+{
+    struct runwide w = {.first_target = "http://a/afi", .ntargets = 2};
+    w.schema_canon = cJSON_Parse("{\"openapi\":\"3.1.0\"}");
+    char *names[] = {"content-type"}, *values[] = {"application/json"};
+    char body[] = "{\"openapi\":\"3.0.3\"}";
+    struct http_response res = {.status = 200, .hnames = names, .hvalues = values, .nh = 1, .body = body,
+                                .body_len = sizeof body - 1};
+    cJSON *parsed = cJSON_Parse(body);
+    struct request rq;
+    request_get(&rq, "http://b/afi", "/schema");
+    struct failure_site at = {3, "GET /schema", &rq, 1};
+    struct failure_list out = {0};
+    runwide_check(&w, &at, &res, parsed, "", &out);
+    cr_assert_eq(out.n, 1);
+    cr_assert_str_eq(out.v[0].requirement, "SCH-4");
+    cr_assert_eq(out.v[0].target, 1);
+    cr_assert(strstr(out.v[0].message, "target #1 answered a canonical /schema with 1 difference from the one "
+                                       "target #0 (http://a/afi) answered"), "%s", out.v[0].message);
+    cr_assert(strstr(out.v[0].curl, "'http://b/afi/schema'"), "%s", out.v[0].curl);
+    failure_list_clear(&out);
+    request_clear(&rq);
+    cJSON_Delete(parsed);
+    runwide_clear(&w);
 }
