@@ -38,6 +38,8 @@ static void yaml_failure(struct strbuf *b, const cJSON *f)
     if (cJSON_IsNumber(step))
         strbuf_printf(b, "%sstep: %d\n", rest, step->valueint);
     yaml_key_str(b, rest, "step_name", report_doc_str(f, "step_name", NULL));
+    if (cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(f, "target")))
+        strbuf_printf(b, "%starget: %d\n", rest, cJSON_GetObjectItemCaseSensitive(f, "target")->valueint);
     yaml_key_str(b, rest, "message", report_doc_str(f, "message", NULL));
     if (report_doc_arr(f, "diffs") && report_doc_arr(f, "diffs")->child) {
         strbuf_printf(b, "%sdiffs:\n", rest);

@@ -44,9 +44,9 @@ static cJSON *failure_json(const struct runner *r, const struct failure *f)
     cJSON_AddNumberToObject(j, "step", f->step);
     cJSON_AddStringToObject(j, "step_name", f->step_name);
     cJSON_AddStringToObject(j, "requirement", f->requirement);
-    if (f->target >= 0)
+    if (r->o.ntargets > 1 && f->target >= 0)
         cJSON_AddNumberToObject(j, "target", f->target);
-    else
+    else if (r->o.ntargets > 1)
         cJSON_AddNullToObject(j, "target");
     const struct spec_req *q = spec_find(r->spec, f->requirement);
     cJSON_AddStringToObject(j, "rule", q ? q->rule : "");

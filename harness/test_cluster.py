@@ -170,6 +170,10 @@ def test_two_instances_that_share_nothing_fail_and_name_who_answered(started, tm
     assert f["target"] == 1 and "status: expected 401, got 200" in f["message"], f
     f = got["cluster.counter.concurrent"]["failures"][0]
     assert f["target"] is None and "collect($.result.value)" in f["message"], f
+    md = run_conformance("run", "--target", a.base, "--target", b.base, "--only", "cluster.kv.write-*",
+                         "--level", "full", "-q", "--report", f"md:{tmp_path / 'r.md'}", secret=secret)
+    assert md.returncode == 1 and f"Targets <code>{a.base}, {b.base}</code>" in (tmp_path / "r.md").read_text()
+    assert re.search(r"step 2 \(alice reads it on B: rev 1\) on target \\?#1", (tmp_path / "r.md").read_text())
 
 
 def test_a_single_target_skips_the_cluster_cases_and_says_why_once(started, tmp_path):

@@ -11,6 +11,7 @@
 
 #include "cluster.h"
 #include "report_doc.h"
+#include "report_text.h"
 #include "runwide.h"
 #include "testutil.h"
 
@@ -219,4 +220,19 @@ Test(cluster, sch4_compares_another_instances_schema_with_the_first_targets)
     request_clear(&rq);
     cJSON_Delete(parsed);
     runwide_clear(&w);
+}
+
+Test(cluster, a_failures_step_line_names_its_target_only_when_it_has_one)
+{
+    const char *in[] = {"{\"step\":2,\"step_name\":\"read on B\",\"target\":1}",
+                        "{\"step\":1,\"step_name\":\"many\",\"target\":null}", "{\"step\":2,\"step_name\":\"one\"}"};
+    const char *want[] = {"step 2 (read on B) on target #1", "step 1 (many) spread over the targets", "step 2 (one)"};
+    for (int i = 0; i < 3; i++) {
+        cJSON *f = cJSON_Parse(in[i]);
+        struct strbuf b = {0};
+        report_text_step(&b, f);
+        cr_assert_str_eq(strbuf_str(&b), want[i]);
+        strbuf_free(&b);
+        cJSON_Delete(f);
+    }
 }
