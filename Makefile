@@ -7,6 +7,8 @@
 #   make asan       sanitizer builds under build/asan/
 #   make bench      benchmarks (reports/bench.md, reports/bench-store.md); never part of check
 #   make matrix     reports/examples/matrix.html: reference and FastAPI port side by side
+#   make cluster    two reference instances and the FastAPI port (two workers) on a throwaway
+#                   PostgreSQL, the suite with all instances as targets, reports/cluster/
 #   make install    PREFIX=/usr/local (and DESTDIR): both programs, the fixtures, protocol.md
 #   make fresh-check  make check as on a new machine: packages removed, a clean clone
 #
@@ -49,12 +51,12 @@ CONF_TESTS  := $(wildcard conformance/tests/*.c)
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
-.PHONY: all deps deps-bench demo check unit unit-asan unit-pg harness suite asan bench matrix clean help \
-        install uninstall fresh-check
+.PHONY: all deps deps-bench demo check unit unit-asan unit-pg harness suite cluster asan bench matrix clean \
+        help install uninstall fresh-check
 all: $(BUILD)/reference-server $(BUILD)/conformance
 
 help:
-	@sed -n '3,12p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,14p' Makefile | sed 's/^# \{0,1\}//'
 
 deps:
 	@scripts/deps.sh build test
@@ -107,6 +109,13 @@ unit-pg: $(BUILD)/reference-tests
 # The whole suite against the reference server (reports under reports/latest/).
 suite: all
 	AFI_BUILD=$(BUILD) scripts/run-suite.sh
+
+# A deployment of several instances (issue 12): a throwaway PostgreSQL, two reference
+# instances and the FastAPI port with two workers on it, the suite with every instance
+# as a target, reports under reports/cluster/, everything stopped on exit. make check
+# runs the same cases through harness/test_cluster.py and needs nothing started first.
+cluster: all
+	AFI_BUILD=$(BUILD) scripts/cluster.sh
 
 # The pytest harness: black-box tests, the suite's self-test (mutation score in
 # reports/mutation.md), the FastAPI port against the suite.
