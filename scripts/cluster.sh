@@ -39,6 +39,10 @@ die() {
 
 AFI_SECRET=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
 export AFI_SECRET
+# The full level signs with a key (FULL-*): every instance verifies with its public half.
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$tmp/issuer.pem" 2>/dev/null &&
+  openssl pkey -in "$tmp/issuer.pem" -pubout -out "$tmp/issuer.pub" || die "cannot generate a key"
+export AFI_PUBLIC_KEY_FILE=$tmp/issuer.pub AFI_ISSUER=afi-conformance-issuer AFI_AUDIENCE=afi-conformance
 
 pg=$(PG_WAIT=$wait_s "$root/scripts/pg-cluster.sh" start "$tmp") || die "PostgreSQL did not start"
 echo "cluster: a throwaway PostgreSQL in $tmp"
@@ -92,7 +96,7 @@ run() {
   for t in "$@"; do
     args+=(--target "$t")
   done
-  "$bin/conformance" run "${args[@]}" --name "$name" --level full \
+  "$bin/conformance" run "${args[@]}" --name "$name" --level full --private-key "$tmp/issuer.pem" \
     --report "json:$dir/report.json" --report "junit:$dir/junit.xml" \
     --report "md:$dir/report.md" --report "tap:$dir/report.tap" \
     --report "html:$dir/report.html" "${extra[@]}"
