@@ -158,9 +158,19 @@ void model_plan_generate(struct model_plan *p, const struct model_plan_opts *o)
         op->str_value = rng_below(&rng, 10) == 0;
         op->bump_rev = rng_below(&rng, 5) == 0;
         op->if_rev = -1;
+        if (op->kind == MODEL_REUSE) {
+            /* a reuse presents a token this client revoked: pick among the viewers it logged out */
+            int n = 0;
+            for (int v = 0; v < o->viewers; v++)
+                n += logged_out[op->client * o->viewers + v];
+            int pick = rng_below(&rng, n);
+            for (int v = 0; v < o->viewers; v++)
+                if (logged_out[op->client * o->viewers + v] && pick-- == 0)
+                    op->viewer = v;
+            if (!n)
+                op->kind = MODEL_GET;
+        }
         unsigned char *lo = &logged_out[op->client * o->viewers + op->viewer];
-        if (op->kind == MODEL_REUSE && !*lo)
-            op->kind = MODEL_GET;
         if (op->kind == MODEL_LOGOUT)
             *lo = 1;
         if (op->kind == MODEL_SAVE_DRAFT || op->kind == MODEL_GET_DRAFT || op->kind == MODEL_BUNDLE ||

@@ -192,7 +192,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.close_connection = True
             return self._write(envelope(400, "bad_request", "malformed body framing"))
         parts = self.path.split("/", 3)  # '', 'm', name, rest
-        if len(parts) < 3 or parts[1] != "m" or parts[2] not in catalogue.MUTANTS:
+        if len(parts) < 3 or parts[1] != "m" or catalogue.served(parts[2]) is None:
             return self._write(envelope(404, "not_found", "no such mutant"))
         name = parts[2]
         rest = "/" + parts[3] if len(parts) > 3 else ""
@@ -202,7 +202,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         req = Req(self.command, rest[len(base):], Headers(self.headers.items()), body)
         ctx = self.proxy.context(name)
         try:
-            resp = catalogue.MUTANTS[name].fn(ctx, req)
+            resp = catalogue.served(name).fn(ctx, req)
         except Exception:
             sys.stderr.write(f"proxy: mutant {name} failed on {self.command} {rest}:\n"
                              + traceback.format_exc())
