@@ -9,6 +9,7 @@
 #include <cjson/cJSON.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -228,6 +229,17 @@ static void check_answers(const struct model_plan *p, struct op_view *ov, struct
 
 static void check_reads(const struct model_plan *p, struct op_view *ov, struct model_check *c)
 {
+    /* first_write[viewer * nnames + name]: when the viewer first began writing that personal key */
+    size_t nfw = (size_t)p->nviewers * (size_t)p->nnames;
+    long long *first_write = mem_array(NULL, nfw ? nfw : 1, sizeof *first_write);
+    for (size_t i = 0; i < nfw; i++)
+        first_write[i] = LLONG_MAX;
+    for (size_t j = 0; j < p->nops; j++) {
+        const struct model_op *w = &p->ops[j];
+        long long *f = &first_write[(size_t)w->viewer * (size_t)p->nnames + (size_t)(w->key < 0 ? 0 : w->key)];
+        if (!w->shared && w->key >= 0 && model_plan_writes(w->kind) && w->t_call < *f)
+            *f = w->t_call;
+    }
     for (size_t i = 0; i < p->nops; i++) {
         const struct model_op *o = &p->ops[i];
         struct op_view *x = &ov[i];
@@ -263,15 +275,9 @@ static void check_reads(const struct model_plan *p, struct op_view *ov, struct m
                     continue;
                 }
                 int wrote = 0;
-                for (size_t j = 0; j < p->nops && !wrote; j++) {
-                    const struct model_op *w = &p->ops[j];
-                    char wk[300];
-                    if (w->viewer != o->viewer || w->shared || !model_plan_writes(w->kind) ||
-                        w->t_call > o->t_ret || w->key < 0)
-                        continue;
-                    model_plan_key(p, w, wk, sizeof wk);
-                    wrote = !strcmp(wk, s);
-                }
+                for (int n = 0; n < p->nnames && !wrote; n++)
+                    wrote = !strncmp(s, "personal:", 9) && !strcmp(s + 9, p->names[n]) &&
+                            first_write[(size_t)o->viewer * (size_t)p->nnames + (size_t)n] <= o->t_ret;
                 if (!wrote) {
                     add(c, "SCOPE-2", &i, 1, "kv_list personal of viewer %d (sub \"%s\", op %zu) lists %s, "
                         "which this viewer never wrote", o->viewer, sub, i, s);
@@ -280,6 +286,43 @@ static void check_reads(const struct model_plan *p, struct op_view *ov, struct m
             }
         }
     }
+    free(first_write);
+}
+
+/* Sorting bundle answers by tag (then viewer, then call time). */
+static const struct model_plan *sort_plan;
+
+static int by_tag(const void *a, const void *b)
+{
+    const struct model_op *x = &sort_plan->ops[*(const size_t *)a], *y = &sort_plan->ops[*(const size_t *)b];
+    int c = strcmp(x->etag, y->etag);
+    if (c)
+        return c;
+    if (x->viewer != y->viewer)
+        return x->viewer - y->viewer;
+    return x->t_call < y->t_call ? -1 : x->t_call > y->t_call;
+}
+
+static int by_viewer_time(const void *a, const void *b)
+{
+    const struct model_op *x = &sort_plan->ops[*(const size_t *)a], *y = &sort_plan->ops[*(const size_t *)b];
+    if (x->viewer != y->viewer)
+        return x->viewer - y->viewer;
+    return x->t_call < y->t_call ? -1 : x->t_call > y->t_call;
+}
+
+/* 1 when a write that may change what the bundle of a shows overlaps [a.call, d.ret]. */
+static int written_between(const struct model_plan *p, const size_t *writes, size_t nw, const struct model_op *a,
+                           const struct model_op *d)
+{
+    for (size_t k = 0; k < nw; k++) {
+        const struct model_op *w = &p->ops[writes[k]];
+        if (w->t_call >= d->t_ret)
+            break;
+        if (w->status != 403 && (!w->status || w->t_ret > a->t_call))
+            return 1;
+    }
+    return 0;
 }
 
 /* CTX-4 and INV-2 over the user bundle answers. */
@@ -300,42 +343,50 @@ static void check_tags(const struct model_plan *p, struct op_view *ov, struct mo
         else
             b[nb++] = i;
     }
-    int shared_reported = 0;
-    for (size_t x = 0; x < nb; x++)
-        for (size_t y = x + 1; y < nb; y++) {
-            const struct model_op *a = &p->ops[b[x]], *d = &p->ops[b[y]];
-            size_t ops[2] = {b[x], b[y]};
-            if (strcmp(a->etag, d->etag))
-                continue;
-            if (a->viewer != d->viewer) {
-                if (!shared_reported++)
-                    add(c, "CTX-4", ops, 2, "viewers %d and %d (ops %zu, %zu) got the same tag %s: tags must be "
-                        "per viewer", a->viewer, d->viewer, b[x], b[y], a->etag);
-            } else if (!ov[b[x]].draft || !ov[b[y]].draft || strcmp(ov[b[x]].draft, ov[b[y]].draft)) {
-                add(c, "CTX-4", ops, 2, "one tag %s named two bundles of viewer %d (ops %zu, %zu): drafts \"%s\" and \"%s\"",
-                    a->etag, a->viewer, b[x], b[y], ov[b[x]].draft ? ov[b[x]].draft : "?",
-                    ov[b[y]].draft ? ov[b[y]].draft : "?");
-            }
+    sort_plan = p;
+    qsort(b, nb, sizeof *b, by_tag);
+    int shared_reported = 0, mixed_reported = 0;
+    for (size_t x = 0; x + 1 < nb; x++) {
+        const struct model_op *a = &p->ops[b[x]], *d = &p->ops[b[x + 1]];
+        size_t ops[2] = {b[x], b[x + 1]};
+        if (strcmp(a->etag, d->etag))
+            continue;
+        if (a->viewer != d->viewer) {
+            if (!shared_reported++)
+                add(c, "CTX-4", ops, 2, "viewers %d and %d (ops %zu, %zu) got the same tag %s: tags must be "
+                    "per viewer", a->viewer, d->viewer, b[x], b[x + 1], a->etag);
+        } else if ((!ov[b[x]].draft || !ov[b[x + 1]].draft || strcmp(ov[b[x]].draft, ov[b[x + 1]].draft)) &&
+                   !mixed_reported++) {
+            add(c, "CTX-4", ops, 2, "one tag %s named two bundles of viewer %d (ops %zu, %zu): drafts \"%s\" and \"%s\"",
+                a->etag, a->viewer, b[x], b[x + 1], ov[b[x]].draft ? ov[b[x]].draft : "?",
+                ov[b[x + 1]].draft ? ov[b[x + 1]].draft : "?");
         }
-    /* Same data, same tag: two reads of a viewer with no write it sees in between. */
-    for (size_t x = 0; x < nb; x++)
-        for (size_t y = 0; y < nb; y++) {
-            const struct model_op *a = &p->ops[b[x]], *d = &p->ops[b[y]];
-            if (a->viewer != d->viewer || a->t_ret >= d->t_call || !strcmp(a->etag, d->etag))
-                continue;
-            int written = 0;
-            for (size_t j = 0; j < p->nops && !written; j++) {
-                const struct model_op *w = &p->ops[j];
-                written = model_plan_writes(w->kind) && part_of(p, w) == part_of(p, a) &&
-                          w->t_call < d->t_ret && (!w->status || w->t_ret > a->t_call) && w->status != 403;
-            }
-            if (!written) {
-                size_t ops[2] = {b[x], b[y]};
-                add(c, "INV-2", ops, 2, "viewer %d's bundle tag changed from %s (op %zu) to %s (op %zu) "
-                    "while nothing it sees was written", a->viewer, a->etag, b[x], d->etag, b[y]);
-                x = y = nb;
-            }
+    }
+    /* Same data, same tag: consecutive reads of a viewer with no write it sees in between. */
+    qsort(b, nb, sizeof *b, by_viewer_time);
+    size_t *w = mem_calloc(p->nops ? p->nops : 1, sizeof *w), nw = 0;
+    int wviewer = -1, reported = 0;
+    for (size_t x = 0; x + 1 < nb && !reported; x++) {
+        const struct model_op *a = &p->ops[b[x]], *d = &p->ops[b[x + 1]];
+        if (a->viewer != wviewer) {
+            /* this viewer's draft writes, by call time (ops are in per-client call order already) */
+            wviewer = a->viewer;
+            nw = 0;
+            for (size_t j = 0; j < p->nops; j++)
+                if (model_plan_writes(p->ops[j].kind) && ov[j].part == ov[b[x]].part)
+                    w[nw++] = j;
+            qsort(w, nw, sizeof *w, by_viewer_time);
         }
+        if (a->viewer != d->viewer || a->t_ret >= d->t_call || !strcmp(a->etag, d->etag))
+            continue;
+        if (!written_between(p, w, nw, a, d)) {
+            size_t ops[2] = {b[x], b[x + 1]};
+            add(c, "INV-2", ops, 2, "viewer %d's bundle tag changed from %s (op %zu) to %s (op %zu) "
+                "while nothing it sees was written", a->viewer, a->etag, b[x], d->etag, b[x + 1]);
+            reported = 1;
+        }
+    }
+    free(w);
     free(b);
 }
 
@@ -427,41 +478,98 @@ static const char *classify(struct lincheck_op *ops, size_t n, long max_steps)
     return req;
 }
 
+/* SCOPE-2's collisions: personal partition part is not linearizable alone, but is together
+ * with another viewer's personal key: the target stores the two as one. The other partition,
+ * or -1. */
+static long colliding(const struct model_plan *p, const struct lincheck_op *l, const size_t *lstart, size_t nparts,
+                      size_t part, long max_steps, double deadline_ms)
+{
+    size_t np = lstart[part + 1] - lstart[part], nn = (size_t)p->nnames;
+    struct lincheck_op *u = NULL;
+    long found = -1;
+    /* personal partitions are nn + viewer * nn + name */
+    for (size_t q = nn; q < nparts && found < 0; q++) {
+        size_t nq = lstart[q + 1] - lstart[q];
+        if (!nq || (q - nn) / nn == (part - nn) / nn)
+            continue;
+        if (deadline_ms > 0 && model_check_now_ms() > deadline_ms)
+            break;
+        u = mem_array(u, np + nq, sizeof *u);
+        memcpy(u, l + lstart[part], np * sizeof *u);
+        memcpy(u + np, l + lstart[q], nq * sizeof *u);
+        struct lincheck_result r;
+        if (lincheck_run(u, np + nq, max_steps, &r) == LINCHECK_OK)
+            found = (long)q;
+    }
+    free(u);
+    return found;
+}
+
 static void check_linearizable(const struct model_plan *p, struct op_view *ov, long max_steps,
                                double deadline_ms, struct model_check *c)
 {
-    int nparts = p->nnames + p->nviewers * p->nnames;
+    size_t nparts = (size_t)p->nnames + (size_t)p->nviewers * (size_t)p->nnames;
+    /* Each key's operations, contiguous: l[lstart[part] .. lstart[part + 1]), idx their op indices. */
     struct lincheck_op *l = mem_array(NULL, p->nops ? p->nops : 1, sizeof *l);
     size_t *idx = mem_array(NULL, p->nops ? p->nops : 1, sizeof *idx);
-    for (int part = 0; part < nparts; part++) {
-        size_t n = 0;
-        for (size_t i = 0; i < p->nops; i++)
-            if (ov[i].part == part && lin_op(p, ov, i, &l[n]))
-                idx[n++] = i;
-        if (!n)
+    size_t *lstart = mem_calloc(nparts + 1, sizeof *lstart);
+    size_t *start = mem_calloc(nparts + 2, sizeof *start), *byk = mem_array(NULL, p->nops ? p->nops : 1, sizeof *byk);
+    for (size_t i = 0; i < p->nops; i++)
+        if (ov[i].part >= 0)
+            start[(size_t)ov[i].part + 2]++;
+    for (size_t k = 2; k < nparts + 2; k++)
+        start[k] += start[k - 1];
+    for (size_t i = 0; i < p->nops; i++)
+        if (ov[i].part >= 0)
+            byk[start[(size_t)ov[i].part + 1]++] = i;
+    size_t n = 0;
+    for (size_t part = 0; part < nparts; part++) {
+        lstart[part] = n;
+        for (size_t k = start[part]; k < start[part + 1]; k++)
+            if (lin_op(p, ov, byk[k], &l[n]))
+                idx[n++] = byk[k];
+    }
+    lstart[nparts] = n;
+    for (size_t part = 0; part < nparts; part++) {
+        size_t m = lstart[part + 1] - lstart[part];
+        struct lincheck_op *lp = l + lstart[part];
+        const size_t *ip = idx + lstart[part];
+        if (!m)
             continue;
         c->keys++;
-        c->ops_checked += n;
+        c->ops_checked += m;
         if (deadline_ms > 0 && model_check_now_ms() > deadline_ms) {
             c->keys_undecided++;
             continue;
         }
         struct lincheck_result r;
-        lincheck_run(l, n, max_steps, &r);
+        lincheck_run(lp, m, max_steps, &r);
         c->steps += r.steps;
         if (r.verdict == LINCHECK_UNDECIDED)
             c->keys_undecided++;
         if (r.verdict != LINCHECK_VIOLATION)
             continue;
-        const struct model_op *first = &p->ops[idx[0]];
         char key[400];
-        describe_key(p, first, key, sizeof key);
-        add(c, classify(l, n, max_steps), idx, (int)(n < MODEL_VIOLATION_OPS ? n : MODEL_VIOLATION_OPS),
+        describe_key(p, &p->ops[ip[0]], key, sizeof key);
+        long q = part >= (size_t)p->nnames ? colliding(p, l, lstart, nparts, part, max_steps, deadline_ms) : -1;
+        if (q >= 0) {
+            char other[400];
+            describe_key(p, &p->ops[idx[lstart[q]]], other, sizeof other);
+            size_t ops[2] = {ip[0], idx[lstart[q]]};
+            add(c, "SCOPE-2", ops, 2, "%s and %s (viewer subs \"%s\" and \"%s\") behave as one key: their "
+                "operations are linearizable together and not apart", key, other,
+                p->viewers[p->ops[ip[0]].viewer].sub, p->viewers[p->ops[idx[lstart[q]]].viewer].sub);
+            continue;
+        }
+        add(c, classify(lp, m, max_steps), ip, (int)(m < MODEL_VIOLATION_OPS ? m : MODEL_VIOLATION_OPS),
             "the %zu operations on %s are not linearizable (no order of them, each between its call and "
-            "its answer, explains the answers; the search got %zu deep)", n, key, r.deepest);
+            "its answer, explains the answers; the search got %zu deep)", m, key, r.deepest);
     }
     free(l);
     free(idx);
+    free(lstart);
+    free(start);
+    free(byk);
 }
 
 void model_check_run(const struct model_plan *p, long max_steps, double deadline_ms, struct model_check *c)
@@ -469,6 +577,11 @@ void model_check_run(const struct model_plan *p, long max_steps, double deadline
     double t0 = model_check_now_ms();
     memset(c, 0, sizeof *c);
     struct op_view *ov = mem_calloc(p->nops ? p->nops : 1, sizeof *ov);
+    /* A client sends for a viewer one token at a time: only its successful logouts revoke. */
+    size_t *logouts = mem_array(NULL, p->nops ? p->nops : 1, sizeof *logouts), nlogouts = 0;
+    for (size_t i = 0; i < p->nops; i++)
+        if (p->ops[i].kind == MODEL_LOGOUT && p->ops[i].status == 200)
+            logouts[nlogouts++] = i;
     for (size_t i = 0; i < p->nops; i++) {
         const struct model_op *o = &p->ops[i];
         struct op_view *x = &ov[i];
@@ -479,25 +592,41 @@ void model_check_run(const struct model_plan *p, long max_steps, double deadline
         x->part = part_of(p, o);
         x->forbidden_expected = o->shared && model_plan_writes(o->kind) &&
                                 strcmp(p->viewers[o->viewer].role, "WRITER");
-        for (size_t j = 0; j < p->nops && !x->revoked_by; j++) {
-            const struct model_op *l = &p->ops[j];
-            if (l->kind == MODEL_LOGOUT && l->status == 200 && l->client == o->client && l->viewer == o->viewer &&
-                l->token_gen == o->token_gen && l->t_ret < o->t_call)
-                x->revoked_by = (int)j + 1;
+        for (size_t k = 0; k < nlogouts && !x->revoked_by; k++) {
+            const struct model_op *l = &p->ops[logouts[k]];
+            if (l->client == o->client && l->viewer == o->viewer && l->token_gen == o->token_gen &&
+                l->t_ret < o->t_call)
+                x->revoked_by = (int)logouts[k] + 1;
         }
         if (o->kind == MODEL_BUNDLE || (o->kind == MODEL_BUNDLE_INM && o->status == 200))
             x->draft = bundle_draft(x->answer);
     }
     /* A 304 shows the data of the tag it matched: the draft of this viewer's 200 with that tag. */
+    size_t *tagged = mem_array(NULL, p->nops ? p->nops : 1, sizeof *tagged), ntagged = 0;
+    for (size_t i = 0; i < p->nops; i++)
+        if (ov[i].draft && p->ops[i].status == 200 && p->ops[i].etag[0])
+            tagged[ntagged++] = i;
+    sort_plan = p;
+    qsort(tagged, ntagged, sizeof *tagged, by_tag);
     for (size_t i = 0; i < p->nops; i++) {
         const struct model_op *o = &p->ops[i];
         if (o->kind != MODEL_BUNDLE_INM || o->status != 304)
             continue;
-        for (size_t j = 0; j < p->nops && !ov[i].draft; j++)
-            if (ov[j].draft && p->ops[j].status == 200 && p->ops[j].viewer == o->viewer &&
-                !strcmp(p->ops[j].etag, o->inm))
-                ov[i].draft = mem_strdup(ov[j].draft);
+        size_t lo = 0, hi = ntagged;
+        while (lo < hi) {
+            size_t mid = (lo + hi) / 2;
+            const struct model_op *m = &p->ops[tagged[mid]];
+            int cmp = strcmp(m->etag, o->inm);
+            if (cmp < 0 || (!cmp && m->viewer < o->viewer))
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        if (lo < ntagged && !strcmp(p->ops[tagged[lo]].etag, o->inm) && p->ops[tagged[lo]].viewer == o->viewer)
+            ov[i].draft = mem_strdup(ov[tagged[lo]].draft);
     }
+    free(tagged);
+    free(logouts);
     check_answers(p, ov, c);
     check_reads(p, ov, c);
     check_tags(p, ov, c);

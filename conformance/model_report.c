@@ -69,10 +69,19 @@ static void op_line(struct strbuf *b, const struct model_plan *p, size_t i)
 void model_report_history(struct strbuf *b, const struct model_plan *p, const char *const *targets)
 {
     size_t *o = call_order(p);
+    /* only the viewers and targets the operations name: a shrunk history names few */
     for (int v = 0; v < p->nviewers; v++)
-        strbuf_printf(b, "viewer %d: sub \"%s\", role %s\n", v, p->viewers[v].sub, p->viewers[v].role);
+        for (size_t i = 0; i < p->nops; i++)
+            if (p->ops[i].viewer == v) {
+                strbuf_printf(b, "viewer %d: sub \"%s\", role %s\n", v, p->viewers[v].sub, p->viewers[v].role);
+                break;
+            }
     for (int t = 0; t < p->ntargets; t++)
-        strbuf_printf(b, "target %d: %s\n", t, targets[t]);
+        for (size_t i = 0; i < p->nops; i++)
+            if (p->ops[i].target == t) {
+                strbuf_printf(b, "target %d: %s\n", t, targets[t]);
+                break;
+            }
     for (size_t i = 0; i < p->nops; i++)
         op_line(b, p, o[i]);
     free(o);
