@@ -3,9 +3,9 @@
 #   make            build build/reference-server and build/conformance
 #   make demo       build, run the whole suite against the reference server, write reports/latest/
 #   make check      everything tested: unit tests (plain and ASan+UBSan, the store's also on
-#                   a throwaway PostgreSQL), harness, suite
+#                   a throwaway PostgreSQL), harness, suite, a short conformance model run
 #   make asan       sanitizer builds under build/asan/
-#   make bench      benchmarks (reports/bench.md, reports/bench-store.md); never part of check
+#   make bench      benchmarks (reports/bench.md, bench-store.md, bench-model.md); never part of check
 #   make matrix     reports/examples/matrix.html: reference and FastAPI port side by side
 #   make install    PREFIX=/usr/local (and DESTDIR): both programs, the fixtures, protocol.md
 #   make fresh-check  make check as on a new machine: packages removed, a clean clone
@@ -49,7 +49,7 @@ CONF_TESTS  := $(wildcard conformance/tests/*.c)
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
-.PHONY: all deps deps-bench demo check unit unit-asan unit-pg harness suite asan bench matrix clean help \
+.PHONY: all deps deps-bench demo check unit unit-asan unit-pg harness suite model-check asan bench matrix clean help \
         install uninstall fresh-check
 all: $(BUILD)/reference-server $(BUILD)/conformance
 
@@ -108,6 +108,10 @@ unit-pg: $(BUILD)/reference-tests
 suite: all
 	AFI_BUILD=$(BUILD) scripts/run-suite.sh
 
+# A short `conformance model` run (a fixed seed, a few seconds) against the reference server.
+model-check: all
+	AFI_BUILD=$(BUILD) scripts/model-check.sh
+
 # The pytest harness: black-box tests, the suite's self-test (mutation score in
 # reports/mutation.md), the FastAPI port against the suite.
 harness: all
@@ -123,6 +127,7 @@ check: deps
 	$(MAKE) unit-asan
 	$(MAKE) unit-pg
 	$(MAKE) suite
+	$(MAKE) model-check
 	$(MAKE) harness
 
 # reports/examples/matrix.html: the reference server and the FastAPI port side by side.
@@ -132,6 +137,7 @@ matrix: all
 bench: deps-bench all
 	scripts/bench.sh
 	AFI_BUILD=$(BUILD) scripts/bench-store.sh
+	AFI_BUILD=$(BUILD) scripts/bench-model.sh
 
 # The installed runner finds <prefix>/share/afi/fixtures beside its own
 # executable, so an installed suite runs from any directory (and any DESTDIR).
