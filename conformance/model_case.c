@@ -70,10 +70,8 @@ static int cmp_str(const void *a, const void *b)
 }
 
 /* The step of op, its expectation from the model; NULL when it has none. */
-static cJSON *step_of(const struct model_plan *p, const struct model_op *o, struct case_sim *s,
-                      int ident_index, cJSON *identities)
+static cJSON *step_of(const struct model_plan *p, const struct model_op *o, struct case_sim *s, int ident_index)
 {
-    (void)identities;
     char ident[64], key[300] = "";
     ident_name(ident, sizeof ident, o, o->token_gen);
     cJSON *body = o->request ? cJSON_Parse(o->request) : NULL;
@@ -289,21 +287,10 @@ cJSON *model_case_build(const struct model_plan *p, const struct model_check *c)
             names[nnames++] = mem_strdup(n);
             cJSON *idn = cJSON_AddObjectToObject(identities, n);
             cJSON_AddStringToObject(idn, "role", p->viewers[o->viewer].role);
-            char base[64];
-            ident_name(base, sizeof base, o, 0);
+            /* A viewer's first identity in call order is some client's gen-0 token (a later
+               gen follows that client's logout): it owns the sub. */
             if (!first[o->viewer]) {
                 first[o->viewer] = mem_strdup(n);
-                if (strcmp(n, base)) {
-                    /* ${sub:...} of the bundle names the gen-0 identity: keep that name the owner */
-                    cJSON_DeleteItemFromObjectCaseSensitive(identities, n);
-                    cJSON_AddStringToObject(cJSON_AddObjectToObject(identities, base), "role",
-                                            p->viewers[o->viewer].role);
-                    free(first[o->viewer]);
-                    first[o->viewer] = mem_strdup(base);
-                    idn = cJSON_AddObjectToObject(identities, n);
-                    cJSON_AddStringToObject(idn, "role", p->viewers[o->viewer].role);
-                    cJSON_AddStringToObject(idn, "same_sub_as", base);
-                }
             } else {
                 cJSON_AddStringToObject(idn, "same_sub_as", first[o->viewer]);
             }
@@ -343,7 +330,7 @@ cJSON *model_case_build(const struct model_plan *p, const struct model_check *c)
                          .tag_taken = mem_calloc((size_t)p->nviewers, 1),
                          .tag_draft = mem_calloc((size_t)p->nviewers, sizeof(char *))};
     for (size_t k = 0; k < p->nops; k++)
-        cJSON_AddItemToArray(steps, step_of(p, &p->ops[order[k]], &s, ident_of[order[k]], identities));
+        cJSON_AddItemToArray(steps, step_of(p, &p->ops[order[k]], &s, ident_of[order[k]]));
     cJSON_AddItemToArray(cases, kase);
     for (size_t i = 0; i < s.n; i++) {
         free(s.k[i].name);

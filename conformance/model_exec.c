@@ -110,10 +110,9 @@ static char *body_of(const struct model_plan *p, const struct model_op *op, size
     return text;
 }
 
-void model_exec_request(const struct model_plan *p, const struct model_op *op, const char *base,
+void model_exec_request(const struct model_op *op, const char *base,
                         char *url, char hdr[3][1200], const char *hdrs[3], size_t *nh)
 {
-    (void)p;
     const char *fn = fn_of(op->kind);
     if (fn)
         snprintf(url, 1200, "%s/call/%s", base, fn);
@@ -183,7 +182,7 @@ static void *client_main(void *arg)
         char url[1200], hdr[3][1200];
         const char *hdrs[3];
         size_t nh;
-        model_exec_request(p, op, x->o->targets[op->target], url, hdr, hdrs, &nh);
+        model_exec_request(op, x->o->targets[op->target], url, hdr, hdrs, &nh);
         struct http_request rq = {.method = op->request ? "POST" : "GET", .url = url, .headers = hdrs,
                                   .nheaders = nh, .body = op->request,
                                   .body_len = op->request ? strlen(op->request) : 0};

@@ -22,9 +22,9 @@ int model_exec_run(struct model_plan *p, const struct model_exec_opts *o, char *
  * one that did not in err. */
 int model_exec_health(const struct model_exec_opts *o, int ntargets, char *err, size_t errlen);
 
-/* The HTTP request op was sent as, for a curl line; strings borrowed from p
- * and from the caller's buffers url (>= 1200 bytes) and hdr (3 x 1200 bytes). */
-void model_exec_request(const struct model_plan *p, const struct model_op *op, const char *base,
+/* The HTTP request op was sent as (to base), for a curl line: url (>= 1200
+ * bytes), hdr (3 x 1200 bytes) and hdrs[0..*nh) are the caller's buffers. */
+void model_exec_request(const struct model_op *op, const char *base,
                         char *url, char hdr[3][1200], const char *hdrs[3], size_t *nh);
 
 #endif

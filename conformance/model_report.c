@@ -95,7 +95,7 @@ void model_report_curl(struct strbuf *b, const struct model_plan *p, const char 
         char url[1200], hdr[3][1200];
         const char *hdrs[3];
         size_t nh;
-        model_exec_request(p, op, targets[op->target], url, hdr, hdrs, &nh);
+        model_exec_request(op, targets[op->target], url, hdr, hdrs, &nh);
         struct http_request rq = {.method = op->request ? "POST" : "GET", .url = url, .headers = hdrs,
                                   .nheaders = nh, .body = op->request,
                                   .body_len = op->request ? strlen(op->request) : 0};
@@ -172,7 +172,6 @@ static cJSON *stats_json(const struct model_check *c)
 cJSON *model_report_json(const struct model_report_run *r)
 {
     const struct model_plan *p = r->plan;
-    /* The shrunk history's check names the violations when there is one. */
     const struct model_check *c = r->check;
     cJSON *doc = cJSON_CreateObject();
     cJSON_AddStringToObject(doc, "format", "afi-conformance-report");
