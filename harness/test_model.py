@@ -25,7 +25,7 @@ from mutants.port_faults import PORT_FAULTS
 from test_store_pg import Cluster
 
 SEEDS = (9001, 9002, 9003, 9004, 9005)  # chosen before the first run; never changed to pass
-BUDGET = ("--ops", "300", "--viewers", "8", "--clients", "8", "--keys", "4", "--time-limit", "5")
+BUDGET = ("--ops", "600", "--viewers", "8", "--clients", "8", "--keys", "4", "--time-limit", "5")
 
 # (kind, name, instances): what each must-find bug is served by.
 MODEL_KILLS = [
@@ -231,3 +231,13 @@ def test_usage_errors_and_an_unreachable_target(secret):
     cp = subprocess.run([RUNNER, "model", "--target", "http://127.0.0.1:1/afi", "--timeout-ms", "500"],
                         env=env, capture_output=True, text=True)
     assert cp.returncode == 3 and "unreachable" in cp.stderr
+
+
+def test_a_search_past_its_limit_is_undecided_not_a_verdict(upstream, secret, tmp_path):
+    """With one model step per key no key's search can finish: the run says so and fails
+    nothing, rather than guess."""
+    rc, doc, out = model([upstream.url], secret, SEEDS[0], "--steps", "1",
+                         report=str(tmp_path / "r.json"))
+    assert rc == 0, out[-3000:]
+    assert doc["model"]["verdict"] == "undecided" and doc["model"]["check"]["keys_undecided"] > 0
+    assert "could not be decided within the limit" in out
