@@ -256,7 +256,7 @@ def main(argv=None):
     ap.add_argument("--verbose", action="store_true")
     a = ap.parse_args(argv)
     if a.list:
-        for m in catalogue.MUTANTS.values():
+        for m in [*catalogue.MUTANTS.values(), *catalogue.MODEL_MUTANTS.values()]:
             print(f"{m.name:32} {m.rule:9} {m.desc}")
         return 0
     srv = serve(a.upstream, a.port, os.environ.get("AFI_SECRET"), a.verbose)
