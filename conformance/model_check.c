@@ -70,6 +70,7 @@ struct op_view {
     int part;               /* the key's partition, -1: none */
     int forbidden_expected; /* a shared write by a role below WRITER */
     int revoked_by;         /* index+1 of the logout that revoked the token before the call, 0: none */
+    int maybe_revoked;      /* a logout of the token got no answer: it may have revoked it */
     int judged;             /* the answer was judged already (revoked, refused): no model step */
     char *draft;            /* a bundle's draft (owned), NULL when none */
 };
@@ -192,6 +193,10 @@ static void check_answers(const struct model_plan *p, struct op_view *ov, struct
                     model_plan_kind_name(o->kind), i, o->target, (size_t)x->revoked_by - 1,
                     p->ops[x->revoked_by - 1].target, o->status, *x->code ? x->code : "(success)");
             }
+            continue;
+        }
+        if (x->maybe_revoked && o->status == 401 && !strcmp(x->code, "token_revoked")) {
+            x->judged = 1;
             continue;
         }
         if (x->forbidden_expected) {
@@ -580,7 +585,7 @@ void model_check_run(const struct model_plan *p, long max_steps, double deadline
     /* A client sends for a viewer one token at a time: only its successful logouts revoke. */
     size_t *logouts = mem_array(NULL, p->nops ? p->nops : 1, sizeof *logouts), nlogouts = 0;
     for (size_t i = 0; i < p->nops; i++)
-        if (p->ops[i].kind == MODEL_LOGOUT && p->ops[i].status == 200)
+        if (p->ops[i].kind == MODEL_LOGOUT && (p->ops[i].status == 200 || !p->ops[i].status))
             logouts[nlogouts++] = i;
     for (size_t i = 0; i < p->nops; i++) {
         const struct model_op *o = &p->ops[i];
@@ -594,9 +599,12 @@ void model_check_run(const struct model_plan *p, long max_steps, double deadline
                                 strcmp(p->viewers[o->viewer].role, "WRITER");
         for (size_t k = 0; k < nlogouts && !x->revoked_by; k++) {
             const struct model_op *l = &p->ops[logouts[k]];
-            if (l->client == o->client && l->viewer == o->viewer && l->token_gen == o->token_gen &&
-                l->t_ret < o->t_call)
+            if (l->client != o->client || l->viewer != o->viewer || l->token_gen != o->token_gen)
+                continue;
+            if (l->status && l->t_ret < o->t_call)
                 x->revoked_by = (int)logouts[k] + 1;
+            else if (!l->status && l->t_call < o->t_ret)
+                x->maybe_revoked = 1;
         }
         if (o->kind == MODEL_BUNDLE || (o->kind == MODEL_BUNDLE_INM && o->status == 200))
             x->draft = bundle_draft(x->answer);

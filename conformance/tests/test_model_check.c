@@ -165,3 +165,22 @@ Test(model_check, two_viewers_with_one_tag_break_ctx4_and_a_wrong_invalidate_inv
     model_check_clear(&c);
     model_plan_clear(&p);
 }
+
+Test(model_check, a_logout_without_an_answer_may_or_may_not_have_revoked_its_token)
+{
+    struct model_plan p;
+    plan_init(&p);
+    op(&p, MODEL_LOGOUT, 0, -1, 0, 0, 1, 0, "");
+    op(&p, MODEL_REUSE, 0, 0, 0, 2, 3, 401, "{\"error\":{\"code\":\"token_revoked\",\"message\":\"m\",\"details\":null}}");
+    struct model_check c = run(&p);
+    cr_assert_eq(c.n, 0, "%s", c.n ? c.v[0].message : "");
+    model_check_clear(&c);
+    char *b = result("{\"key\":\"personal:k\",\"value\":null,\"rev\":0}", "[]");
+    free(p.ops[1].answer);
+    p.ops[1].answer = b;
+    p.ops[1].status = 200;
+    c = run(&p);
+    cr_assert_eq(c.n, 0, "%s", c.n ? c.v[0].message : "");
+    model_check_clear(&c);
+    model_plan_clear(&p);
+}
