@@ -3,9 +3,9 @@
 #   make            build build/reference-server and build/conformance
 #   make demo       build, run the whole suite against the reference server, write reports/latest/
 #   make check      everything tested: unit tests (plain and ASan+UBSan, the store's also on
-#                   a throwaway PostgreSQL), harness, suite
+#                   a throwaway PostgreSQL), harness, suite, a short conformance model run
 #   make asan       sanitizer builds under build/asan/
-#   make bench      benchmarks (reports/bench.md, reports/bench-store.md); never part of check
+#   make bench      benchmarks (reports/bench.md, bench-store.md, bench-model.md); never part of check
 #   make matrix     reports/examples/matrix.html: reference and FastAPI port side by side
 #   make cluster    two reference instances and the FastAPI port (two workers) on a throwaway
 #                   PostgreSQL, the suite with all instances as targets, reports/cluster/
@@ -51,8 +51,8 @@ CONF_TESTS  := $(wildcard conformance/tests/*.c)
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
-.PHONY: all deps deps-bench demo check unit unit-asan unit-pg harness suite cluster asan bench matrix clean \
-        help install uninstall fresh-check
+.PHONY: all deps deps-bench demo check unit unit-asan unit-pg harness suite model-check cluster asan bench matrix \
+        clean help install uninstall fresh-check
 all: $(BUILD)/reference-server $(BUILD)/conformance
 
 help:
@@ -110,6 +110,10 @@ unit-pg: $(BUILD)/reference-tests
 suite: all
 	AFI_BUILD=$(BUILD) scripts/run-suite.sh
 
+# A short `conformance model` run (a fixed seed, a few seconds) against the reference server.
+model-check: all
+	AFI_BUILD=$(BUILD) scripts/model-check.sh
+
 # A deployment of several instances (issue 12): a throwaway PostgreSQL, two reference
 # instances and the FastAPI port with two workers on it, the suite with every instance
 # as a target, reports under reports/cluster/, everything stopped on exit. make check
@@ -132,6 +136,7 @@ check: deps
 	$(MAKE) unit-asan
 	$(MAKE) unit-pg
 	$(MAKE) suite
+	$(MAKE) model-check
 	$(MAKE) harness
 
 # reports/examples/matrix.html: the reference server and the FastAPI port side by side.
@@ -141,6 +146,7 @@ matrix: all
 bench: deps-bench all
 	AFI_BUILD=$(BUILD) scripts/bench.sh
 	AFI_BUILD=$(BUILD) scripts/bench-store.sh
+	AFI_BUILD=$(BUILD) scripts/bench-model.sh
 
 # The installed runner finds <prefix>/share/afi/fixtures beside its own
 # executable, so an installed suite runs from any directory (and any DESTDIR).
