@@ -86,6 +86,11 @@ static char *jp_string(struct jparser *p)
     size_t o = 0;
     while (p->pos < end) {
         unsigned char c = p->s[p->pos];
+        if (c > 0x20 && c < 0x80 && c != '\\') { /* the common byte, without utf8_seq */
+            out[o++] = (char)c;
+            p->pos++;
+            continue;
+        }
         if (c < 0x20) {
             jp_fail(p, "raw control character in a string");
             goto bad;
