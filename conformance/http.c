@@ -306,7 +306,10 @@ static void setup_shape(struct http_client *c, struct xfer *x, const struct http
     /* A method too long to remember sets the handle up again next time. */
     size_t ml = strlen(q->method);
     x->shape = ml < sizeof x->method ? shape : XFER_NONE;
-    memcpy(x->method, q->method, ml < sizeof x->method ? ml + 1 : 1);
+    if (x->shape != XFER_NONE)
+        memcpy(x->method, q->method, ml + 1);
+    else
+        x->method[0] = '\0';
 }
 
 /* Options are set per request only where requests differ: a reset and the

@@ -304,6 +304,10 @@ Test(http, options_of_one_request_never_reach_the_next_on_a_reused_handle)
         {"PUT", "/i", NULL, 0, 0, "PUT /i HTTP/1.1", "X-Two: 2", "Content-Length", ""},
         {"GET", "/j", NULL, 0, 1, "GET /j HTTP/1.1", "X-One: 1", "Content-Length", ""},
         {"POST", "/k", NULL, 0, 0, "POST /k HTTP/1.1", "Content-Length: 0", "X-One", ""},
+        {"LONGMETHODNAMEOFMORETHANTHIRTYTWOBYTES", "/m", "m", 0, 0,
+         "LONGMETHODNAMEOFMORETHANTHIRTYTWOBYTES /m HTTP/1.1", "Content-Length: 1", "X-One", "m"},
+        {"LONGMETHODNAMEOFMORETHANTHIRTYTWOBYTES", "/n", NULL, 0, 0,
+         "LONGMETHODNAMEOFMORETHANTHIRTYTWOBYTES /n HTTP/1.1", "X-Two: 2", "Content-Length", ""},
         {"GET", "/l", NULL, 0, 0, "GET /l HTTP/1.1", "X-Two: 2", "Content-Type", ""},
     };
     struct http_client *c = http_client_new(5000);
