@@ -179,10 +179,12 @@ static enum MHD_Result start_request(struct server *s, struct MHD_Connection *co
 	r->req.path = url + s->base_len;
 	if (dispatch_begin(s->dispatch, &r->req, &r->st, &r->reply)) {
 		/* Answering before the request is complete makes libmicrohttpd
-		 * close the connection with the body unread, and the client may
-		 * then see a reset instead of the answer. So the body is read
-		 * and dropped first, unless it is announced absurdly large. */
-		if (r->req.content_length && strtoull(r->req.content_length, NULL, 10) > DISCARD_LIMIT)
+		 * close the connection with the body unread. So a small body is
+		 * read and dropped first, which keeps the connection; an
+		 * announced body over 1 MiB is answered at once (CALL-3, 413
+		 * without waiting for it), and the gate reads and drops what the
+		 * client still sends, so the close does not reset the answer. */
+		if (r->req.content_length && strtoull(r->req.content_length, NULL, 10) > DISPATCH_MAX_BODY)
 			return send_reply(r);
 		r->phase = PHASE_DISCARD;
 		return MHD_YES;
@@ -325,13 +327,13 @@ struct server *server_start(const struct server_config *cfg, struct dispatch *d,
 				     MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
 				     MHD_OPTION_CONNECTION_TIMEOUT, 60u,
 				     /* room for a head the gate let through, plus buffers */
-				     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(2 * GATE_MAX_HEAD),
+				     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(2 * FRAME_MAX_HEAD),
 				     MHD_OPTION_END);
 	if (!s->daemon) {
 		snprintf(err, errlen, "cannot start libmicrohttpd");
 		goto fail;
 	}
-	s->gate = gate_start(fd, s->daemon, err, errlen);
+	s->gate = gate_start(fd, s->daemon, threads, err, errlen);
 	fd = -1;	/* the gate owns it now, even when it failed */
 	if (!s->gate)
 		goto fail;
