@@ -81,6 +81,7 @@ struct link {
 	char ahead[ANSWER_HEAD_MAX];
 	size_t ahead_len;
 	int bad, client_eof, server_eof, closing, shut, dead;
+	int server_unwritable;	/* libmicrohttpd stopped reading (it answered early): its answer may still come */
 	time_t last_in, last_out, linger_until;
 };
 
@@ -313,6 +314,8 @@ static int settle(struct link *l)
 			l->linger_until = now + GATE_LINGER_SECONDS;
 		}
 	}
+	if (l->server_unwritable)
+		spool_drop(&l->to_server, l->to_server.len);
 	unsigned cwant = l->to_client.len ? EPOLLOUT : 0;
 	if (!l->client_eof && (l->closing || (!l->bad && l->to_server.len < SPOOL_CAP)))
 		cwant |= EPOLLIN;
@@ -371,7 +374,7 @@ static int server_event(struct link *l, unsigned events)
 	if (events & EPOLLOUT && l->to_server.len) {
 		ssize_t n = send(l->mfd, l->to_server.data + l->to_server.off, l->to_server.len, MSG_NOSIGNAL);
 		if (n < 0 && !would_block())
-			l->server_eof = 1;
+			l->server_unwritable = 1;
 		if (n > 0)
 			spool_drop(&l->to_server, (size_t)n);
 	}
