@@ -7,6 +7,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <microhttpd.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -279,6 +281,39 @@ static void set_mask(struct link *l, int fd, struct end *e, unsigned *cur, unsig
 	*cur = want;
 }
 
+static int would_block(void)
+{
+	return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
+}
+
+/* Sends what is queued for the client. Returns -1 when the client is gone. */
+static int flush_client(struct link *l)
+{
+	if (!l->to_client.len)
+		return 0;
+	ssize_t n = send(l->cfd, l->to_client.data + l->to_client.off, l->to_client.len, MSG_NOSIGNAL);
+	if (n < 0 && !would_block())
+		return -1;
+	if (n > 0) {
+		spool_drop(&l->to_client, (size_t)n);
+		l->last_out = time(NULL);
+	}
+	return 0;
+}
+
+/* Sends what is queued for libmicrohttpd; a refusal to read means it has
+ * answered early and closed, and its answer is still to be read. */
+static void flush_server(struct link *l)
+{
+	if (!l->to_server.len || l->mfd < 0 || l->server_unwritable)
+		return;
+	ssize_t n = send(l->mfd, l->to_server.data + l->to_server.off, l->to_server.len, MSG_NOSIGNAL);
+	if (n < 0 && !would_block())
+		l->server_unwritable = 1;
+	if (n > 0)
+		spool_drop(&l->to_server, (size_t)n);
+}
+
 /* Decides what follows from the link's state: closing, the refusal, the
  * events to wait for. Returns -1 when the link was freed. */
 static int settle(struct link *l)
@@ -301,6 +336,10 @@ static int settle(struct link *l)
 			close(l->mfd);
 			l->mfd = -1;
 			l->closing = 1;
+			if (flush_client(l) < 0) {
+				link_free(l);
+				return -1;
+			}
 		}
 	}
 	if (l->closing && !l->to_client.len) {
@@ -329,25 +368,16 @@ static int settle(struct link *l)
 	return 0;
 }
 
-static int would_block(void)
-{
-	return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
-}
 
-/* Returns -1 when the link was freed. */
+/* Sending is tried at once rather than after an EPOLLOUT: the sockets are
+ * nearly always writable, and each wait saved is an epoll round trip per
+ * request. Returns -1 when the link was freed. */
 static int client_event(struct link *l, unsigned events)
 {
 	char *in = l->loop->in;
-	if (events & EPOLLOUT && l->to_client.len) {
-		ssize_t n = send(l->cfd, l->to_client.data + l->to_client.off, l->to_client.len, MSG_NOSIGNAL);
-		if (n < 0 && !would_block()) {
-			link_free(l);	/* the client is gone */
-			return -1;
-		}
-		if (n > 0) {
-			spool_drop(&l->to_client, (size_t)n);
-			l->last_out = time(NULL);
-		}
+	if (events & EPOLLOUT && flush_client(l) < 0) {
+		link_free(l);	/* the client is gone */
+		return -1;
 	}
 	if (events & (EPOLLIN | EPOLLHUP | EPOLLERR) && !l->client_eof) {
 		ssize_t n = recv(l->cfd, in, READ_CHUNK, 0);
@@ -363,6 +393,7 @@ static int client_event(struct link *l, unsigned events)
 				link_free(l);
 				return -1;
 			}
+			flush_server(l);
 		}
 	}
 	return settle(l);
@@ -371,13 +402,8 @@ static int client_event(struct link *l, unsigned events)
 static int server_event(struct link *l, unsigned events)
 {
 	char *in = l->loop->in;
-	if (events & EPOLLOUT && l->to_server.len) {
-		ssize_t n = send(l->mfd, l->to_server.data + l->to_server.off, l->to_server.len, MSG_NOSIGNAL);
-		if (n < 0 && !would_block())
-			l->server_unwritable = 1;
-		if (n > 0)
-			spool_drop(&l->to_server, (size_t)n);
-	}
+	if (events & EPOLLOUT)
+		flush_server(l);
 	if (events & (EPOLLIN | EPOLLHUP | EPOLLERR) && !l->server_eof) {
 		ssize_t n = recv(l->mfd, in, READ_CHUNK, 0);
 		if (n == 0 || (n < 0 && !would_block()))
@@ -388,6 +414,10 @@ static int server_event(struct link *l, unsigned events)
 				return -1;
 			}
 			follow_answers(l, in, (size_t)n);
+			if (flush_client(l) < 0) {
+				link_free(l);
+				return -1;
+			}
 		}
 	}
 	return settle(l);
@@ -428,6 +458,11 @@ static void link_open(struct loop *lp, int fd, const struct sockaddr *addr, sock
 		close(fd);
 		return;
 	}
+	/* The gate relays an answer in the pieces libmicrohttpd wrote it in:
+	 * Nagle's algorithm would hold the last piece back for an ACK. */
+	int one = 1;
+	if (addr->sa_family == AF_INET || addr->sa_family == AF_INET6)
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 	frame_init(l->frame);
 	l->loop = lp;
 	l->cfd = fd;
