@@ -351,6 +351,12 @@ fail:
 	return NULL;
 }
 
+int server_adopt(struct server *s, int fd)
+{
+	struct sockaddr_in addr = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	return gate_add(s->gate, fd, (struct sockaddr *)&addr, sizeof addr);
+}
+
 uint16_t server_port(const struct server *s)
 {
 	return s->port;
