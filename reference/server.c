@@ -14,6 +14,7 @@
 #include <netinet/in.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -261,6 +262,19 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	atomic_fetch_sub(&s->in_flight, 1);
 }
 
+/* libmicrohttpd's messages, less the ones about TCP options: its side of
+ * every connection is a Unix socket (gate.h), where TCP_NODELAY and TCP_CORK
+ * fail at each answer and mean nothing. */
+static void log_library(void *cls, const char *fmt, va_list ap)
+{
+	char msg[512];
+	(void)cls;
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	if (strstr(msg, "TCP_NODELAY") || strstr(msg, "TCP_CORK") || strstr(msg, "push the data from buffers"))
+		return;
+	fprintf(stderr, "reference-server: libmicrohttpd: %s", msg);
+}
+
 /* The listening socket is ours, not libmicrohttpd's, so that the gate sees
  * every connection first. */
 static int listen_on(const struct server_config *cfg, uint16_t *port, int *v6, char *err, size_t errlen)
@@ -322,6 +336,7 @@ struct server *server_start(const struct server_config *cfg, struct dispatch *d,
 	unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_NO_LISTEN_SOCKET | MHD_ALLOW_SUSPEND_RESUME |
 			 MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0);
 	s->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s,
+				     MHD_OPTION_EXTERNAL_LOGGER, log_library, NULL,	/* first, to see every message */
 				     MHD_OPTION_THREAD_POOL_SIZE, threads,
 				     MHD_OPTION_UNESCAPE_CALLBACK, keep_escapes, NULL,
 				     MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
