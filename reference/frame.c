@@ -174,7 +174,8 @@ static enum frame_event take_head(struct frame *f, const char *data, size_t len,
 			return fail(f, "the header section is larger than 32 KiB", used, i);
 		char c = data[i];
 		f->head[f->head_len++] = c;
-		if (f->head_len > FRAME_MAX_LINE && !memchr(f->head, '\n', FRAME_MAX_LINE))
+		/* Looked at once, when the line could first be too long. */
+		if (f->head_len == FRAME_MAX_LINE + 1 && !memchr(f->head, '\n', FRAME_MAX_LINE))
 			return fail(f, "the request line is longer than 16 KiB", used, i + 1);
 		if (c != '\n' || f->head_len < 2)
 			continue;
