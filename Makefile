@@ -3,8 +3,10 @@
 #   make            build build/reference-server and build/conformance
 #   make demo       build, run the whole suite against the reference server, write reports/latest/
 #   make check      everything tested: unit tests (plain and ASan+UBSan, the store's also on
-#                   a throwaway PostgreSQL), harness, suite, a short conformance model run
+#                   a throwaway PostgreSQL), each fuzz target a few seconds, harness, suite,
+#                   a short conformance model run
 #   make asan       sanitizer builds under build/asan/
+#   make fuzz       every libFuzzer target (reference/fuzz, conformance/fuzz) FUZZ_SECONDS each
 #   make bench      benchmarks (reports/bench.md, bench-store.md, bench-model.md); never part of check
 #   make matrix     reports/examples/matrix.html: reference and FastAPI port side by side
 #   make cluster    two reference instances and the FastAPI port (two workers) on a throwaway
@@ -52,11 +54,11 @@ CONF_TESTS  := $(wildcard conformance/tests/*.c)
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
 .PHONY: all deps deps-bench demo check unit unit-asan unit-pg harness suite model-check cluster asan bench matrix \
-        clean help install uninstall fresh-check
+        clean help install uninstall fresh-check fuzz fuzz-check fuzz-build
 all: $(BUILD)/reference-server $(BUILD)/conformance
 
 help:
-	@sed -n '3,14p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,15p' Makefile | sed 's/^# \{0,1\}//'
 
 deps:
 	@scripts/deps.sh build test
@@ -83,6 +85,42 @@ $(BUILD)/reference-tests: $(call obj,$(REF_MODS) $(REF_TESTS))
 
 $(BUILD)/conformance-tests: $(call obj,$(CONF_MODS) $(CONF_TESTS))
 	$(CC) $(LDSAN) $^ -o $@ $(CONF_LIBS) $(TEST_LIBS)
+
+# libFuzzer targets, built with clang under ASan+UBSan and linked with their
+# program's modules: reference/fuzz/*.c and conformance/fuzz/*.c. Seeds are
+# in <dir>/fuzz/corpus/<target>/; what a run finds goes to $(FUZZ)/corpus/.
+# make check runs each FUZZ_CHECK_SECONDS (fuzz-check), make fuzz FUZZ_SECONDS.
+FUZZ_CC     ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_CHECK_SECONDS ?= 3
+FUZZ        := $(BUILDROOT)/fuzz
+FUZZ_SAN    := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_CFLAGS  = $(CSTD) $(WARN) -g -O1 -fno-omit-frame-pointer $(FUZZ_SAN) -fsanitize=fuzzer-no-link -MMD -MP
+REF_FUZZ    := $(patsubst reference/fuzz/%.c,$(FUZZ)/%,$(wildcard reference/fuzz/*.c))
+CONF_FUZZ   := $(patsubst conformance/fuzz/%.c,$(FUZZ)/%,$(wildcard conformance/fuzz/*.c))
+fuzzobj      = $(patsubst %.c,$(FUZZ)/obj/%.o,$(1))
+
+$(FUZZ)/obj/reference/%.o: reference/%.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(REF_CFLAGS) -Ireference -Ireference/tests -c $< -o $@
+
+$(FUZZ)/obj/conformance/%.o: conformance/%.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(CONF_CFLAGS) -Iconformance -c $< -o $@
+
+$(REF_FUZZ): $(FUZZ)/%: $(FUZZ)/obj/reference/fuzz/%.o $(call fuzzobj,$(REF_MODS) reference/tests/token.c)
+	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer $^ -o $@ $(REF_LIBS)
+
+$(CONF_FUZZ): $(FUZZ)/%: $(FUZZ)/obj/conformance/fuzz/%.o $(call fuzzobj,$(CONF_MODS))
+	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer $^ -o $@ $(CONF_LIBS)
+
+fuzz-build: $(REF_FUZZ) $(CONF_FUZZ)
+
+fuzz: deps fuzz-build
+	scripts/fuzz.sh $(FUZZ) $(FUZZ_SECONDS) $(notdir $(REF_FUZZ) $(CONF_FUZZ))
+
+fuzz-check: fuzz-build
+	scripts/fuzz.sh $(FUZZ) $(FUZZ_CHECK_SECONDS) $(notdir $(REF_FUZZ) $(CONF_FUZZ))
 
 asan:
 	$(MAKE) SANITIZE=1 all $(BUILDROOT)/asan/reference-tests $(BUILDROOT)/asan/conformance-tests
@@ -134,6 +172,7 @@ check: deps
 	$(MAKE) all
 	$(MAKE) unit
 	$(MAKE) unit-asan
+	$(MAKE) fuzz-check
 	$(MAKE) unit-pg
 	$(MAKE) suite
 	$(MAKE) model-check

@@ -12,6 +12,7 @@
 
 #include <dirent.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,10 +83,13 @@ static const cJSON *want(struct vctx *v, const cJSON *o, const char *path, const
                          int required, int (*check)(const cJSON *), const char *what)
 {
     const cJSON *m = member(o, k);
+    if (m ? check(m) : !required)
+        return m;
+    /* The path is built only for a problem: every member of every case passes here. */
     char *p = jpath_key(path, k);
-    if (!m && required)
+    if (!m) {
         problem(v, p, "expected %s (required), got nothing", what);
-    else if (m && !check(m)) {
+    } else {
         char *a = jsonx_print_short(m, 80);
         problem(v, p, "expected %s, got %s", what, a);
         free(a);
@@ -109,19 +113,21 @@ static int is_any(const cJSON *c) { (void)c; return 1; }
 static const cJSON *want_either(struct vctx *v, const cJSON *o, const char *path, const char *k,
                                 int required, const char *no, const char *yes, int *flag)
 {
-    char what[64];
-    const cJSON *m;
+    char what[64], *kp;
+    const cJSON *m = member(o, k);
 
-    snprintf(what, sizeof what, "\"%s\" or \"%s\"", no, yes);
-    m = want(v, o, path, k, required, is_str, what);
-    if (m) {
+    if (cJSON_IsString(m) && (!strcmp(m->valuestring, yes) || !strcmp(m->valuestring, no))) {
         *flag = !strcmp(m->valuestring, yes);
-        if (!*flag && strcmp(m->valuestring, no)) {
-            char *kp = jpath_key(path, k);
-            problem(v, kp, "expected %s, got \"%s\"", what, m->valuestring);
-            free(kp);
-        }
+        return m;
     }
+    /* Only a problem gets here: its message and path are built now. */
+    snprintf(what, sizeof what, "\"%s\" or \"%s\"", no, yes);
+    if (!cJSON_IsString(m))
+        return want(v, o, path, k, required, is_str, what);
+    *flag = 0;
+    kp = jpath_key(path, k);
+    problem(v, kp, "expected %s, got \"%s\"", what, m->valuestring);
+    free(kp);
     return m;
 }
 
@@ -444,19 +450,71 @@ static void check_capture(struct vctx *v, const cJSON *cap, const char *p)
     }
 }
 
-static int id_taken(const struct fixture_set *set, const struct fixture_suite *cur, int upto, const char *id)
+/* ---------- case ids ----------
+ * A hash set of borrowed id strings, so the uniqueness check costs the same
+ * per case whatever the number of cases loaded before it (comparing with each
+ * earlier id made loading quadratic in the suite's size). */
+struct fixture_idset {
+    const char **slot; /* cap entries, NULL when free; cap is a power of two */
+    size_t cap, n;
+};
+
+static size_t id_hash(const char *s)
 {
-    for (int i = 0; i < set->ncases; i++)
-        if (!strcmp(set->cases[i]->id, id))
-            return 1;
-    for (int i = 0; i < upto; i++)
-        if (cur->cases[i].id && !strcmp(cur->cases[i].id, id))
-            return 1;
-    return 0;
+    uint64_t h = 14695981039346656037u; /* FNV-1a */
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211u;
+    return (size_t)h;
 }
 
-static void check_case(struct vctx *v, const struct fixture_set *set, struct fixture_suite *s, int ci,
-                       const cJSON *c, const struct spec *spec)
+static const char **id_slot(const struct fixture_idset *t, const char *id)
+{
+    size_t i = id_hash(id) & (t->cap - 1);
+    while (t->slot[i] && strcmp(t->slot[i], id))
+        i = (i + 1) & (t->cap - 1);
+    return &t->slot[i];
+}
+
+static int id_has(const struct fixture_idset *t, const char *id)
+{
+    return t && t->cap && *id_slot(t, id) != NULL;
+}
+
+static void id_add(struct fixture_idset *t, const char *id)
+{
+    if (2 * (t->n + 1) > t->cap) {
+        struct fixture_idset old = *t;
+        t->cap = old.cap ? old.cap * 2 : 64;
+        t->slot = mem_calloc(t->cap, sizeof *t->slot);
+        t->n = 0;
+        for (size_t i = 0; i < old.cap; i++)
+            if (old.slot[i])
+                id_add(t, old.slot[i]);
+        free(old.slot);
+    }
+    const char **s = id_slot(t, id);
+    if (!*s) {
+        *s = id;
+        t->n++;
+    }
+}
+
+static void id_clear(struct fixture_idset *t)
+{
+    if (!t)
+        return;
+    free(t->slot);
+    memset(t, 0, sizeof *t);
+}
+
+/* mine: the ids of the suite being loaded, up to the current case. */
+static int id_taken(const struct fixture_set *set, const struct fixture_idset *mine, const char *id)
+{
+    return id_has(set->ids, id) || id_has(mine, id);
+}
+
+static void check_case(struct vctx *v, const struct fixture_set *set, struct fixture_idset *mine,
+                       struct fixture_suite *s, int ci, const cJSON *c, const struct spec *spec)
 {
     static const char *const keys[] = {"id", "title", "requirements", "level", "grade", "tags", "steps", NULL};
     struct fixture_case *fc = &s->cases[ci];
@@ -472,9 +530,10 @@ static void check_case(struct vctx *v, const struct fixture_set *set, struct fix
         char *ip = jpath_key(p, "id");
         if (!pattern_ok(id->valuestring, LOWER DIGIT, LOWER DIGIT ".-", 64))
             problem(v, ip, "expected an id matching ^[a-z0-9][a-z0-9.-]*$ of at most 64 characters, got \"%s\"", id->valuestring);
-        else if (id_taken(set, s, ci, id->valuestring))
+        else if (id_taken(set, mine, id->valuestring))
             problem(v, ip, "expected an id unique across all suites, got \"%s\" a second time", id->valuestring);
         fc->id = id->valuestring;
+        id_add(mine, fc->id);
         free(ip);
     }
     const cJSON *t = want(v, c, p, "title", 1, is_str, "a one-line title string");
@@ -583,6 +642,7 @@ int fixture_load_file(struct fixture_set *set, const char *path, const struct sp
                       struct fixture_errors *errs)
 {
     struct vctx v = {path, errs, 0};
+    struct fixture_idset mine = {0};
     size_t len;
     char err[300], *buf = file_read(path, &len, err, sizeof err);
     if (!buf) {
@@ -630,17 +690,24 @@ int fixture_load_file(struct fixture_set *set, const char *path, const struct sp
         s->cases = mem_calloc((size_t)s->ncases + 1, sizeof *s->cases);
         int i = 0;
         for (const cJSON *c = cases->child; c; c = c->next, i++)
-            check_case(&v, set, s, i, c, spec);
+            check_case(&v, set, &mine, s, i, c, spec);
     }
     if (v.bad)
         goto bad;
+    if (!set->ids)
+        set->ids = mem_calloc(1, sizeof *set->ids);
     set->suites = mem_realloc(set->suites, (size_t)(set->nsuites + 1) * sizeof *set->suites);
     set->suites[set->nsuites++] = s;
     set->cases = mem_realloc(set->cases, (size_t)(set->ncases + s->ncases + 1) * sizeof *set->cases);
-    for (int i = 0; i < s->ncases; i++)
+    for (int i = 0; i < s->ncases; i++) {
         set->cases[set->ncases++] = &s->cases[i];
+        if (s->cases[i].id)
+            id_add(set->ids, s->cases[i].id);
+    }
+    id_clear(&mine);
     return 0;
 bad:
+    id_clear(&mine);
     suite_free(s);
     return -1;
 }
@@ -713,6 +780,8 @@ void fixture_set_free(struct fixture_set *set)
         suite_free(set->suites[i]);
     free(set->suites);
     free(set->cases);
+    id_clear(set->ids);
+    free(set->ids);
     memset(set, 0, sizeof *set);
 }
 

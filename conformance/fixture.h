@@ -48,11 +48,14 @@ struct fixture_errors {
     size_t n;
 };
 
+struct fixture_idset;
+
 struct fixture_set {
     struct fixture_suite **suites;
     int nsuites;
     struct fixture_case **cases; /* all cases, suites in load order, file order within */
     int ncases;
+    struct fixture_idset *ids;   /* private: the ids of cases, for the uniqueness check */
 };
 
 /* Loads and validates one suite file into set (case ids and suite names must

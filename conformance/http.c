@@ -27,8 +27,14 @@
 
 struct http_client;
 
+/* What decides a request's method options: set after a reset, kept by the
+ * next request of the same shape and method (XFER_NONE: not set up). */
+enum xfer_shape { XFER_NONE, XFER_GET, XFER_HEAD, XFER_CHUNKED, XFER_FIELDS, XFER_BODILESS };
+
 struct xfer {
     CURL *easy;
+    enum xfer_shape shape;
+    char method[32];           /* the method the options were set for */
     struct curl_slist *hdrs;
     struct http_response *res;
     const struct http_request *req;
@@ -260,10 +266,61 @@ static int has_header(const struct http_request *q, const char *name)
     return 0;
 }
 
-static void setup(struct http_client *c, struct xfer *x, const struct http_request *q, struct http_response *r)
+static enum xfer_shape shape_of(const struct http_request *q)
+{
+    if (!strcmp(q->method, "HEAD"))
+        return XFER_HEAD;
+    if (q->chunked && q->body)
+        return XFER_CHUNKED;
+    if (q->body || !strcmp(q->method, "POST"))
+        return XFER_FIELDS;
+    return strcmp(q->method, "GET") ? XFER_BODILESS : XFER_GET;
+}
+
+/* Resets the handle and sets every option but the request's own: the URL,
+ * the error buffer, the body and the headers. */
+static void setup_shape(struct http_client *c, struct xfer *x, const struct http_request *q, enum xfer_shape shape)
 {
     CURL *e = x->easy;
     curl_easy_reset(e);
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, c->timeout_ms);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, curl_body);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
+    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, curl_header);
+    curl_easy_setopt(e, CURLOPT_HEADERDATA, x);
+    curl_easy_setopt(e, CURLOPT_PATH_AS_IS, 1L);
+    curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, open_socket);
+    curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, c);
+    curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, close_socket);
+    curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, c);
+    if (shape == XFER_HEAD) {
+        curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+    } else if (shape == XFER_CHUNKED) {
+        curl_easy_setopt(e, CURLOPT_POST, 1L);
+        curl_easy_setopt(e, CURLOPT_READFUNCTION, on_read);
+        curl_easy_setopt(e, CURLOPT_READDATA, x);
+    }
+    if ((shape == XFER_CHUNKED || shape == XFER_FIELDS || shape == XFER_BODILESS) && strcmp(q->method, "POST"))
+        curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, q->method);
+    /* A method too long to remember sets the handle up again next time. */
+    size_t ml = strlen(q->method);
+    x->shape = ml < sizeof x->method ? shape : XFER_NONE;
+    if (x->shape != XFER_NONE)
+        memcpy(x->method, q->method, ml + 1);
+    else
+        x->method[0] = '\0';
+}
+
+/* Options are set per request only where requests differ: a reset and the
+ * full set cost more than the request's own options, run after run of the
+ * same kind of request (the shape and the method decide the rest). */
+static void setup(struct http_client *c, struct xfer *x, const struct http_request *q, struct http_response *r)
+{
+    CURL *e = x->easy;
+    enum xfer_shape shape = shape_of(q);
+    if (shape != x->shape || strcmp(q->method, x->method))
+        setup_shape(c, x, q, shape);
     curl_slist_free_all(x->hdrs);
     x->hdrs = NULL;
     x->res = r;
@@ -276,40 +333,16 @@ static void setup(struct http_client *c, struct xfer *x, const struct http_reque
     x->timeout_ms = c->timeout_ms;
     r->error[0] = '\0';
     curl_easy_setopt(e, CURLOPT_URL, q->url);
-    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, c->timeout_ms);
-    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, curl_body);
-    curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
-    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, curl_header);
-    curl_easy_setopt(e, CURLOPT_HEADERDATA, x);
-    curl_easy_setopt(e, CURLOPT_PATH_AS_IS, 1L);
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, r->error);
-    curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, open_socket);
-    curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, c);
-    curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, close_socket);
-    curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, c);
-    int isget = !strcmp(q->method, "GET"), ishead = !strcmp(q->method, "HEAD");
-    if (ishead) {
-        curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
-    } else if (q->chunked && q->body) {
-        curl_easy_setopt(e, CURLOPT_POST, 1L);
-        curl_easy_setopt(e, CURLOPT_READFUNCTION, on_read);
-        curl_easy_setopt(e, CURLOPT_READDATA, x);
-        if (strcmp(q->method, "POST"))
-            curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, q->method);
-        if (!has_header(q, "Transfer-Encoding"))
-            x->hdrs = curl_slist_append(x->hdrs, "Transfer-Encoding: chunked");
-    } else if (q->body || !strcmp(q->method, "POST")) {
+    if (shape == XFER_CHUNKED && !has_header(q, "Transfer-Encoding"))
+        x->hdrs = curl_slist_append(x->hdrs, "Transfer-Encoding: chunked");
+    if (shape == XFER_FIELDS) {
         curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(q->body ? q->body_len : 0));
         curl_easy_setopt(e, CURLOPT_POSTFIELDS, q->body ? q->body : "");
-        if (strcmp(q->method, "POST"))
-            curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, q->method);
-    } else if (!isget) {
-        curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, q->method);
     }
     /* libcurl adds a form Content-Type to bodies and Expect: 100-continue to
      * large ones; the fixture alone decides what is sent. */
-    if (!has_header(q, "Content-Type") && !ishead)
+    if (!has_header(q, "Content-Type") && shape != XFER_HEAD)
         x->hdrs = curl_slist_append(x->hdrs, "Content-Type:");
     if (!has_header(q, "Expect"))
         x->hdrs = curl_slist_append(x->hdrs, "Expect:");

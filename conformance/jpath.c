@@ -121,8 +121,20 @@ char *jpath_key(const char *base, const char *key)
 
 char *jpath_index(const char *base, int index)
 {
-    size_t n = strlen(base) + 16;
-    char *s = mem_alloc(n);
-    snprintf(s, n, "%s[%d]", base, index);
+    /* By hand like jpath_key: the loader builds one for every case and step. */
+    char digits[16];
+    size_t nd = 0, bl = strlen(base);
+    unsigned long u = index < 0 ? 0ul - (unsigned long)index : (unsigned long)index;
+    do
+        digits[nd++] = (char)('0' + u % 10);
+    while (u /= 10);
+    char *s = mem_alloc(bl + nd + 4), *o = s + bl;
+    memcpy(s, base, bl);
+    *o++ = '[';
+    if (index < 0)
+        *o++ = '-';
+    while (nd)
+        *o++ = digits[--nd];
+    memcpy(o, "]", 2);
     return s;
 }

@@ -86,6 +86,11 @@ static char *jp_string(struct jparser *p)
     size_t o = 0;
     while (p->pos < end) {
         unsigned char c = p->s[p->pos];
+        if (c > 0x20 && c < 0x80 && c != '\\') { /* the common byte, without utf8_seq */
+            out[o++] = (char)c;
+            p->pos++;
+            continue;
+        }
         if (c < 0x20) {
             jp_fail(p, "raw control character in a string");
             goto bad;
@@ -366,8 +371,9 @@ static cJSON *jp_value(struct jparser *p, int depth)
         char *s = jp_string(p);
         if (!s)
             return NULL;
-        cJSON *item = cJSON_CreateString("");
-        free(item->valuestring);
+        /* The node takes s as it is: no copy of an empty string to free again. */
+        cJSON *item = cJSON_CreateNull();
+        item->type = cJSON_String;
         item->valuestring = s;
         return item;
     }
@@ -436,6 +442,15 @@ static void json_str(struct strbuf *b, const char *s)
     strbuf_putn(b, "\"", 1);
     for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
         char esc[8];
+        /* A run of bytes that need no escape goes in one copy, not one call a byte. */
+        const unsigned char *run = c;
+        while (*run >= 0x20 && *run < 0x80 && *run != '"' && *run != '\\')
+            run++;
+        if (run > c) {
+            strbuf_putn(b, (const char *)c, (size_t)(run - c));
+            c = run - 1;
+            continue;
+        }
         if (c[0] == 0xC0 && c[1] == 0x80) {
             strbuf_putn(b, "\\u0000", 6);
             c++;

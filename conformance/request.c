@@ -48,7 +48,8 @@ static int fixture_sets(const cJSON *headers, const char *name)
 static void set_url(struct request *rq, const char *target)
 {
     struct strbuf u = {0};
-    strbuf_printf(&u, "%s%s", target, rq->path);
+    strbuf_puts(&u, target);
+    strbuf_puts(&u, rq->path);
     rq->url = strbuf_take(&u);
 }
 
@@ -104,7 +105,8 @@ static int add_credentials(struct request *rq, const cJSON *spec, struct identit
     }
     if ((!strcmp(how, "header") || !strcmp(how, "both")) && !fixture_sets(hdrs, "Authorization")) {
         struct strbuf v = {0};
-        strbuf_printf(&v, "Bearer %s", tok);
+        strbuf_puts(&v, "Bearer ");
+        strbuf_puts(&v, tok);
         add_line(rq, "Authorization", v.data);
         strbuf_free(&v);
     }
@@ -116,7 +118,8 @@ static int add_credentials(struct request *rq, const cJSON *spec, struct identit
         }
         if (!fixture_sets(hdrs, "Cookie")) {
             struct strbuf v = {0};
-            strbuf_printf(&v, "afi_viewer=%s", ctok);
+            strbuf_puts(&v, "afi_viewer=");
+            strbuf_puts(&v, ctok);
             add_line(rq, "Cookie", v.data);
             strbuf_free(&v);
         }

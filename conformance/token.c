@@ -5,6 +5,7 @@
 #include "mem.h"
 #include "b64.h"
 #include "jsonx.h"
+#include "strbuf.h"
 
 #include <jwt.h>
 #include <openssl/bn.h>
@@ -103,7 +104,9 @@ out:
 #define PLAIN_MAX_CLAIMS 32
 #define MAC_CACHE 4
 
-/* One keyed HMAC-SHA256 context per secret, duplicated for each token. */
+/* One keyed HMAC-SHA256 context per secret, re-initialised with its key for
+ * each token under the lock: duplicating and freeing a context per token cost
+ * more than the HMAC itself. */
 static pthread_mutex_t mac_lock = PTHREAD_MUTEX_INITIALIZER;
 static EVP_MAC *mac_hmac;
 static struct {
@@ -124,10 +127,11 @@ static EVP_MAC_CTX *mac_keyed(const char *key)
     return ctx;
 }
 
-/* A fresh context keyed with key, ready for EVP_MAC_update; NULL on failure. */
-static EVP_MAC_CTX *mac_for(const char *key)
+/* HMAC-SHA256 of in[0..n) with key into mac (EVP_MAX_MD_SIZE bytes); 0 or -1. */
+static int mac_sign(const char *key, const char *in, size_t n, unsigned char *mac, size_t *maclen)
 {
-    EVP_MAC_CTX *out = NULL;
+    EVP_MAC_CTX *ctx = NULL, *own = NULL;
+    int rc = -1;
     pthread_mutex_lock(&mac_lock);
     if (!mac_hmac)
         mac_hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
@@ -137,20 +141,21 @@ static EVP_MAC_CTX *mac_for(const char *key)
     while (i < MAC_CACHE && mac_cache[i].key && strcmp(mac_cache[i].key, key))
         i++;
     if (i == MAC_CACHE) {
-        out = mac_keyed(key);
-        goto out;
-    }
-    if (!mac_cache[i].key) {
-        EVP_MAC_CTX *ctx = mac_keyed(key);
-        if (!ctx)
-            goto out;
+        ctx = own = mac_keyed(key);
+    } else if (mac_cache[i].key) {
+        ctx = mac_cache[i].ctx;
+    } else if ((ctx = mac_keyed(key))) {
         mac_cache[i].key = mem_strdup(key);
         mac_cache[i].ctx = ctx;
     }
-    out = EVP_MAC_CTX_dup(mac_cache[i].ctx);
+    /* A NULL key re-initialises the context with the key it holds. */
+    if (ctx && EVP_MAC_init(ctx, NULL, 0, NULL) && EVP_MAC_update(ctx, (const unsigned char *)in, n) &&
+        EVP_MAC_final(ctx, mac, maclen, EVP_MAX_MD_SIZE))
+        rc = 0;
 out:
     pthread_mutex_unlock(&mac_lock);
-    return out;
+    EVP_MAC_CTX_free(own);
+    return rc;
 }
 
 static int plain_text(const char *s)
@@ -210,37 +215,35 @@ static char *sign_hs256(const char *claims, const char *secret, char *err, size_
 {
     char *head = b64_url_encode(HS256_HEADER, strlen(HS256_HEADER));
     char *body = b64_url_encode(claims, strlen(claims));
-    char *sig = NULL, *res = NULL, *input = NULL;
-    EVP_MAC_CTX *ctx = mac_for(secret);
+    char *sig = NULL, *tok = NULL, *res = NULL;
     unsigned char mac[EVP_MAX_MD_SIZE];
     size_t maclen = 0;
-    if (!head || !body || !ctx) {
-        snprintf(err, errlen, "OpenSSL could not set up HMAC-SHA256");
+    if (!head || !body) {
+        snprintf(err, errlen, "cannot encode the token's header or claims");
         goto out;
     }
     size_t hl = strlen(head), bl = strlen(body);
-    input = mem_alloc(hl + bl + 2);
-    memcpy(input, head, hl);
-    input[hl] = '.';
-    memcpy(input + hl + 1, body, bl + 1);
-    if (!EVP_MAC_update(ctx, (const unsigned char *)input, hl + bl + 1) ||
-        !EVP_MAC_final(ctx, mac, &maclen, sizeof mac)) {
+    tok = mem_alloc(hl + bl + 4 * ((EVP_MAX_MD_SIZE + 2) / 3) + 3);
+    memcpy(tok, head, hl);
+    tok[hl] = '.';
+    memcpy(tok + hl + 1, body, bl);
+    if (mac_sign(secret, tok, hl + bl + 1, mac, &maclen)) {
         snprintf(err, errlen, "OpenSSL could not compute HMAC-SHA256");
         goto out;
     }
-    sig = b64_url_encode(mac, maclen);
-    if (!sig) {
+    if (!(sig = b64_url_encode(mac, maclen))) {
         snprintf(err, errlen, "cannot encode the HMAC-SHA256 signature");
         goto out;
     }
-    res = mem_alloc(hl + bl + strlen(sig) + 3);
-    sprintf(res, "%s.%s", input, sig);
+    tok[hl + bl + 1] = '.';
+    memcpy(tok + hl + bl + 2, sig, strlen(sig) + 1);
+    res = tok;
+    tok = NULL;
 out:
-    EVP_MAC_CTX_free(ctx);
     free(head);
     free(body);
-    free(input);
     free(sig);
+    free(tok);
     return res;
 }
 
@@ -474,6 +477,45 @@ static int key_kind(const char *kind)
     return 0;
 }
 
+/* Text that jsonx prints as it is: plain, without a quote or backslash to escape. */
+static int verbatim(const char *s)
+{
+    return plain_text(s) && !strpbrk(s, "\"\\");
+}
+
+/* The claims of the common identity (no hostile kind, no extra or omitted
+ * claims) as the tree path prints them: keys in libjwt's sorted order (exp,
+ * iat, jti, role, sub), the same bytes, without building and sorting a tree.
+ * NULL when a value is not printed as it is: the tree path then decides. */
+static char *common_claims(const char *sub, const char *jti, const char *role, long iat, long exp)
+{
+    char ne[32], ni[32];
+    snprintf(ne, sizeof ne, "%ld", exp);
+    snprintf(ni, sizeof ni, "%ld", iat);
+    if (!verbatim(sub) || (jti && !verbatim(jti)) || (role && !verbatim(role)) || !plain_integer(ne) ||
+        !plain_integer(ni))
+        return NULL;
+    struct strbuf b = {0};
+    strbuf_puts(&b, "{\"exp\":");
+    strbuf_puts(&b, ne);
+    strbuf_puts(&b, ",\"iat\":");
+    strbuf_puts(&b, ni);
+    if (jti) {
+        strbuf_puts(&b, ",\"jti\":\"");
+        strbuf_puts(&b, jti);
+        strbuf_putc(&b, '"');
+    }
+    if (role) {
+        strbuf_puts(&b, ",\"role\":\"");
+        strbuf_puts(&b, role);
+        strbuf_putc(&b, '"');
+    }
+    strbuf_puts(&b, ",\"sub\":\"");
+    strbuf_puts(&b, sub);
+    strbuf_puts(&b, "\"}");
+    return strbuf_take(&b);
+}
+
 char *token_mint(const cJSON *identity, const char *sub, const char *jti, const char *secret,
                  const struct keys *keys, long now, char *err, size_t errlen)
 {
@@ -497,11 +539,19 @@ char *token_mint(const cJSON *identity, const char *sub, const char *jti, const 
     if (!strcmp(kind, "garbage_base64"))
         return garbage();
 
+    long expires = now + (cJSON_IsNumber(ttl) ? (long)ttl->valuedouble : 600);
+    int withjti = (!cJSON_IsFalse(usejti) || cJSON_GetObjectItemCaseSensitive(identity, "same_jti_as")) && jti;
+    if (!keys && !*kind && !extra && !omit &&
+        (text = common_claims(sub, withjti ? jti : NULL, cJSON_IsString(role) ? role->valuestring : NULL, now, expires))) {
+        res = sign_hs256(text, key, err, errlen);
+        free(text);
+        return res;
+    }
     cJSON *claims = cJSON_CreateObject();
     cJSON_AddStringToObject(claims, "sub", sub);
     set_int(claims, "iat", now);
-    set_int(claims, "exp", now + (cJSON_IsNumber(ttl) ? (long)ttl->valuedouble : 600));
-    if ((!cJSON_IsFalse(usejti) || cJSON_GetObjectItemCaseSensitive(identity, "same_jti_as")) && jti)
+    set_int(claims, "exp", expires);
+    if (withjti)
         cJSON_AddStringToObject(claims, "jti", jti);
     if (cJSON_IsString(role))
         cJSON_AddStringToObject(claims, "role", role->valuestring);

@@ -1,344 +1,659 @@
-/* Accepts connections, checks each first request head, answers malformed
- * ones with the envelope and hands the rest to libmicrohttpd. */
+/* Owns client connections, frames every request, relays well-formed ones to
+ * libmicrohttpd over a socket pair and answers malformed ones with the
+ * envelope, after every earlier answer. */
+#define _GNU_SOURCE	/* accept4, pipe2 */
 #include "gate.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <microhttpd.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/epoll.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "envelope.h"
 
-#define WAIT_SECONDS 10	/* a client that sends no complete head in time is dropped */
-#define MAX_WAITING 1024
+#define SPOOL_CAP (256 * 1024)	/* a direction stops reading beyond this much unsent */
+#define ANSWER_HEAD_MAX 8192	/* an answer head longer than this is followed until close */
+#define READ_CHUNK 65536
+#define MAX_LOOPS 64
 
-struct waiting {
+/* Bytes waiting to be sent: data[off..off+len). */
+struct spool {
+	char *data;
+	size_t off, len, cap;
+};
+
+enum answer_state {
+	ANSWER_HEAD,		/* collecting an answer head */
+	ANSWER_BODY,		/* counting its Content-Length */
+	ANSWER_UNTIL_CLOSE,	/* framing unknown: nothing more is counted */
+};
+
+struct link;
+
+/* What an epoll event points at: one side of a link. */
+struct end {
+	struct link *link;
+	int server_side;
+};
+
+/* A connection handed over by gate_add, waiting for its loop to take it. */
+struct handover {
+	struct handover *next;
 	int fd;
-	time_t since;
 	struct sockaddr_storage addr;
 	socklen_t addrlen;
 };
 
-struct gate {
-	int listen_fd;
-	int epoll_fd;
-	int stop_pipe[2];
+/* One gate thread. Only it touches its links, so they need no lock. */
+struct loop {
+	struct gate *gate;
 	pthread_t thread;
-	struct MHD_Daemon *daemon;
-	struct waiting waiting[MAX_WAITING];	/* fd == -1: free slot */
-	char peek[GATE_MAX_HEAD + 1];
+	int started;
+	int epoll_fd;
+	int wake_pipe[2];	/* gate_add wakes the loop for its handovers */
+	pthread_mutex_t lock;	/* guards handovers */
+	struct handover *handovers;
+	struct link *links;
+	struct link *dead;	/* closed during an epoll batch, freed after it */
+	char in[READ_CHUNK];
 };
 
-static int is_tchar(unsigned char c)
+struct link {
+	struct loop *loop;
+	struct link *prev, *next;
+	int cfd, mfd;		/* the client's socket; our end of the pair (-1 once closed) */
+	unsigned cmask, mmask;	/* events registered for each */
+	struct end cend, mend;
+	struct frame *frame;
+	struct spool to_server, to_client;
+	struct spool kinds;	/* one byte per request passed on, unanswered: 1 for HEAD */
+	unsigned long long completed, answered;	/* requests passed on in full; final answers */
+	int partial;		/* the head of an incomplete request was passed on */
+	enum answer_state astate;
+	unsigned long long aleft;
+	char ahead[ANSWER_HEAD_MAX];
+	size_t ahead_len;
+	int bad, client_eof, server_eof, closing, shut, dead;
+	int server_unwritable;	/* libmicrohttpd stopped reading (it answered early): its answer may still come */
+	time_t last_in, last_out, linger_until;
+};
+
+struct gate {
+	int listen_fd;
+	int stop_pipe[2];
+	struct MHD_Daemon *daemon;
+	unsigned nloops;
+	unsigned next_loop;	/* round robin for gate_add */
+	pthread_mutex_t next_lock;
+	struct loop loops[MAX_LOOPS];
+};
+
+static int spool_put(struct spool *s, const char *p, size_t n)
 {
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-	       (c && strchr("!#$%&'*+-.^_`|~", c));
+	if (s->off && s->off + s->len + n > s->cap) {
+		memmove(s->data, s->data + s->off, s->len);
+		s->off = 0;
+	}
+	if (s->len + n > s->cap) {
+		size_t cap = s->cap ? s->cap : 4096;
+		while (cap < s->len + n)
+			cap *= 2;
+		char *d = realloc(s->data, cap);
+		if (!d)
+			return -1;
+		s->data = d;
+		s->cap = cap;
+	}
+	memcpy(s->data + s->off + s->len, p, n);
+	s->len += n;
+	return 0;
 }
 
-/* Fills why with msg and returns -1, the refusal of every check below. */
-static int bad_head(char *why, size_t whylen, const char *msg)
+static void spool_drop(struct spool *s, size_t n)
 {
-	snprintf(why, whylen, "%s", msg);
-	return -1;
+	s->off += n;
+	s->len -= n;
+	if (!s->len)
+		s->off = 0;
 }
 
-/* ROB-1: what libmicrohttpd would refuse with a page of its own. */
-int gate_check_head(const char *head, size_t len, int *chunked_out, char *why, size_t whylen)
+static void link_release(struct link *l)
 {
-	const char *p = head, *end = head + len;
-	const char *eol = memchr(p, '\n', len);
-	if (!eol)
-		return bad_head(why, whylen, "the request line is not terminated");
-	/* Request line: method SP target SP HTTP/1.x */
-	const char *q = p;
-	while (q < eol && is_tchar((unsigned char)*q))
-		q++;
-	if (q == p || *q != ' ')
-		return bad_head(why, whylen, "the request line has no valid method");
-	const char *target = ++q;
-	while (q < eol && (unsigned char)*q > ' ' && *q != 0x7f)
-		q++;
-	if (q == target || *q != ' ')
-		return bad_head(why, whylen, "the request line has no valid target");
-	q++;
-	const char *vend = eol > q && eol[-1] == '\r' ? eol - 1 : eol;
-	int http11;
-	if (vend - q == 8 && !memcmp(q, "HTTP/1.1", 8))
-		http11 = 1;
-	else if (vend - q == 8 && !memcmp(q, "HTTP/1.0", 8))
-		http11 = 0;
+	free(l->frame);
+	free(l->to_server.data);
+	free(l->to_client.data);
+	free(l->kinds.data);
+	free(l);
+}
+
+/* Closes both sides; the memory goes after the current epoll batch, which
+ * may still hold events for l. */
+static void link_free(struct link *l)
+{
+	struct loop *lp = l->loop;
+	if (l->prev)
+		l->prev->next = l->next;
 	else
-		return bad_head(why, whylen, "the request line does not end in HTTP/1.0 or HTTP/1.1");
-	int host = 0, chunked = 0, length_seen = 0;
-	unsigned long long length = 0;
-	for (p = eol + 1; p < end; p = eol + 1) {
-		eol = memchr(p, '\n', (size_t)(end - p));
-		if (!eol)
-			eol = end;
-		const char *lend = eol > p && eol[-1] == '\r' ? eol - 1 : eol;
-		if (lend == p)
-			break;	/* the empty line ends the head */
-		if (*p == ' ' || *p == '\t')
-			return bad_head(why, whylen, "a header line is folded (obsolete line folding)");
-		const char *colon = p;
-		while (colon < lend && is_tchar((unsigned char)*colon))
-			colon++;
-		if (colon == p || colon == lend || *colon != ':')
-			return bad_head(why, whylen, "a header line has no valid name followed by a colon");
-		const char *v = colon + 1, *vlast = lend;
-		for (const char *c = v; c < lend; c++)
-			if (((unsigned char)*c < ' ' && *c != '\t') || *c == 0x7f)
-				return bad_head(why, whylen, "a header value contains a control character");
-		while (v < vlast && (*v == ' ' || *v == '\t'))
-			v++;
-		while (vlast > v && (vlast[-1] == ' ' || vlast[-1] == '\t'))
-			vlast--;
-		size_t nlen = (size_t)(colon - p);
-		if (nlen == 4 && !strncasecmp(p, "Host", 4))
-			host = 1;
-		if (nlen == 17 && !strncasecmp(p, "Transfer-Encoding", 17))
-			chunked = 1;
-		if (nlen == 14 && !strncasecmp(p, "Content-Length", 14)) {
-			unsigned long long n = 0;
-			if (v == vlast || vlast - v > 18)
-				return bad_head(why, whylen, "the Content-Length is not a number of at most 18 digits");
-			for (const char *c = v; c < vlast; c++) {
-				if (*c < '0' || *c > '9')
-					return bad_head(why, whylen, "the Content-Length is not a number");
-				n = n * 10 + (unsigned)(*c - '0');
-			}
-			if (length_seen && n != length)
-				return bad_head(why, whylen, "two different Content-Length headers");
-			length_seen = 1;
-			length = n;
-		}
-	}
-	if (chunked && length_seen)
-		return bad_head(why, whylen, "both Content-Length and Transfer-Encoding are present");
-	if (http11 && !host)
-		return bad_head(why, whylen, "an HTTP/1.1 request without a Host header");
-	if (chunked_out)
-		*chunked_out = chunked;
-	return 0;
-}
-
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-int gate_check_chunks(const char *body, size_t len)
-{
-	size_t at = 0;
-	while (at < len) {
-		const char *eol = memchr(body + at, '\n', len - at);
-		if (!eol)
-			return 0;	/* the size line has not fully arrived */
-		const char *p = body + at, *lend = eol > p && eol[-1] == '\r' ? eol - 1 : eol;
-		unsigned long long size = 0;
-		int digits = 0;
-		for (; p < lend && hex_value(*p) >= 0; p++, digits++)
-			size = size * 16 + (unsigned)hex_value(*p);
-		while (p < lend && (*p == ' ' || *p == '\t'))
-			p++;
-		if (!digits || digits > 15 || (p < lend && *p != ';'))
-			return -1;
-		if (size == 0)
-			return 0;	/* the last chunk; trailers are libmicrohttpd's */
-		at = (size_t)(eol + 1 - body);
-		if (size > len - at)
-			return 0;	/* the data has not fully arrived */
-		at += size;
-		if (at < len && body[at] != '\r' && body[at] != '\n')
-			return -1;
-		if (at + 1 < len && body[at] == '\r' && body[at + 1] != '\n')
-			return -1;
-		at += at < len && body[at] == '\r' ? 2 : 1;
-	}
-	return 0;
-}
-
-/* Length of the head (through the empty line) in buf, or 0 when incomplete. */
-static size_t head_length(const char *buf, size_t n)
-{
-	for (size_t i = 0; i + 1 < n; i++) {
-		if (buf[i] != '\n')
-			continue;
-		if (buf[i + 1] == '\n')
-			return i + 2;
-		if (buf[i + 1] == '\r' && i + 2 < n && buf[i + 2] == '\n')
-			return i + 3;
-	}
-	return 0;
-}
-
-static void forget(struct gate *g, struct waiting *w)
-{
-	epoll_ctl(g->epoll_fd, EPOLL_CTL_DEL, w->fd, NULL);
-	w->fd = -1;
+		lp->links = l->next;
+	if (l->next)
+		l->next->prev = l->prev;
+	close(l->cfd);
+	if (l->mfd >= 0)
+		close(l->mfd);
+	l->dead = 1;
+	l->next = lp->dead;
+	lp->dead = l;
 }
 
 /* ENV-1: even malformed HTTP gets the envelope (bad_request, ROB-1). */
-static void refuse(struct gate *g, struct waiting *w, const char *why)
+static int put_refusal(struct link *l, const char *why)
 {
-	char msg[256], head[256], drain[4096];
+	char msg[256], head[256];
 	snprintf(msg, sizeof msg, "Malformed HTTP request: %s.", why);
 	size_t len = 0;
 	char *body = envelope_render(ENVELOPE_BAD_REQUEST, msg, NULL, &len);
-	int fd = w->fd;
-	forget(g, w);
-	if (body) {
-		int n = snprintf(head, sizeof head,
-				 "HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Type: application/json\r\n"
-				 "Content-Length: %zu\r\n\r\n", len);
-		send(fd, head, (size_t)n, MSG_NOSIGNAL | MSG_MORE);
-		send(fd, body, len, MSG_NOSIGNAL);
-		free(body);
-	}
-	shutdown(fd, SHUT_WR);
-	/* Read what the client sent so that closing does not reset the answer away. */
-	while (recv(fd, drain, sizeof drain, MSG_DONTWAIT) > 0)
-		;
-	close(fd);
+	if (!body)
+		return -1;
+	int n = snprintf(head, sizeof head,
+			 "HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Type: application/json\r\n"
+			 "Content-Length: %zu\r\n\r\n", len);
+	int r = spool_put(&l->to_client, head, (size_t)n) < 0 || spool_put(&l->to_client, body, len) < 0 ? -1 : 0;
+	free(body);
+	return r;
 }
 
-static void inspect(struct gate *g, struct waiting *w)
+/* One final answer has been relayed in full. */
+static void answered_one(struct link *l)
 {
-	ssize_t n = recv(w->fd, g->peek, GATE_MAX_HEAD, MSG_PEEK | MSG_DONTWAIT);
-	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+	l->answered++;
+	if (l->kinds.len)
+		spool_drop(&l->kinds, 1);
+	if (l->answered > l->completed)
+		l->partial = 0;	/* an early answer to the request still arriving */
+}
+
+/* An answer head is complete in ahead: where does its body end? */
+static void answer_head_done(struct link *l)
+{
+	const char *h = l->ahead;
+	int status = l->ahead_len > 12 ? atoi(h + 9) : 0;
+	l->ahead_len = 0;
+	if (status >= 100 && status < 200)
+		return;	/* interim (100 Continue): the final answer follows */
+	int head_method = l->kinds.len && l->kinds.data[l->kinds.off];
+	if (head_method || status == 204 || status == 304) {
+		answered_one(l);
 		return;
-	if (n <= 0) {	/* closed or failed before sending a head */
-		int fd = w->fd;
-		forget(g, w);
+	}
+	for (const char *p = strchr(h, '\n'); p && p[1]; p = strchr(p + 1, '\n')) {
+		if (!strncasecmp(p + 1, "Content-Length:", 15)) {
+			l->aleft = strtoull(p + 16, NULL, 10);
+			if (!l->aleft)
+				answered_one(l);
+			else
+				l->astate = ANSWER_BODY;
+			return;
+		}
+	}
+	l->astate = ANSWER_UNTIL_CLOSE;
+}
+
+/* Follows the answers' framing in the bytes libmicrohttpd sent. */
+static void follow_answers(struct link *l, const char *p, size_t n)
+{
+	while (n && l->astate != ANSWER_UNTIL_CLOSE) {
+		if (l->astate == ANSWER_BODY) {
+			size_t take = n < l->aleft ? n : (size_t)l->aleft;
+			l->aleft -= take;
+			p += take;
+			n -= take;
+			if (!l->aleft) {
+				l->astate = ANSWER_HEAD;
+				answered_one(l);
+			}
+			continue;
+		}
+		if (l->ahead_len == ANSWER_HEAD_MAX - 1) {
+			l->astate = ANSWER_UNTIL_CLOSE;
+			return;
+		}
+		l->ahead[l->ahead_len++] = *p++;
+		n--;
+		if (l->ahead_len >= 4 && !memcmp(l->ahead + l->ahead_len - 4, "\r\n\r\n", 4)) {
+			l->ahead[l->ahead_len] = '\0';
+			answer_head_done(l);
+		}
+	}
+}
+
+/* Frames what the client sent and queues the well-formed part for the server. */
+static int take_client_bytes(struct link *l, const char *p, size_t n)
+{
+	for (;;) {
+		size_t used = 0;
+		enum frame_event ev = frame_next(l->frame, p, n, &used);
+		switch (ev) {
+		case FRAME_MORE:
+			return 0;
+		case FRAME_BAD:
+			l->bad = 1;
+			return 0;
+		case FRAME_HEAD: {
+			char kind = (char)l->frame->info.head_method;
+			if (spool_put(&l->to_server, l->frame->head, l->frame->head_len) < 0 ||
+			    spool_put(&l->kinds, &kind, 1) < 0)
+				return -1;
+			l->partial = 1;
+			break;
+		}
+		case FRAME_BODY:
+		case FRAME_END:
+			if (used && spool_put(&l->to_server, p, used) < 0)
+				return -1;
+			if (ev == FRAME_END) {
+				l->completed++;
+				l->partial = 0;
+			}
+			break;
+		}
+		p += used;
+		n -= used;
+		if (ev == FRAME_BODY && !n)
+			return 0;
+	}
+}
+
+static void set_mask(struct link *l, int fd, struct end *e, unsigned *cur, unsigned want)
+{
+	if (*cur == want)
+		return;
+	struct epoll_event ev = {.events = want, .data.ptr = e};
+	epoll_ctl(l->loop->epoll_fd, EPOLL_CTL_MOD, fd, &ev);
+	*cur = want;
+}
+
+static int would_block(void)
+{
+	return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
+}
+
+/* Sends what is queued for the client. Returns -1 when the client is gone. */
+static int flush_client(struct link *l)
+{
+	if (!l->to_client.len)
+		return 0;
+	ssize_t n = send(l->cfd, l->to_client.data + l->to_client.off, l->to_client.len, MSG_NOSIGNAL);
+	if (n < 0 && !would_block())
+		return -1;
+	if (n > 0) {
+		spool_drop(&l->to_client, (size_t)n);
+		l->last_out = time(NULL);
+	}
+	return 0;
+}
+
+/* Sends what is queued for libmicrohttpd; a refusal to read means it has
+ * answered early and closed, and its answer is still to be read. */
+static void flush_server(struct link *l)
+{
+	if (!l->to_server.len || l->mfd < 0 || l->server_unwritable)
+		return;
+	ssize_t n = send(l->mfd, l->to_server.data + l->to_server.off, l->to_server.len, MSG_NOSIGNAL);
+	if (n < 0 && !would_block())
+		l->server_unwritable = 1;
+	if (n > 0)
+		spool_drop(&l->to_server, (size_t)n);
+}
+
+/* Decides what follows from the link's state: closing, the refusal, the
+ * events to wait for. Returns -1 when the link was freed. */
+static int settle(struct link *l)
+{
+	time_t now = time(NULL);
+	if (!l->closing) {
+		if (l->client_eof && !l->bad && !frame_idle(l->frame)) {
+			frame_fail(l->frame, "the connection ended inside a request");
+			l->bad = 1;
+		}
+		int all_answered = l->answered >= l->completed;
+		if (l->server_eof || ((l->bad || l->client_eof) && all_answered)) {
+			/* A malformed request is refused only when no answer to it has
+			 * gone out already (an early 413 may have). */
+			if (l->bad && l->answered == l->completed && l->astate == ANSWER_HEAD &&
+			    put_refusal(l, l->frame->why) < 0) {
+				link_free(l);
+				return -1;
+			}
+			close(l->mfd);
+			l->mfd = -1;
+			l->closing = 1;
+			if (flush_client(l) < 0) {
+				link_free(l);
+				return -1;
+			}
+		}
+	}
+	if (l->closing && !l->to_client.len) {
+		if (l->client_eof) {
+			link_free(l);
+			return -1;
+		}
+		if (!l->shut) {
+			shutdown(l->cfd, SHUT_WR);
+			l->shut = 1;
+			l->linger_until = now + GATE_LINGER_SECONDS;
+		}
+	}
+	if (l->server_unwritable)
+		spool_drop(&l->to_server, l->to_server.len);
+	unsigned cwant = l->to_client.len ? EPOLLOUT : 0;
+	if (!l->client_eof && (l->closing || (!l->bad && l->to_server.len < SPOOL_CAP)))
+		cwant |= EPOLLIN;
+	set_mask(l, l->cfd, &l->cend, &l->cmask, cwant);
+	if (l->mfd >= 0) {
+		unsigned mwant = l->to_server.len ? EPOLLOUT : 0;
+		if (!l->server_eof && l->to_client.len < SPOOL_CAP)
+			mwant |= EPOLLIN;
+		set_mask(l, l->mfd, &l->mend, &l->mmask, mwant);
+	}
+	return 0;
+}
+
+
+/* Sending is tried at once rather than after an EPOLLOUT: the sockets are
+ * nearly always writable, and each wait saved is an epoll round trip per
+ * request. Returns -1 when the link was freed. */
+static int client_event(struct link *l, unsigned events)
+{
+	char *in = l->loop->in;
+	if (events & EPOLLOUT && flush_client(l) < 0) {
+		link_free(l);	/* the client is gone */
+		return -1;
+	}
+	if (events & (EPOLLIN | EPOLLHUP | EPOLLERR) && !l->client_eof) {
+		ssize_t n = recv(l->cfd, in, READ_CHUNK, 0);
+		if (n < 0 && !would_block()) {
+			link_free(l);
+			return -1;
+		}
+		if (n == 0)
+			l->client_eof = 1;
+		if (n > 0) {
+			l->last_in = time(NULL);
+			if (!l->closing && !l->bad && take_client_bytes(l, in, (size_t)n) < 0) {
+				link_free(l);
+				return -1;
+			}
+			flush_server(l);
+		}
+	}
+	return settle(l);
+}
+
+static int server_event(struct link *l, unsigned events)
+{
+	char *in = l->loop->in;
+	if (events & EPOLLOUT)
+		flush_server(l);
+	if (events & (EPOLLIN | EPOLLHUP | EPOLLERR) && !l->server_eof) {
+		ssize_t n = recv(l->mfd, in, READ_CHUNK, 0);
+		if (n == 0 || (n < 0 && !would_block()))
+			l->server_eof = 1;
+		if (n > 0) {
+			if (spool_put(&l->to_client, in, (size_t)n) < 0) {
+				link_free(l);
+				return -1;
+			}
+			follow_answers(l, in, (size_t)n);
+			if (flush_client(l) < 0) {
+				link_free(l);
+				return -1;
+			}
+		}
+	}
+	return settle(l);
+}
+
+/* The time bounds of gate.h. */
+static void check_times(struct loop *lp, time_t now)
+{
+	for (struct link *l = lp->links, *next; l; l = next) {
+		next = l->next;
+		if (l->closing) {
+			if (l->shut && now >= l->linger_until)
+				link_free(l);
+		} else if (l->to_client.len && now - l->last_out > GATE_IDLE_SECONDS) {
+			link_free(l);	/* the client does not read its answers */
+		} else if (frame_idle(l->frame) && l->answered >= l->completed && !l->to_server.len &&
+			   now - l->last_in > GATE_IDLE_SECONDS && now - l->last_out > GATE_IDLE_SECONDS) {
+			link_free(l);
+		} else if (!l->bad && !frame_idle(l->frame) && l->to_server.len < SPOOL_CAP &&
+			   now - l->last_in > GATE_STALL_SECONDS) {
+			frame_fail(l->frame, "the request did not arrive within 10 s");
+			l->bad = 1;
+			settle(l);
+		}
+	}
+}
+
+/* Pairs client fd with a new libmicrohttpd connection. Closes fd on failure. */
+static void link_open(struct loop *lp, int fd, const struct sockaddr *addr, socklen_t addrlen)
+{
+	int pair[2] = {-1, -1};
+	struct link *l = calloc(1, sizeof *l);
+	if (!l || !(l->frame = malloc(sizeof *l->frame)) ||
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, pair) < 0) {
+		if (l)
+			free(l->frame);
+		free(l);
 		close(fd);
 		return;
 	}
-	size_t head = head_length(g->peek, (size_t)n);
-	if (!head) {
-		if ((size_t)n >= GATE_MAX_HEAD)
-			refuse(g, w, "the header section is larger than 32 KiB");
-		return;	/* wait for more (edge-triggered) */
-	}
-	char why[160];
-	int chunked = 0;
-	if (gate_check_head(g->peek, head, &chunked, why, sizeof why) < 0) {
-		refuse(g, w, why);
+	/* The gate relays an answer in the pieces libmicrohttpd wrote it in:
+	 * Nagle's algorithm would hold the last piece back for an ACK. */
+	int one = 1;
+	if (addr->sa_family == AF_INET || addr->sa_family == AF_INET6)
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	frame_init(l->frame);
+	l->loop = lp;
+	l->cfd = fd;
+	l->mfd = pair[0];
+	l->cend.link = l->mend.link = l;
+	l->mend.server_side = 1;
+	l->last_in = l->last_out = time(NULL);
+	l->cmask = EPOLLIN;
+	l->mmask = EPOLLIN;
+	struct epoll_event cev = {.events = l->cmask, .data.ptr = &l->cend};
+	struct epoll_event mev = {.events = l->mmask, .data.ptr = &l->mend};
+	if (epoll_ctl(lp->epoll_fd, EPOLL_CTL_ADD, fd, &cev) < 0 ||
+	    epoll_ctl(lp->epoll_fd, EPOLL_CTL_ADD, pair[0], &mev) < 0) {
+		close(pair[0]);
+		close(pair[1]);
+		close(fd);
+		link_release(l);
 		return;
 	}
-	if (chunked && gate_check_chunks(g->peek + head, (size_t)n - head) < 0) {
-		refuse(g, w, "the chunked body framing is malformed");
+	/* On failure libmicrohttpd has closed pair[1] itself. */
+	if (MHD_add_connection(lp->gate->daemon, pair[1], addr, addrlen) != MHD_YES) {
+		close(pair[0]);
+		close(fd);
+		link_release(l);
 		return;
 	}
-	int fd = w->fd;
-	forget(g, w);
-	/* On failure libmicrohttpd has closed fd itself: closing it again here
-	 * could close a descriptor another thread just got. */
-	MHD_add_connection(g->daemon, fd, (struct sockaddr *)&w->addr, w->addrlen);
+	l->next = lp->links;
+	if (lp->links)
+		lp->links->prev = l;
+	lp->links = l;
 }
 
-static void accept_all(struct gate *g)
+static void take_handovers(struct loop *lp)
 {
-	for (;;) {
-		struct sockaddr_storage addr;
-		socklen_t len = sizeof addr;
-		int fd = accept(g->listen_fd, (struct sockaddr *)&addr, &len);
-		if (fd < 0)
-			return;
-		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-		fcntl(fd, F_SETFD, FD_CLOEXEC);
-		struct waiting *w = NULL;
-		for (int i = 0; i < MAX_WAITING && !w; i++)
-			if (g->waiting[i].fd < 0)
-				w = &g->waiting[i];
-		struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP | EPOLLET};
-		if (!w) {
-			close(fd);	/* too many connections still sending their head */
-			continue;
-		}
-		ev.data.ptr = w;
-		w->fd = fd;
-		w->since = time(NULL);
-		w->addr = addr;
-		w->addrlen = len;
-		if (epoll_ctl(g->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0) {
-			w->fd = -1;
-			close(fd);
-			continue;
-		}
-		inspect(g, w);	/* the head may already be there */
+	char drain[64];
+	while (read(lp->wake_pipe[0], drain, sizeof drain) > 0)
+		;
+	pthread_mutex_lock(&lp->lock);
+	struct handover *h = lp->handovers;
+	lp->handovers = NULL;
+	pthread_mutex_unlock(&lp->lock);
+	while (h) {
+		struct handover *next = h->next;
+		link_open(lp, h->fd, (struct sockaddr *)&h->addr, h->addrlen);
+		free(h);
+		h = next;
 	}
 }
 
 static void *run(void *arg)
 {
-	struct gate *g = arg;
+	struct loop *lp = arg;
+	struct gate *g = lp->gate;
 	struct epoll_event ev[64];
+	time_t checked = time(NULL);
 	for (;;) {
-		int n = epoll_wait(g->epoll_fd, ev, 64, 1000);
+		int n = epoll_wait(lp->epoll_fd, ev, 64, 1000);
 		for (int i = 0; i < n; i++) {
-			if (ev[i].data.ptr == &g->stop_pipe)
+			void *p = ev[i].data.ptr;
+			if (p == &g->stop_pipe)
 				return NULL;
-			if (ev[i].data.ptr == &g->listen_fd)
-				accept_all(g);
-			else if (((struct waiting *)ev[i].data.ptr)->fd >= 0)
-				inspect(g, ev[i].data.ptr);
+			if (p == &lp->wake_pipe) {
+				take_handovers(lp);
+			} else if (p == &g->listen_fd) {
+				for (int k = 0; k < 16; k++) {
+					struct sockaddr_storage addr;
+					socklen_t len = sizeof addr;
+					int fd = accept4(g->listen_fd, (struct sockaddr *)&addr, &len,
+							 SOCK_NONBLOCK | SOCK_CLOEXEC);
+					if (fd < 0)
+						break;
+					link_open(lp, fd, (struct sockaddr *)&addr, len);
+				}
+			} else {
+				struct end *e = p;
+				if (e->link->dead)
+					continue;
+				if (!e->server_side)
+					client_event(e->link, ev[i].events);
+				else if (e->link->mfd >= 0)
+					server_event(e->link, ev[i].events);
+			}
 		}
 		time_t now = time(NULL);
-		for (int i = 0; i < MAX_WAITING; i++) {
-			struct waiting *w = &g->waiting[i];
-			if (w->fd >= 0 && now - w->since > WAIT_SECONDS) {
-				int fd = w->fd;
-				forget(g, w);
-				close(fd);
-			}
+		if (now != checked) {
+			checked = now;
+			check_times(lp, now);
+		}
+		while (lp->dead) {
+			struct link *l = lp->dead;
+			lp->dead = l->next;
+			link_release(l);
 		}
 	}
 }
 
-struct gate *gate_start(int listen_fd, struct MHD_Daemon *daemon, char *err, size_t errlen)
+int gate_add(struct gate *g, int fd, const struct sockaddr *addr, socklen_t addrlen)
+{
+	struct handover *h = calloc(1, sizeof *h);
+	if (!h || addrlen > sizeof h->addr) {
+		free(h);
+		close(fd);
+		return -1;
+	}
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	fcntl(fd, F_SETFD, FD_CLOEXEC);
+	h->fd = fd;
+	memcpy(&h->addr, addr, addrlen);
+	h->addrlen = addrlen;
+	pthread_mutex_lock(&g->next_lock);
+	struct loop *lp = &g->loops[g->next_loop++ % g->nloops];
+	pthread_mutex_unlock(&g->next_lock);
+	pthread_mutex_lock(&lp->lock);
+	h->next = lp->handovers;
+	lp->handovers = h;
+	pthread_mutex_unlock(&lp->lock);
+	if (write(lp->wake_pipe[1], "x", 1) < 0 && errno != EAGAIN)
+		return -1;	/* the handover stays queued; gate_stop closes it */
+	return 0;
+}
+
+static void loop_clear(struct loop *lp)
+{
+	while (lp->links)
+		link_free(lp->links);
+	while (lp->dead) {
+		struct link *l = lp->dead;
+		lp->dead = l->next;
+		link_release(l);
+	}
+	while (lp->handovers) {
+		struct handover *h = lp->handovers;
+		lp->handovers = h->next;
+		close(h->fd);
+		free(h);
+	}
+	if (lp->epoll_fd >= 0)
+		close(lp->epoll_fd);
+	if (lp->wake_pipe[0] >= 0) {
+		close(lp->wake_pipe[0]);
+		close(lp->wake_pipe[1]);
+	}
+	pthread_mutex_destroy(&lp->lock);
+}
+
+static int loop_start(struct gate *g, struct loop *lp)
+{
+	lp->gate = g;
+	pthread_mutex_init(&lp->lock, NULL);
+	lp->wake_pipe[0] = lp->wake_pipe[1] = -1;
+	lp->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+	struct epoll_event lev = {.events = EPOLLIN | EPOLLEXCLUSIVE, .data.ptr = &g->listen_fd};
+	struct epoll_event sev = {.events = EPOLLIN, .data.ptr = &g->stop_pipe};
+	struct epoll_event wev = {.events = EPOLLIN, .data.ptr = &lp->wake_pipe};
+	if (lp->epoll_fd < 0 || pipe2(lp->wake_pipe, O_NONBLOCK | O_CLOEXEC) < 0 ||
+	    (g->listen_fd >= 0 && epoll_ctl(lp->epoll_fd, EPOLL_CTL_ADD, g->listen_fd, &lev) < 0) ||
+	    epoll_ctl(lp->epoll_fd, EPOLL_CTL_ADD, g->stop_pipe[0], &sev) < 0 ||
+	    epoll_ctl(lp->epoll_fd, EPOLL_CTL_ADD, lp->wake_pipe[0], &wev) < 0 ||
+	    pthread_create(&lp->thread, NULL, run, lp))
+		return -1;
+	lp->started = 1;
+	return 0;
+}
+
+struct gate *gate_start(int listen_fd, struct MHD_Daemon *daemon, unsigned loops, char *err, size_t errlen)
 {
 	struct gate *g = calloc(1, sizeof *g);
 	if (!g) {
 		snprintf(err, errlen, "out of memory");
-		close(listen_fd);
+		if (listen_fd >= 0)
+			close(listen_fd);
 		return NULL;
 	}
 	g->listen_fd = listen_fd;
 	g->daemon = daemon;
+	g->nloops = loops < 1 ? 1 : loops > MAX_LOOPS ? MAX_LOOPS : loops;
+	pthread_mutex_init(&g->next_lock, NULL);
 	g->stop_pipe[0] = g->stop_pipe[1] = -1;
-	for (int i = 0; i < MAX_WAITING; i++)
-		g->waiting[i].fd = -1;
-	g->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
-	struct epoll_event lev = {.events = EPOLLIN, .data.ptr = &g->listen_fd};
-	struct epoll_event sev = {.events = EPOLLIN, .data.ptr = &g->stop_pipe};
-	if (g->epoll_fd < 0 || pipe(g->stop_pipe) < 0 ||
-	    epoll_ctl(g->epoll_fd, EPOLL_CTL_ADD, listen_fd, &lev) < 0 ||
-	    epoll_ctl(g->epoll_fd, EPOLL_CTL_ADD, g->stop_pipe[0], &sev) < 0 ||
-	    pthread_create(&g->thread, NULL, run, g)) {
+	if (pipe2(g->stop_pipe, O_CLOEXEC) < 0) {
 		snprintf(err, errlen, "cannot start the connection gate: %s", strerror(errno));
-		if (g->epoll_fd >= 0)
-			close(g->epoll_fd);
-		if (g->stop_pipe[0] >= 0) {
-			close(g->stop_pipe[0]);
-			close(g->stop_pipe[1]);
-		}
-		close(listen_fd);
-		free(g);
+		g->nloops = 0;
+		gate_stop(g);
 		return NULL;
+	}
+	for (unsigned i = 0; i < g->nloops; i++) {
+		if (loop_start(g, &g->loops[i]) < 0) {
+			snprintf(err, errlen, "cannot start the connection gate: %s", strerror(errno));
+			g->nloops = i + 1;
+			gate_stop(g);
+			return NULL;
+		}
 	}
 	return g;
 }
@@ -347,15 +662,20 @@ void gate_stop(struct gate *g)
 {
 	if (!g)
 		return;
-	if (write(g->stop_pipe[1], "x", 1) != 1)
+	/* One byte wakes every loop: the pipe stays readable, no loop reads it. */
+	if (g->stop_pipe[1] >= 0 && write(g->stop_pipe[1], "x", 1) != 1)
 		perror("reference-server: stopping the gate");
-	pthread_join(g->thread, NULL);
-	for (int i = 0; i < MAX_WAITING; i++)
-		if (g->waiting[i].fd >= 0)
-			close(g->waiting[i].fd);
-	close(g->listen_fd);
-	close(g->epoll_fd);
-	close(g->stop_pipe[0]);
-	close(g->stop_pipe[1]);
+	for (unsigned i = 0; i < g->nloops; i++) {
+		if (g->loops[i].started)
+			pthread_join(g->loops[i].thread, NULL);
+		loop_clear(&g->loops[i]);
+	}
+	if (g->listen_fd >= 0)
+		close(g->listen_fd);
+	if (g->stop_pipe[0] >= 0) {
+		close(g->stop_pipe[0]);
+		close(g->stop_pipe[1]);
+	}
+	pthread_mutex_destroy(&g->next_lock);
 	free(g);
 }

@@ -1,45 +1,57 @@
-/* The connection gate: accepts every new connection and checks the head of
- * its first request before libmicrohttpd sees it (ROB-1, ENV-1).
+/* The connection gate: owns every client connection for its whole life and
+ * frames every request on it (frame.c) before libmicrohttpd sees a byte
+ * (ROB-1, ENV-1).
  *
  * Why: libmicrohttpd 0.9.75 answers malformed HTTP (a bad Content-Length, a
  * header line without a colon, an oversized header section, HTTP/1.1 without
- * Host) with its own HTML pages, which no option can replace. The gate
- * answers those with the error envelope instead, and hands every well-formed
- * connection to libmicrohttpd untouched (MHD_add_connection).
+ * Host) with its own HTML pages, which no option can replace, and accepts
+ * some malformations (Content-Length with Transfer-Encoding, a bare LF in
+ * chunked framing) that let two parsers disagree about where a request ends.
+ * Checking only the first request of a connection and then handing the
+ * socket over leaves every later request of a kept-alive connection to it.
  *
- * Limit: only the first request of a connection passes the gate; a later
- * malformed request on a kept-alive connection still gets libmicrohttpd's own
- * answer, as do errors in the part of a chunked body that had not arrived
- * when the head was checked. */
+ * Design: each client connection is paired with one end of a Unix socket
+ * pair whose other end is given to libmicrohttpd (MHD_add_connection). The
+ * gate relays bytes both ways. Client to server it passes on only requests
+ * whose head and body framing it has checked, so libmicrohttpd only ever
+ * parses well-formed requests; server to client it follows the answers'
+ * framing, so that it knows when every request passed on has been answered.
+ * A malformed request is answered by the gate with the 400 envelope after the
+ * answers to every earlier request, in order, and the connection is closed.
+ * Pipelining and keep-alive are libmicrohttpd's, unchanged.
+ *
+ * Bounds: a request that has started must arrive in full with no gap longer
+ * than GATE_STALL_SECONDS (else 400 and close); an idle connection is closed
+ * after GATE_IDLE_SECONDS; after its last answer a closing connection's
+ * remaining input is read and dropped for GATE_LINGER_SECONDS at most, so that
+ * the close does not reset the answer away. */
 #ifndef AFI_GATE_H
 #define AFI_GATE_H
 
 #include <stddef.h>
+#include <sys/socket.h>
+
+#include "frame.h"
+
+#define GATE_STALL_SECONDS 10
+#define GATE_IDLE_SECONDS 60
+#define GATE_LINGER_SECONDS 2
 
 struct MHD_Daemon;
 struct gate;
 
-/* The largest header section the gate lets through; libmicrohttpd's
- * per-connection memory must hold it (see server.c). */
-#define GATE_MAX_HEAD (32 * 1024)
+/* Starts `loops` gate threads (at least one) on listen_fd (a listening
+ * socket the gate takes over and closes; it may be -1 for a gate fed only by
+ * gate_add) for daemon. Returns NULL with err filled on failure. */
+struct gate *gate_start(int listen_fd, struct MHD_Daemon *daemon, unsigned loops, char *err, size_t errlen);
 
-/* Starts the gate thread on listen_fd (a listening socket the gate takes
- * over and closes) for daemon. Returns NULL with err filled on failure. */
-struct gate *gate_start(int listen_fd, struct MHD_Daemon *daemon, char *err, size_t errlen);
+/* Takes over a connected stream socket fd (closed by the gate in every
+ * case) as if it had just been accepted from addr. Returns 0, or -1 when it
+ * could not be taken (fd is closed then too). */
+int gate_add(struct gate *g, int fd, const struct sockaddr *addr, socklen_t addrlen);
 
-/* Stops accepting, closes connections still waiting at the gate, frees g.
- * Accepts NULL. */
+/* Stops accepting, closes every connection still open, frees g. Accepts
+ * NULL. */
 void gate_stop(struct gate *g);
-
-/* Checks one request head (request line and header lines, up to and
- * including the empty line) as the gate does. Returns 0 when libmicrohttpd
- * can take it (*chunked, when not NULL, says whether the body is chunked),
- * or -1 with a message for a person in why. */
-int gate_check_head(const char *head, size_t len, int *chunked, char *why, size_t whylen);
-
-/* Checks the chunked framing of the body bytes that have arrived
- * (body[0..len), possibly incomplete). Returns -1 when what is there is
- * already malformed, 0 otherwise. */
-int gate_check_chunks(const char *body, size_t len);
 
 #endif

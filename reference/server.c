@@ -14,6 +14,7 @@
 #include <netinet/in.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -179,10 +180,12 @@ static enum MHD_Result start_request(struct server *s, struct MHD_Connection *co
 	r->req.path = url + s->base_len;
 	if (dispatch_begin(s->dispatch, &r->req, &r->st, &r->reply)) {
 		/* Answering before the request is complete makes libmicrohttpd
-		 * close the connection with the body unread, and the client may
-		 * then see a reset instead of the answer. So the body is read
-		 * and dropped first, unless it is announced absurdly large. */
-		if (r->req.content_length && strtoull(r->req.content_length, NULL, 10) > DISCARD_LIMIT)
+		 * close the connection with the body unread. So a small body is
+		 * read and dropped first, which keeps the connection; an
+		 * announced body over 1 MiB is answered at once (CALL-3, 413
+		 * without waiting for it), and the gate reads and drops what the
+		 * client still sends, so the close does not reset the answer. */
+		if (r->req.content_length && strtoull(r->req.content_length, NULL, 10) > DISPATCH_MAX_BODY)
 			return send_reply(r);
 		r->phase = PHASE_DISCARD;
 		return MHD_YES;
@@ -259,6 +262,19 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	atomic_fetch_sub(&s->in_flight, 1);
 }
 
+/* libmicrohttpd's messages, less the ones about TCP options: its side of
+ * every connection is a Unix socket (gate.h), where TCP_NODELAY and TCP_CORK
+ * fail at each answer and mean nothing. */
+static void log_library(void *cls, const char *fmt, va_list ap)
+{
+	char msg[512];
+	(void)cls;
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	if (strstr(msg, "TCP_NODELAY") || strstr(msg, "TCP_CORK") || strstr(msg, "push the data from buffers"))
+		return;
+	fprintf(stderr, "reference-server: libmicrohttpd: %s", msg);
+}
+
 /* The listening socket is ours, not libmicrohttpd's, so that the gate sees
  * every connection first. */
 static int listen_on(const struct server_config *cfg, uint16_t *port, int *v6, char *err, size_t errlen)
@@ -320,18 +336,19 @@ struct server *server_start(const struct server_config *cfg, struct dispatch *d,
 	unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_NO_LISTEN_SOCKET | MHD_ALLOW_SUSPEND_RESUME |
 			 MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0);
 	s->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s,
+				     MHD_OPTION_EXTERNAL_LOGGER, log_library, NULL,	/* first, to see every message */
 				     MHD_OPTION_THREAD_POOL_SIZE, threads,
 				     MHD_OPTION_UNESCAPE_CALLBACK, keep_escapes, NULL,
 				     MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
 				     MHD_OPTION_CONNECTION_TIMEOUT, 60u,
 				     /* room for a head the gate let through, plus buffers */
-				     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(2 * GATE_MAX_HEAD),
+				     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(2 * FRAME_MAX_HEAD),
 				     MHD_OPTION_END);
 	if (!s->daemon) {
 		snprintf(err, errlen, "cannot start libmicrohttpd");
 		goto fail;
 	}
-	s->gate = gate_start(fd, s->daemon, err, errlen);
+	s->gate = gate_start(fd, s->daemon, threads, err, errlen);
 	fd = -1;	/* the gate owns it now, even when it failed */
 	if (!s->gate)
 		goto fail;
@@ -347,6 +364,12 @@ fail:
 		free(s);
 	}
 	return NULL;
+}
+
+int server_adopt(struct server *s, int fd)
+{
+	struct sockaddr_in addr = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	return gate_add(s->gate, fd, (struct sockaddr *)&addr, sizeof addr);
 }
 
 uint16_t server_port(const struct server *s)

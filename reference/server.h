@@ -23,6 +23,12 @@ struct server_config {
  * NULL with err filled on failure. */
 struct server *server_start(const struct server_config *cfg, struct dispatch *d, char *err, size_t errlen);
 
+/* Serves fd, a connected stream socket (a socket pair's end will do), as if
+ * it had been accepted from 127.0.0.1: the whole path of a client's bytes,
+ * gate included, for tests and fuzzing. fd is the server's in every case.
+ * Returns 0, or -1 when it could not be taken. */
+int server_adopt(struct server *s, int fd);
+
 /* The port actually bound. */
 uint16_t server_port(const struct server *s);
 

@@ -6,8 +6,10 @@
 # bench only adds tools that measure (scripts/fresh-check.sh proves it).
 set -euo pipefail
 
+# make check runs every libFuzzer target a few seconds (fuzz-check): clang and
+# its runtime libraries (libFuzzer, ASan, UBSan) are build packages.
 build_pkgs=(gcc make pkg-config libmicrohttpd-dev libcjson-dev libjwt-dev
-            libcurl4-openssl-dev libssl-dev libcriterion-dev libpq-dev)
+            libcurl4-openssl-dev libssl-dev libcriterion-dev libpq-dev clang libclang-rt-dev)
 # The FastAPI port imports uvicorn's httptools protocol and serves --fast on
 # uvloop, so both are test packages, not bench ones. python3-jwt and uvicorn
 # import cryptography and yaml whenever present: installed, so every machine

@@ -37,9 +37,21 @@ if [ -n "$(git status --porcelain --untracked-files=no)" ]; then
   echo "fresh-check: note: uncommitted changes are not part of the clone; it checks HEAD $(git rev-parse --short HEAD)" >&2
 fi
 tmp=$(mktemp -d /tmp/afi-fresh.XXXXXX)
+installed_now() {
+  dpkg-query -W -f='${Package} ${db:Status-Abbrev}\n' | awk '$2 == "ii" { print $1 }' | sort
+}
+# autoremove may take packages deps.sh does not list (a tool that came with the
+# machine and shared a dependency): whatever was there before comes back.
+installed_now >"$tmp/before.txt"
 reinstall() {
   echo "fresh-check: reinstalling the listed packages" >&2
   scripts/deps.sh build test bench >&2 || echo "fresh-check: reinstalling failed; run: scripts/deps.sh build test bench" >&2
+  mapfile -t lost < <(comm -23 "$tmp/before.txt" <(installed_now))
+  if [ ${#lost[@]} -gt 0 ]; then
+    echo "fresh-check: reinstalling ${#lost[@]} more that the removal took: ${lost[*]}" >&2
+    apt-get install -y -qq --no-install-recommends "${lost[@]}" >&2 ||
+      echo "fresh-check: could not reinstall: ${lost[*]}" >&2
+  fi
   [ "$keep" = 1 ] || rm -rf "$tmp"
 }
 trap reinstall EXIT

@@ -158,6 +158,64 @@ Test(fixture, not_json_and_cross_file_uniqueness)
     free(pm);
 }
 
+/* A suite of n good cases e.0 .. e.(n-1), then the ids of extra (may be NULL). */
+static char *many_cases(const char *suite, const char *prefix, int n, const char *extra)
+{
+    size_t cap = (size_t)n * 256 + 1024, len = 0;
+    char *s = malloc(cap);
+    len += (size_t)snprintf(s, cap, "{\"suite\":\"%s\",\"area\":\"ENV\",\"title\":\"M\",\"cases\":[", suite);
+    for (int i = 0; i < n + (extra != NULL); i++) {
+        char id[80];
+        snprintf(id, sizeof id, "%s.%d", prefix, i);
+        len += (size_t)snprintf(s + len, cap - len,
+                                "%s{\"id\":\"%s\",\"title\":\"t\",\"requirements\":[\"ENV-1\"],\"level\":\"core\","
+                                "\"steps\":[{\"request\":{\"method\":\"GET\",\"path\":\"/health\"},"
+                                "\"expect\":{\"status\":200}}]}",
+                                i ? "," : "", i < n ? id : extra);
+    }
+    snprintf(s + len, cap - len, "]}");
+    return s;
+}
+
+Test(fixture, ids_stay_unique_across_many_cases_and_rejected_suites_leave_none)
+{
+    struct fixture_set set = {0};
+    struct fixture_errors errs = {0};
+    char *text = many_cases("m1", "m", 500, NULL);
+    char *p1 = write_file("m1.json", text);
+    free(text);
+    cr_assert_eq(fixture_load_file(&set, p1, NULL, &errs), 0);
+    dump(&errs);
+    cr_assert_eq(set.ncases, 500);
+    /* A later suite repeating one early id of the first and one of its own. */
+    text = many_cases("m2", "n", 300, "m.7");
+    char *p2 = write_file("m2.json", text);
+    free(text);
+    cr_assert_eq(fixture_load_file(&set, p2, NULL, &errs), -1);
+    cr_assert(has_error(&errs, "m2.json: $.cases[300].id: expected an id unique", "\"m.7\""));
+    cr_assert_eq(errs.n, 1, "only the repeated id is a problem");
+    fixture_errors_free(&errs);
+    text = many_cases("m3", "p", 200, "p.199");
+    char *p3 = write_file("m3.json", text);
+    free(text);
+    cr_assert_eq(fixture_load_file(&set, p3, NULL, &errs), -1);
+    cr_assert(has_error(&errs, "m3.json: $.cases[200].id: expected an id unique", "\"p.199\""));
+    fixture_errors_free(&errs);
+    /* The rejected suites' ids (n.*, p.*) were not kept: a suite using them loads. */
+    text = many_cases("m4", "n", 300, NULL);
+    char *p4 = write_file("m4.json", text);
+    free(text);
+    cr_assert_eq(fixture_load_file(&set, p4, NULL, &errs), 0);
+    dump(&errs);
+    cr_assert_eq(set.ncases, 800);
+    fixture_errors_free(&errs);
+    fixture_set_free(&set);
+    free(p1);
+    free(p2);
+    free(p3);
+    free(p4);
+}
+
 #define SCHEMA_CASE(file) \
     "{\"suite\":\"s\",\"area\":\"SCH\",\"title\":\"t\",\"cases\":[{\"id\":\"sch.x\",\"title\":\"t\"," \
     "\"requirements\":[\"ENV-1\"],\"level\":\"core\",\"steps\":[{\"request\":{\"method\":\"GET\"," \

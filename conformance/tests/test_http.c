@@ -198,3 +198,146 @@ Test(http, a_target_stalling_on_delayed_acks_is_counted_and_worked_around)
     close(lfd);
     pthread_join(th, NULL);
 }
+
+/* ---------- requests of different kinds on one reused handle ----------
+ * The client keeps a handle's options from one request to the next of the
+ * same kind; a kept-alive server records every request it receives whole, so
+ * a test sees that nothing of an earlier request (its method, body, headers)
+ * reaches a later one. */
+#define RECORD_MAX 32
+
+struct recorder {
+    int lfd;
+    pthread_mutex_t lock;
+    char *seen[RECORD_MAX];
+    int n;
+};
+
+/* The whole request at the head of buf[0..n) (headers and body), or 0 when incomplete. */
+static size_t request_len(const char *buf, size_t n)
+{
+    const char *end = strstr(buf, "\r\n\r\n");
+    if (!end)
+        return 0;
+    size_t head = (size_t)(end + 4 - buf);
+    if (strstr(buf, "Transfer-Encoding: chunked") && strstr(buf, "Transfer-Encoding: chunked") < end) {
+        const char *last = strstr(end + 4, "0\r\n\r\n");
+        return last ? (size_t)(last + 5 - buf) : 0;
+    }
+    const char *cl = strstr(buf, "Content-Length: ");
+    size_t body = cl && cl < end ? strtoul(cl + 16, NULL, 10) : 0;
+    return n >= head + body ? head + body : 0;
+}
+
+static void *recorder_run(void *arg)
+{
+    struct recorder *rc = arg;
+    for (;;) {
+        int c = accept(rc->lfd, NULL, NULL);
+        if (c < 0)
+            break;
+        char buf[16384];
+        size_t n = 0, len;
+        for (;;) {
+            buf[n] = '\0';
+            while (!(len = request_len(buf, n))) {
+                ssize_t r = recv(c, buf + n, sizeof buf - 1 - n, 0);
+                if (r <= 0)
+                    goto next;
+                n += (size_t)r;
+                buf[n] = '\0';
+            }
+            pthread_mutex_lock(&rc->lock);
+            if (rc->n < RECORD_MAX)
+                rc->seen[rc->n++] = strndup(buf, len);
+            pthread_mutex_unlock(&rc->lock);
+            static const char ans[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+            int head = !strncmp(buf, "HEAD ", 5);
+            if (write(c, ans, sizeof ans - 1 - (head ? 2 : 0)) < 0)
+                goto next;
+            memmove(buf, buf + len, n - len);
+            n -= len;
+        }
+    next:
+        close(c);
+    }
+    return NULL;
+}
+
+/* The header section of the request the recorder saw last, and its body. */
+static void last_seen(struct recorder *rc, char **head, const char **body)
+{
+    pthread_mutex_lock(&rc->lock);
+    cr_assert_gt(rc->n, 0);
+    char *s = rc->seen[rc->n - 1];
+    pthread_mutex_unlock(&rc->lock);
+    char *end = strstr(s, "\r\n\r\n");
+    end[2] = '\0';
+    *head = s;
+    *body = end + 4;
+}
+
+Test(http, options_of_one_request_never_reach_the_next_on_a_reused_handle)
+{
+    struct recorder rc = {.lock = PTHREAD_MUTEX_INITIALIZER};
+    int port;
+    rc.lfd = listener(&port);
+    pthread_t th;
+    pthread_create(&th, NULL, recorder_run, &rc);
+    char base[64], url[96];
+    snprintf(base, sizeof base, "http://127.0.0.1:%d", port);
+    const char *json_h[] = {"Content-Type: application/json", "X-One: 1"};
+    const char *none_h[] = {"X-Two: 2"};
+    static const struct {
+        const char *method, *path, *body;
+        int chunked, with_headers;
+        const char *line, *must, *must_not, *want_body;
+    } steps[] = {
+        {"POST", "/a", "{\"x\":1}", 0, 1, "POST /a HTTP/1.1", "Content-Length: 7", "Transfer-Encoding", "{\"x\":1}"},
+        {"POST", "/b", "zz", 0, 0, "POST /b HTTP/1.1", "Content-Length: 2", "X-One", "zz"},
+        {"GET", "/c", NULL, 0, 0, "GET /c HTTP/1.1", "X-Two: 2", "Content-Length", ""},
+        {"PUT", "/d", "put", 0, 1, "PUT /d HTTP/1.1", "Content-Length: 3", "X-Two", "put"},
+        {"DELETE", "/e", NULL, 0, 0, "DELETE /e HTTP/1.1", "X-Two: 2", "Content-Length", ""},
+        {"HEAD", "/f", NULL, 0, 0, "HEAD /f HTTP/1.1", "X-Two: 2", "Content-Length", ""},
+        {"POST", "/g", "abc", 1, 0, "POST /g HTTP/1.1", "Transfer-Encoding: chunked", "Content-Length", "3\r\nabc\r\n0\r\n\r\n"},
+        {"POST", "/h", "q", 0, 1, "POST /h HTTP/1.1", "Content-Length: 1", "Transfer-Encoding", "q"},
+        {"PUT", "/i", NULL, 0, 0, "PUT /i HTTP/1.1", "X-Two: 2", "Content-Length", ""},
+        {"GET", "/j", NULL, 0, 1, "GET /j HTTP/1.1", "X-One: 1", "Content-Length", ""},
+        {"POST", "/k", NULL, 0, 0, "POST /k HTTP/1.1", "Content-Length: 0", "X-One", ""},
+        {"LONGMETHODNAMEOFMORETHANTHIRTYTWOBYTES", "/m", "m", 0, 0,
+         "LONGMETHODNAMEOFMORETHANTHIRTYTWOBYTES /m HTTP/1.1", "Content-Length: 1", "X-One", "m"},
+        {"LONGMETHODNAMEOFMORETHANTHIRTYTWOBYTES", "/n", NULL, 0, 0,
+         "LONGMETHODNAMEOFMORETHANTHIRTYTWOBYTES /n HTTP/1.1", "X-Two: 2", "Content-Length", ""},
+        {"GET", "/l", NULL, 0, 0, "GET /l HTTP/1.1", "X-Two: 2", "Content-Type", ""},
+    };
+    struct http_client *c = http_client_new(5000);
+    for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+        snprintf(url, sizeof url, "%s%s", base, steps[i].path);
+        struct http_request q = {.method = steps[i].method, .url = url,
+                                 .headers = steps[i].with_headers ? json_h : none_h,
+                                 .nheaders = steps[i].with_headers ? 2 : 1, .body = steps[i].body,
+                                 .body_len = steps[i].body ? strlen(steps[i].body) : 0,
+                                 .chunked = steps[i].chunked};
+        struct http_response r = {0};
+        cr_assert_eq(http_do(c, &q, &r), 0, "%s %s: %s", steps[i].method, steps[i].path, r.error);
+        cr_assert_eq(r.status, 200);
+        char *head;
+        const char *body;
+        last_seen(&rc, &head, &body);
+        cr_assert_eq(strncmp(head, steps[i].line, strlen(steps[i].line)), 0, "step %zu sent %s", i, head);
+        cr_assert(strstr(head, steps[i].must), "step %zu: no %s in %s", i, steps[i].must, head);
+        cr_assert_null(strstr(head, steps[i].must_not), "step %zu: %s in %s", i, steps[i].must_not, head);
+        cr_assert_null(strstr(head, "Expect:"), "step %zu: %s", i, head);
+        cr_assert_str_eq(body, steps[i].want_body, "step %zu", i);
+        http_response_clear(&r);
+    }
+    pthread_mutex_lock(&rc.lock);
+    cr_assert_eq(rc.n, (int)(sizeof steps / sizeof steps[0]), "one request each, no retries");
+    pthread_mutex_unlock(&rc.lock);
+    http_client_free(c);
+    shutdown(rc.lfd, SHUT_RDWR);
+    close(rc.lfd);
+    pthread_join(th, NULL);
+    for (int i = 0; i < rc.n; i++)
+        free(rc.seen[i]);
+}

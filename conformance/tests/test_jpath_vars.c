@@ -36,6 +36,11 @@ Test(jpath, check_and_build)
     char *p = jpath_key("$", "plain"), *q = jpath_key(p, "has space\""), *r = jpath_index(q, 2);
     cr_assert_str_eq(r, "$.plain[\"has space\\\"\"][2]");
     free(p); free(q); free(r);
+    char *i0 = jpath_index("$", 0), *i1 = jpath_index("$.a", 1234567890), *i2 = jpath_index("$", -12);
+    cr_assert_str_eq(i0, "$[0]");
+    cr_assert_str_eq(i1, "$.a[1234567890]");
+    cr_assert_str_eq(i2, "$[-12]");
+    free(i0); free(i1); free(i2);
 }
 
 static char *bi(void *ctx, const char *name)

@@ -327,3 +327,36 @@ Test(token, every_kind_is_known)
     cr_assert_eq(n, 31);
     cr_assert_not(token_hostile_known("expired_yesterday"));
 }
+
+Test(token, common_identities_printed_directly_match_the_tree_path)
+{
+    /* An empty "claims" object changes no claim but takes the tree path: the
+     * two tokens of each identity must be the same bytes. */
+    static const char *const ids[][2] = {
+        {"{\"role\":\"USER\"}", "{\"role\":\"USER\",\"claims\":{}}"},
+        {"{\"role\":null}", "{\"role\":null,\"claims\":{}}"},
+        {"{}", "{\"claims\":{}}"},
+        {"{\"jti\":false,\"ttl\":5}", "{\"jti\":false,\"ttl\":5,\"claims\":{}}"},
+        {"{\"jti\":false,\"same_jti_as\":\"x\"}", "{\"jti\":false,\"same_jti_as\":\"x\",\"claims\":{}}"},
+        {"{\"ttl\":-2000000000}", "{\"ttl\":-2000000000,\"claims\":{}}"},
+        {"{\"role\":\"say \\\"hi\\\" \\\\\"}", "{\"role\":\"say \\\"hi\\\" \\\\\",\"claims\":{}}"},
+        {"{\"role\":\"\u00e9t\u00e9\"}", "{\"role\":\"\u00e9t\u00e9\",\"claims\":{}}"},
+    };
+    static const char *const subs[][2] = {{"rrun.1.alice", "jrun.1.alice"}, {"r\"q", NULL}, {"r\\b", "j/k"}};
+    char err[300];
+    for (size_t i = 0; i < sizeof ids / sizeof *ids; i++)
+        for (size_t k = 0; k < sizeof subs / sizeof *subs; k++) {
+            char *t[2];
+            for (int w = 0; w < 2; w++) {
+                cJSON *id = jsonx_parse(ids[i][w], strlen(ids[i][w]), err, sizeof err);
+                cr_assert_not_null(id, "%s: %s", ids[i][w], err);
+                t[w] = token_mint(id, subs[k][0], subs[k][1], SECRET, NULL, NOW, err, sizeof err);
+                cr_assert_not_null(t[w], "%s: %s", ids[i][w], err);
+                cJSON_Delete(id);
+            }
+            cr_assert_str_eq(t[0], t[1], "%s with sub %s", ids[i][0], subs[k][0]);
+            cr_assert(hs256_valid(t[0], SECRET), "%s", ids[i][0]);
+            free(t[0]);
+            free(t[1]);
+        }
+}

@@ -1353,8 +1353,9 @@ class Bench:
           "out, and unlike the timings these counts do not depend on the machine's load. The "
           "function columns are inclusive (callees counted), so they overlap: run_case contains "
           "token_mint and http_do; fixture_load_file is the loading and validation of the suite. "
-          "The fixture loader's duplicate-id check compares each id with every earlier one, so its "
-          "share per case grows with the suite's size.")
+          "A runner whose duplicate-id check compares each case id with every earlier one (before "
+          "the hash set of ids) has a fixture_load_file share per case that grows with the suite's "
+          "size.")
         w("")
         w("| runner | instructions per case | " + " | ".join(f.split(":")[1] for f in funcs) + " |")
         w("|---|---|" + "---|" * len(funcs))

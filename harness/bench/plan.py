@@ -16,6 +16,13 @@ import time
 
 VAR = re.compile(r"\$\{([^}]+)\}")
 OTHER_SECRET = "a-different-secret-that-is-not-AFI_SECRET!"
+# The status ENV-2 gives each error code: the status of an `error` shorthand
+# (docs/fixtures.md, Shorthands; conformance/env2.c).
+ENV2_STATUS = {"invalid_json": 400, "bad_request": 400, "unauthenticated": 401, "invalid_token": 401,
+               "token_expired": 401, "token_revoked": 401, "forbidden": 403, "not_found": 404,
+               "unknown_function": 404, "unknown_context": 404, "method_not_allowed": 405,
+               "conflict": 409, "payload_too_large": 413, "unsupported_media_type": 415,
+               "validation_error": 422, "internal_error": 500, "unavailable": 503}
 
 
 def suite_files(dirs):
@@ -215,11 +222,20 @@ def build(cases, secret, run_id, now=None):
                           for k, v in headers)
             exp = st.get("expect") or {}
             status = exp.get("status")
+            # The shorthands (docs/fixtures.md): `error` and `result` set the status.
+            if "error" in exp:
+                code = exp["error"]["code"] if isinstance(exp["error"], dict) else exp["error"]
+                status = ENV2_STATUS.get(code)
+            elif "result" in exp:
+                status = 200
             if isinstance(status, int):
                 status = [status]
             captures = {k: (("header", v["header"]) if "header" in v else ("body", v["body"]))
                         for k, v in (st.get("capture") or {}).items()}
-            steps.append({"method": r["method"], "path": _subst_text(r["path"], env),
+            # The `call` shorthand: POST /call/NAME.
+            method = "POST" if "call" in r else r["method"]
+            path = "/call/" + r["call"] if "call" in r else r["path"]
+            steps.append({"method": method, "path": _subst_text(path, env),
                           "headers": headers, "body": body, "json": jbody, "chunked": chunked,
                           "repeat": r.get("repeat", 1), "status": status, "captures": captures})
         out.append({"id": case["id"], "robustness": "robustness" in case.get("tags", []),

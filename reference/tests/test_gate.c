@@ -1,66 +1,201 @@
-/* The connection gate's checks of request heads and chunked framing (ROB-1). */
+/* The gate in front of a real libmicrohttpd daemon: every request of a
+ * connection is framed, answers keep their order, a malformed request is
+ * refused with the envelope after the answers before it (ROB-1, ENV-1). */
 #include <criterion/criterion.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "gate.h"
+#include "malformed.h"
 
-static int head(const char *h)
-{
-	char why[160] = "";
-	int chunked = -1;
-	int r = gate_check_head(h, strlen(h), &chunked, why, sizeof why);
-	if (r < 0)
-		cr_assert(why[0], "a refusal says why");
-	else
-		cr_assert(chunked == 0 || chunked == 1);
-	return r;
-}
+static struct MHD_Daemon *daemon_;
+static struct gate *gate_;
 
-Test(gate, well_formed_heads_pass)
+/* Answers every request with 200 and the body "<method> <url> <body bytes>;". */
+static enum MHD_Result answer(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+			      const char *version, const char *data, size_t *size, void **con_cls)
 {
-	cr_assert_eq(head("GET /afi/health HTTP/1.1\r\nHost: x\r\n\r\n"), 0);
-	cr_assert_eq(head("GET /afi/health HTTP/1.0\r\n\r\n"), 0, "HTTP/1.0 needs no Host");
-	cr_assert_eq(head("POST /afi/call/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 12\r\n"
-			  "Content-Type: application/json\r\nX-Bin: caf\xc3\xa9\r\n\r\n"), 0);
-	cr_assert_eq(head("POST /x HTTP/1.1\nHost: x\nContent-Length:  7 \nContent-Length: 7\n\n"), 0);
-	cr_assert_eq(head("PATCH /x?q=%00 HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"), 0);
-}
-
-Test(gate, malformed_heads_are_refused)
-{
-	const char *bad[] = {
-		"GARBAGE\r\n\r\n",
-		"\x16\x03\x01\x02\x00\x01\r\n\r\n",
-		"GET /x HTTP/2.0\r\nHost: x\r\n\r\n",
-		"GET  /x HTTP/1.1\r\nHost: x\r\n\r\n",
-		"GET /x HTTP/1.1\r\n\r\n",
-		"POST /x HTTP/1.1\r\nHost: x\r\nthis is not a header\r\n\r\n",
-		"POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n",
-		"POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n",
-		"POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999999999999\r\n\r\n",
-		"POST /x HTTP/1.1\r\nHost: x\r\nContent-Length:\r\n\r\n",
-		"POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
-		"POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n",
-		"GET /x HTTP/1.1\r\nHost: x\r\n folded\r\n\r\n",
-		"GET /x HTTP/1.1\r\nHost: a\x01b\r\n\r\n",
-	};
-	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-		char why[160] = "";
-		size_t len = strlen(bad[i]);
-		cr_assert_eq(gate_check_head(bad[i], len, NULL, why, sizeof why), -1, "head %zu accepted", i);
-		cr_assert(why[0]);
+	(void)cls;
+	(void)version;
+	(void)data;
+	size_t *seen = *con_cls;
+	if (!seen) {
+		*con_cls = seen = calloc(1, sizeof *seen);
+		return seen ? MHD_YES : MHD_NO;
 	}
-	static const char nul[] = "POST /x HTTP/1.1\r\nHost: x\r\n\x00\x01\x02: \xff\xfe\r\n\r\n";
-	char why[160];
-	cr_assert_eq(gate_check_head(nul, sizeof nul - 1, NULL, why, sizeof why), -1, "NUL bytes in a header name");
+	if (*size) {
+		*seen += *size;
+		*size = 0;
+		return MHD_YES;
+	}
+	char body[256];
+	int n = snprintf(body, sizeof body, "%s %s %zu;", method, url, *seen);
+	struct MHD_Response *r = MHD_create_response_from_buffer((size_t)n, body, MHD_RESPMEM_MUST_COPY);
+	enum MHD_Result ret = MHD_queue_response(c, 200, r);
+	MHD_destroy_response(r);
+	return ret;
 }
 
-Test(gate, chunk_framing)
+static void done(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe)
 {
-	const char *ok[] = {"", "2\r\n{}\r\n0\r\n\r\n", "2;ext=1\r\n{}\r\n", "A\r\n0123", "2\r\n{}", "1f"};
-	for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
-		cr_assert_eq(gate_check_chunks(ok[i], strlen(ok[i])), 0, "'%s'", ok[i]);
-	const char *bad[] = {"zz\r\n{}\r\n0\r\n\r\n", "\r\n", "2\r\n{}x\r\n", "2 x\r\n{}\r\n", "1234567890123456\r\n"};
-	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-		cr_assert_eq(gate_check_chunks(bad[i], strlen(bad[i])), -1, "'%s'", bad[i]);
+	(void)cls;
+	(void)c;
+	(void)toe;
+	free(*con_cls);
+	*con_cls = NULL;
+}
+
+static void setup(void)
+{
+	daemon_ = MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_NO_LISTEN_SOCKET, 0, NULL, NULL,
+				   answer, NULL, MHD_OPTION_NOTIFY_COMPLETED, done, NULL,
+				   MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(2 * FRAME_MAX_HEAD), MHD_OPTION_END);
+	cr_assert(daemon_);
+	char err[256];
+	gate_ = gate_start(-1, daemon_, 1, err, sizeof err);
+	cr_assert(gate_, "%s", err);
+}
+
+static void teardown(void)
+{
+	gate_stop(gate_);
+	MHD_stop_daemon(daemon_);
+}
+
+/* Sends data on a new gate connection (half-closing unless keep_open) and
+ * returns everything answered until the gate closes, NUL-terminated. */
+static char *exchange(const void *data, size_t len, int keep_open, size_t *outlen)
+{
+	int sv[2];
+	cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	struct sockaddr_in addr = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	cr_assert_eq(gate_add(gate_, sv[0], (struct sockaddr *)&addr, sizeof addr), 0);
+	for (size_t at = 0; at < len;) {
+		ssize_t n = send(sv[1], (const char *)data + at, len - at, MSG_NOSIGNAL);
+		if (n <= 0)
+			break;	/* the gate answered and closed early */
+		at += (size_t)n;
+	}
+	if (!keep_open)
+		shutdown(sv[1], SHUT_WR);
+	size_t cap = 1 << 16, got = 0;
+	char *out = malloc(cap + 1);
+	cr_assert(out);
+	struct pollfd p = {.fd = sv[1], .events = POLLIN};
+	while (poll(&p, 1, 15000) == 1) {
+		if (got == cap)
+			cr_assert((out = realloc(out, (cap *= 2) + 1)));
+		ssize_t n = recv(sv[1], out + got, cap - got, 0);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	close(sv[1]);
+	out[got] = '\0';
+	*outlen = got;
+	return out;
+}
+
+static int count(const char *s, const char *what)
+{
+	int n = 0;
+	for (const char *p = s; (p = strstr(p, what)); p += strlen(what))
+		n++;
+	return n;
+}
+
+#define OK_GET "GET /a HTTP/1.1\r\nHost: x\r\n\r\n"
+#define OK_POST "POST /b HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}"
+#define ENVELOPE "{\"error\":{\"code\":\"bad_request\",\"message\":\"Malformed HTTP request: "
+
+TestSuite(gate, .init = setup, .fini = teardown, .timeout = 60);
+
+Test(gate, every_malformation_first_and_later_gets_the_envelope_after_earlier_answers)
+{
+	for (size_t i = 0; i < malformed_count; i++) {
+		size_t len;
+		char *out = exchange(malformed[i].head, malformed[i].len, 0, &len);
+		cr_assert(!strncmp(out, "HTTP/1.1 400 Bad Request\r\n", 26), "%s first: %s", malformed[i].name, out);
+		cr_assert(strstr(out, "Content-Type: application/json\r\n"), "%s", malformed[i].name);
+		cr_assert(strstr(out, ENVELOPE), "%s: %s", malformed[i].name, out);
+		cr_assert_eq(count(out, "HTTP/1.1 200 "), 0, "%s", malformed[i].name);
+		cr_assert_eq(count(out, "HTTP/1.1 400 Bad Request\r\n"), 1, "%s", malformed[i].name);
+		free(out);
+
+		char stream[512];
+		size_t pre = strlen(OK_GET OK_POST);
+		memcpy(stream, OK_GET OK_POST, pre);
+		memcpy(stream + pre, malformed[i].head, malformed[i].len);
+		out = exchange(stream, pre + malformed[i].len, 0, &len);
+		const char *a = strstr(out, "GET /a 0;"), *b = strstr(out, "POST /b 2;"), *c = strstr(out, ENVELOPE);
+		cr_assert(a && b && c && a < b && b < c, "%s later: %s", malformed[i].name, out);
+		cr_assert_eq(count(out, "HTTP/1.1 200 "), 2, "%s later: %s", malformed[i].name, out);
+		cr_assert_eq(count(out, "HTTP/1.1 400 Bad Request\r\n"), 1, "%s", malformed[i].name);
+		free(out);
+	}
+}
+
+Test(gate, oversized_head_and_request_line_first_and_later)
+{
+	size_t n = FRAME_MAX_HEAD + 200, len;
+	char *s = malloc(n);
+	cr_assert(s);
+	for (int later = 0; later < 2; later++) {
+		for (int line = 0; line < 2; line++) {
+			size_t at = 0;
+			if (later)
+				at = (size_t)sprintf(s, OK_GET);
+			at += (size_t)sprintf(s + at, line ? "GET /" : "GET /x HTTP/1.1\r\nHost: x\r\nX-Big: ");
+			memset(s + at, 'a', n - at);
+			char *out = exchange(s, n, 0, &len);
+			cr_assert(strstr(out, ENVELOPE), "%s", out);
+			cr_assert(strstr(out, line ? "request line is longer" : "header section is larger"), "%s", out);
+			cr_assert_eq(count(out, "GET /a 0;"), later);
+			free(out);
+		}
+	}
+	free(s);
+}
+
+Test(gate, pipelined_requests_are_answered_in_order)
+{
+	static const char s[] = OK_GET OK_POST
+		"POST /c HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n"
+		"HEAD /d HTTP/1.1\r\nHost: x\r\n\r\n" OK_GET;
+	size_t len;
+	char *out = exchange(s, sizeof s - 1, 0, &len);
+	const char *a = strstr(out, "GET /a 0;"), *b = strstr(out, "POST /b 2;"), *c = strstr(out, "POST /c 5;");
+	const char *e = a ? strstr(a + 1, "GET /a 0;") : NULL;
+	cr_assert(a && b && c && e && a < b && b < c && c < e, "%s", out);
+	cr_assert_eq(count(out, "HTTP/1.1 200"), 5, "%s", out);
+	cr_assert(!strstr(out, "400"), "%s", out);
+	free(out);
+}
+
+Test(gate, a_request_cut_short_is_refused)
+{
+	static const char s[] = OK_GET "POST /b HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n{}";
+	size_t len;
+	char *out = exchange(s, sizeof s - 1, 0, &len);
+	cr_assert(strstr(out, "GET /a 0;") && strstr(out, "the connection ended inside a request"), "%s", out);
+	free(out);
+}
+
+Test(gate, a_stalled_body_is_refused_within_the_bound)
+{
+	static const char s[] = OK_GET "POST /b HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n{}";
+	size_t len;
+	time_t t0 = time(NULL);
+	char *out = exchange(s, sizeof s - 1, 1, &len);
+	time_t took = time(NULL) - t0;
+	cr_assert(strstr(out, "GET /a 0;") && strstr(out, "did not arrive within"), "%s", out);
+	cr_assert_leq(took, GATE_STALL_SECONDS + 3, "answered after %lld s", (long long)took);
+	free(out);
 }
