@@ -2,6 +2,7 @@
 #include "runner.h"
 #include "identities.h"
 #include "mem.h"
+#include "rawstep.h"
 #include "request.h"
 #include "step.h"
 #include "vars.h"
@@ -44,7 +45,7 @@ static void run_case(struct runner *r, struct http_client *hc, int idx)
     struct vars *v = vars_new(identities_builtin, &ids);
     struct step_env env = {r->o.target, hc, &r->runwide, &ids, v, c->first_req};
     for (int si = 0; si < c->nsteps; si++)
-        if (step_run(&env, &c->steps[si], si + 1, &cr->failures))
+        if ((c->steps[si].raw ? rawstep_run : step_run)(&env, &c->steps[si], si + 1, &cr->failures))
             break;
     if (c->robustness)
         runwide_health_after(hc, r->o.target, &cr->failures);
