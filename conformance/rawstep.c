@@ -21,7 +21,7 @@ struct rawctx {
     const struct step_env *env;
     const char *step_name;
     int n;
-    char host[256], port[16], *base, method[4];
+    char host[256], port[16], *base, *url, method[4];
     struct strbuf *parts;     /* one buffer per chunk */
     struct raw_chunk *chunks;
     size_t nchunks;
@@ -107,10 +107,10 @@ static int build(struct rawctx *c, const cJSON *raw, char *err, size_t errlen)
     c->rq.method = c->method;
     c->rq.http.method = c->method;
     c->rq.path = c->base;
-    c->rq.url = (char *)c->env->target;
-    c->rq.http.url = c->env->target;
-    c->rq.body = (char *)strbuf_str(&c->all);
-    c->rq.http.body = c->rq.body;
+    c->rq.url = c->url = mem_strdup(c->env->target);
+    c->rq.http.url = c->url;
+    c->rq.body = c->all.data;
+    c->rq.http.body = c->all.data;
     c->rq.http.body_len = c->all.len;
     c->nc = reproduce_nc(c->chunks, c->nchunks, c->host, c->port, c->within_ms);
     return 0;
@@ -222,6 +222,7 @@ out:
     strbuf_free(&c.all);
     cJSON_Delete(c.ex);
     free(c.base);
+    free(c.url);
     free(c.nc);
     return out->n > nf0 ? -1 : 0;
 }
