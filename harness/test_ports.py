@@ -3,10 +3,7 @@ the framing cases its HTTP parser fails (harness/data/framing-xfail-fastapi.txt)
 import json
 import os
 
-from conftest import ROOT, RUNNER, need_binary, run_conformance
-
-# Framing cases uvicorn's h11 parser does not pass (the file says why); the port stays as it is.
-FRAMING_XFAIL = os.path.join(ROOT, "harness", "data", "framing-xfail-fastapi.txt")
+from conftest import FRAMING_XFAIL_FASTAPI, RUNNER, need_binary, run_conformance
 
 
 def test_fastapi_port_passes_the_whole_suite(fastapi_port, tmp_path):
@@ -14,7 +11,7 @@ def test_fastapi_port_passes_the_whole_suite(fastapi_port, tmp_path):
     report_path = os.path.join(str(tmp_path), "fastapi.json")
     cp = run_conformance("run", "--target", fastapi_port.base, "--name", "fastapi",
                          "--jobs", "2", "--level", "full", "--report", "json:" + report_path,
-                         "--expected-failures", FRAMING_XFAIL,
+                         "--expected-failures", FRAMING_XFAIL_FASTAPI,
                          secret=fastapi_port.secret)
     assert os.path.exists(report_path), f"no report (exit {cp.returncode}): {cp.stderr[-2000:]}"
     with open(report_path, encoding="utf-8") as f:
