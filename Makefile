@@ -3,10 +3,12 @@
 #   make            build build/reference-server and build/conformance
 #   make demo       build, run the whole suite against the reference server, write reports/latest/
 #   make check      everything tested: unit tests (plain and ASan+UBSan, the store's also on
-#                   a throwaway PostgreSQL), harness, suite
+#                   a throwaway PostgreSQL), harness, suite, a short conformance model run
 #   make asan       sanitizer builds under build/asan/
-#   make bench      benchmarks (reports/bench.md, reports/bench-store.md); never part of check
+#   make bench      benchmarks (reports/bench.md, bench-store.md, bench-model.md); never part of check
 #   make matrix     reports/examples/matrix.html: reference and FastAPI port side by side
+#   make cluster    two reference instances and the FastAPI port (two workers) on a throwaway
+#                   PostgreSQL, the suite with all instances as targets, reports/cluster/
 #   make install    PREFIX=/usr/local (and DESTDIR): both programs, the fixtures, protocol.md
 #   make fresh-check  make check as on a new machine: packages removed, a clean clone
 #
@@ -36,8 +38,8 @@ pc_libs   = $(shell pkg-config --libs $(1) 2>/dev/null)
 
 REF_CFLAGS  = $(call pc_cflags,libmicrohttpd libcjson libjwt libpq)
 REF_LIBS    = $(call pc_libs,libmicrohttpd libcjson libjwt libpq) -lpthread -lm
-CONF_CFLAGS = $(call pc_cflags,libcurl libcjson libjwt)
-CONF_LIBS   = $(call pc_libs,libcurl libcjson libjwt) -lpthread -lm
+CONF_CFLAGS = $(call pc_cflags,libcurl libcjson libjwt libcrypto)
+CONF_LIBS   = $(call pc_libs,libcurl libcjson libjwt libcrypto) -lpthread -lm
 TEST_LIBS   = $(call pc_libs,criterion)
 
 REF_SRC     := $(wildcard reference/*.c)
@@ -49,12 +51,12 @@ CONF_TESTS  := $(wildcard conformance/tests/*.c)
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
-.PHONY: all deps deps-bench demo check unit unit-asan unit-pg harness suite asan bench matrix clean help \
-        install uninstall fresh-check
+.PHONY: all deps deps-bench demo check unit unit-asan unit-pg harness suite model-check cluster asan bench matrix \
+        clean help install uninstall fresh-check
 all: $(BUILD)/reference-server $(BUILD)/conformance
 
 help:
-	@sed -n '3,12p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,14p' Makefile | sed 's/^# \{0,1\}//'
 
 deps:
 	@scripts/deps.sh build test
@@ -108,6 +110,17 @@ unit-pg: $(BUILD)/reference-tests
 suite: all
 	AFI_BUILD=$(BUILD) scripts/run-suite.sh
 
+# A short `conformance model` run (a fixed seed, a few seconds) against the reference server.
+model-check: all
+	AFI_BUILD=$(BUILD) scripts/model-check.sh
+
+# A deployment of several instances (issue 12): a throwaway PostgreSQL, two reference
+# instances and the FastAPI port with two workers on it, the suite with every instance
+# as a target, reports under reports/cluster/, everything stopped on exit. make check
+# runs the same cases through harness/test_cluster.py and needs nothing started first.
+cluster: all
+	AFI_BUILD=$(BUILD) scripts/cluster.sh
+
 # The pytest harness: black-box tests, the suite's self-test (mutation score in
 # reports/mutation.md), the FastAPI port against the suite.
 harness: all
@@ -123,6 +136,7 @@ check: deps
 	$(MAKE) unit-asan
 	$(MAKE) unit-pg
 	$(MAKE) suite
+	$(MAKE) model-check
 	$(MAKE) harness
 
 # reports/examples/matrix.html: the reference server and the FastAPI port side by side.
@@ -130,8 +144,9 @@ matrix: all
 	AFI_BUILD=$(abspath $(BUILD)) $(PYTHON) harness/mutants/matrix.py
 
 bench: deps-bench all
-	scripts/bench.sh
+	AFI_BUILD=$(BUILD) scripts/bench.sh
 	AFI_BUILD=$(BUILD) scripts/bench-store.sh
+	AFI_BUILD=$(BUILD) scripts/bench-model.sh
 
 # The installed runner finds <prefix>/share/afi/fixtures beside its own
 # executable, so an installed suite runs from any directory (and any DESTDIR).

@@ -1,6 +1,7 @@
 /* cmd_run.c: `conformance run`: options, the secret, the target (or --spawn), the
  * live progress, the closing summary and the reports. */
 #include "cmd_run.h"
+#include "cluster.h"
 #include "cmd.h"
 #include "exit_code.h"
 #include "mem.h"
@@ -9,6 +10,7 @@
 #include "runner.h"
 #include "select.h"
 #include "spawn.h"
+#include "strbuf.h"
 #include "text.h"
 
 #include <fcntl.h>
@@ -24,10 +26,13 @@ static const char usage[] =
     "\n"
     "Replays the fixture suites against an AFI target over HTTP.\n"
     "\n"
-    "  --target URL             the target's base URL (e.g. http://127.0.0.1:8080/afi)\n"
+    "  --target URL             the target's base URL (e.g. http://127.0.0.1:8080/afi);\n"
+    "                           repeated: the instances of one deployment, each step to\n"
+    "                           the next one, and the cases tagged cluster run\n"
     "  --spawn \"CMD {port}\"     start the target (free port for {port}, AFI_SECRET in its\n"
     "                           environment), wait for /health, run, stop it; the target is\n"
-    "                           http://127.0.0.1:{port}/afi unless --target has {port}\n"
+    "                           http://127.0.0.1:{port}/afi unless --target has {port};\n"
+    "                           repeatable: one instance each, all with one secret\n"
     "  --suite PATH             a suite file or a directory of suites (repeatable;\n"
     "                           default: $AFI_FIXTURES, <exe>/../fixtures, ./fixtures)\n"
     "  --spec PATH              docs/protocol.md (default: <fixtures>/../docs/protocol.md)\n"
@@ -50,7 +55,7 @@ static const char usage[] =
 enum { OPT_TARGET = CMD_OPT_OWN, OPT_LEVEL, OPT_ONLY, OPT_SKIP, OPT_XFAIL, OPT_JOBS, OPT_TIMEOUT, OPT_SECRET,
        OPT_REPORT, OPT_SHARD, OPT_SPAWN, OPT_NAME };
 
-enum { MAX_REPORTS = 32 };
+enum { MAX_REPORTS = 32, MAX_TARGETS = 32 };
 
 /* The progress a person sees: -v, -q and whether stdout is a terminal. */
 struct console {
@@ -64,14 +69,25 @@ struct run {
     struct console con;
     struct fixture_set set;
     struct spec *spec;
-    struct spawn sp;
-    int spawned;
-    const char *target, *secret, *spawn_cmd, *name;
+    struct spawn sp[MAX_TARGETS];
+    int nspawned;             /* sp[0..nspawned) are running */
+    const char *secret, *name;
+    const char *target_opts[MAX_TARGETS], *spawn_cmds[MAX_TARGETS];
+    int ntarget_opts, nspawn_cmds;
     const char *reports[MAX_REPORTS];
     int nreports;
     char gen_secret[65];
-    char *target_buf; /* the target's base URL without trailing slashes; owned */
+    char *targets[MAX_TARGETS]; /* the deployment's base URLs without trailing slashes; owned */
+    int ntargets;
 };
+
+/* Stops every spawned target. */
+static void stop_spawned(struct run *x)
+{
+    for (int i = 0; i < x->nspawned; i++)
+        spawn_stop(&x->sp[i]);
+    x->nspawned = 0;
+}
 
 /* Parses the options into x; -1 to go on, else the exit code. */
 static int parse_options(struct run *x, int argc, char **argv)
@@ -89,7 +105,11 @@ static int parse_options(struct run *x, int argc, char **argv)
     optind = 1;
     while ((opt = getopt_long(argc, argv, "vqh", opts, NULL)) != -1) {
         switch (opt) {
-        case OPT_TARGET: x->target = optarg; break;
+        case OPT_TARGET:
+            if (x->ntarget_opts == MAX_TARGETS)
+                return cmd_usage_error(usage, "%s", "more than 32 --target options");
+            x->target_opts[x->ntarget_opts++] = optarg;
+            break;
         case OPT_LEVEL:
             if (cmd_parse_level(optarg, &r->sel.full))
                 return cmd_usage_error(usage, "--level: expected core or full, got \"%s\"", optarg);
@@ -126,7 +146,11 @@ static int parse_options(struct run *x, int argc, char **argv)
             if (select_parse_shard(optarg, &r->sel.shard_k, &r->sel.shard_n, err, sizeof err))
                 return cmd_usage_error(usage, "%s", err);
             break;
-        case OPT_SPAWN: x->spawn_cmd = optarg; break;
+        case OPT_SPAWN:
+            if (x->nspawn_cmds == MAX_TARGETS)
+                return cmd_usage_error(usage, "%s", "more than 32 --spawn options");
+            x->spawn_cmds[x->nspawn_cmds++] = optarg;
+            break;
         case OPT_NAME: x->name = optarg; break;
         case 'v': x->con.verbose = 1; break;
         case 'q': x->con.quiet = 1; break;
@@ -138,8 +162,14 @@ static int parse_options(struct run *x, int argc, char **argv)
     }
     if (optind < argc)
         return cmd_usage_error(usage, "unexpected argument \"%s\"", argv[optind]);
-    if (!x->target && !x->spawn_cmd)
+    if (!x->ntarget_opts && !x->nspawn_cmds)
         return cmd_usage_error(usage, "%s", "--target URL or --spawn CMD is required");
+    if (x->nspawn_cmds && x->ntarget_opts > 1)
+        return cmd_usage_error(usage, "%s", "with --spawn, give at most one --target (a template with {port} "
+                                            "for every spawned instance)");
+    if (x->nspawn_cmds > 1 && x->ntarget_opts && !strstr(x->target_opts[0], "{port}"))
+        return cmd_usage_error(usage, "--target \"%s\" with several --spawn: expected a template with {port}",
+                               x->target_opts[0]);
     return -1;
 }
 
@@ -148,7 +178,7 @@ static int choose_secret(struct run *x)
 {
     if (x->secret && *x->secret)
         return -1;
-    if (!x->spawn_cmd)
+    if (!x->nspawn_cmds)
         return cmd_usage_error(usage, "%s", "no secret: pass --secret S or set AFI_SECRET (the target's secret)");
     int fd = open("/dev/urandom", O_RDONLY);
     unsigned char b[32] = {0};
@@ -165,56 +195,81 @@ static int choose_secret(struct run *x)
     return -1;
 }
 
-/* Starts --spawn's command and sets x->target_buf; -1 to go on, else the exit code. */
-static int spawn_target(struct run *x)
+/* Starts the i-th --spawn command and sets x->targets[i]; -1 to go on, else the exit code. */
+static int spawn_target(struct run *x, int i)
 {
     char err[1200];
-    if (spawn_start(&x->sp, x->spawn_cmd, x->secret, err, sizeof err)) {
+    struct spawn *sp = &x->sp[i];
+    if (spawn_start(sp, x->spawn_cmds[i], x->secret, err, sizeof err)) {
         fprintf(stderr, "conformance: %s\n", err);
         return EXIT_CODE_UNREACHABLE;
     }
-    x->spawned = 1;
-    if (x->target && strstr(x->target, "{port}")) {
-        x->target_buf = spawn_subst_port(x->target, x->sp.port);
-    } else if (x->target) {
-        x->target_buf = mem_strdup(x->target);
+    x->nspawned = i + 1;
+    const char *t = x->ntarget_opts ? x->target_opts[0] : NULL;
+    if (t && strstr(t, "{port}")) {
+        x->targets[i] = spawn_subst_port(t, sp->port);
+    } else if (t) {
+        x->targets[i] = mem_strdup(t);
     } else {
-        x->target_buf = mem_alloc(64);
-        snprintf(x->target_buf, 64, "http://127.0.0.1:%d/afi", x->sp.port);
+        x->targets[i] = mem_alloc(64);
+        snprintf(x->targets[i], 64, "http://127.0.0.1:%d/afi", sp->port);
     }
     return -1;
 }
 
-/* The target's base URL checked and trimmed, a spawned target up; -1 to go
- * on, else the exit code. */
-static int reach_target(struct run *x)
+/* Target i's base URL checked and trimmed; -1 to go on, else the exit code. */
+static int check_target(struct run *x, int i)
 {
-    char err[1200];
-    int rc;
-    if (!x->spawn_cmd)
-        x->target_buf = mem_strdup(x->target);
-    else if ((rc = spawn_target(x)) >= 0)
-        return rc;
-    if (!cmd_url_ok(x->target_buf)) {
+    char *u = x->targets[i];
+    if (!cmd_url_ok(u)) {
         fprintf(stderr, "conformance: --target: expected an http:// or https:// URL such as "
-                        "http://127.0.0.1:8080/afi, got \"%s\"\n", x->target_buf);
+                        "http://127.0.0.1:8080/afi, got \"%s\"\n", u);
         return EXIT_CODE_USAGE;
     }
-    size_t tl = strlen(x->target_buf);
-    while (tl > 0 && x->target_buf[tl - 1] == '/')
-        x->target_buf[--tl] = '\0';
-    if (!x->spawned)
-        return -1;
-    char *health = mem_alloc(tl + 16);
-    sprintf(health, "%s/health", x->target_buf);
+    size_t tl = strlen(u);
+    while (tl > 0 && u[tl - 1] == '/')
+        u[--tl] = '\0';
+    return -1;
+}
+
+/* Waits for spawned target i to answer /health; -1 to go on, else the exit code. */
+static int wait_spawned(struct run *x, int i)
+{
+    char err[1200];
+    char *health = mem_alloc(strlen(x->targets[i]) + 16);
+    sprintf(health, "%s/health", x->targets[i]);
     long wait_ms = x->r.o.timeout_ms > 15000 ? x->r.o.timeout_ms : 15000;
-    int w = spawn_wait(&x->sp, health, wait_ms, err, sizeof err);
+    int w = spawn_wait(&x->sp[i], health, wait_ms, err, sizeof err);
     free(health);
     if (w) {
         char *clean = text_clean_str(err); /* it ends with the target's own output */
         fprintf(stderr, "conformance: %s\n", clean);
         free(clean);
         return EXIT_CODE_UNREACHABLE;
+    }
+    return -1;
+}
+
+/* The deployment's base URLs checked and trimmed, spawned targets up (one
+ * after the other, so that each has its port bound before the next picks
+ * one); -1 to go on, else the exit code. */
+static int reach_target(struct run *x)
+{
+    int rc;
+    if (!x->nspawn_cmds) {
+        for (int i = 0; i < x->ntarget_opts; i++)
+            x->targets[x->ntargets++] = mem_strdup(x->target_opts[i]);
+        for (int i = 0; i < x->ntargets; i++)
+            if ((rc = check_target(x, i)) >= 0)
+                return rc;
+        return -1;
+    }
+    for (int i = 0; i < x->nspawn_cmds; i++) {
+        if ((rc = spawn_target(x, i)) >= 0)
+            return rc;
+        x->ntargets = i + 1;
+        if ((rc = check_target(x, i)) >= 0 || (rc = wait_spawned(x, i)) >= 0)
+            return rc;
     }
     return -1;
 }
@@ -247,10 +302,19 @@ static void on_case(const struct runner *r, int idx, void *ctx)
 static void print_run_header(const struct run *x)
 {
     const struct runner *r = &x->r;
-    if (!x->con.quiet)
-        printf("conformance: %d case%s against %s (run %s, level %s, %d job%s)\n", r->torun,
-               r->torun == 1 ? "" : "s", r->o.target, r->id, r->sel.full ? "full" : "core", r->o.jobs,
-               r->o.jobs == 1 ? "" : "s");
+    if (x->con.quiet)
+        return;
+    struct strbuf against = {0};
+    if (r->o.ntargets > 1)
+        strbuf_printf(&against, "%d targets (", r->o.ntargets);
+    for (int t = 0; t < r->o.ntargets; t++)
+        strbuf_printf(&against, "%s%s", t ? ", " : "", r->o.targets[t]);
+    if (r->o.ntargets > 1)
+        strbuf_putc(&against, ')');
+    printf("conformance: %d case%s against %s (run %s, level %s, %d job%s)\n", r->torun,
+           r->torun == 1 ? "" : "s", strbuf_str(&against), r->id, r->sel.full ? "full" : "core", r->o.jobs,
+           r->o.jobs == 1 ? "" : "s");
+    strbuf_free(&against);
 }
 
 /* The run summary after the last case: the progress line cleared, every case
@@ -261,6 +325,13 @@ static void print_run_summary(const struct run *x)
         printf("\r\033[K");
         fflush(stdout);
     }
+    /* The target's defect, not a failure: say it once, above the closing line. */
+    if (http_stalls() >= 2)
+        printf("hint: %ld answers arrived with their body 30 ms or more after their headers: the target "
+               "writes headers and body in two sends with Nagle's algorithm on, so clients that delay "
+               "ACKs wait ~40 ms per request (the runner acknowledged at once); fix: TCP_NODELAY on its "
+               "sockets, or one write per answer\n",
+               http_stalls());
     results_print(&x->r, stdout);
 }
 
@@ -295,10 +366,16 @@ static int run(struct run *x)
     cmd_locate(&x->src);
     if (!(x->spec = cmd_load_spec(&x->src, 1)) || cmd_load_suites(&x->src, &x->set, x->spec))
         return EXIT_CODE_USAGE;
+    if (cluster_check(&x->set, x->nspawn_cmds ? x->nspawn_cmds : x->ntarget_opts, err, sizeof err)) {
+        fprintf(stderr, "conformance: %s\n", err);
+        return EXIT_CODE_USAGE;
+    }
     if ((rc = reach_target(x)) >= 0)
         return rc;
     struct runner *r = &x->r;
-    r->o.target = x->target_buf;
+    r->o.target = x->targets[0];
+    r->o.targets = (const char *const *)x->targets;
+    r->o.ntargets = x->ntargets;
     r->o.secret = x->secret;
     x->con.tty = isatty(STDOUT_FILENO);
     r->o.progress = on_case;
@@ -311,9 +388,7 @@ static int run(struct run *x)
     }
     print_run_header(x);
     runner_execute(r);
-    if (x->spawned)
-        spawn_stop(&x->sp);
-    x->spawned = 0;
+    stop_spawned(x);
     print_run_summary(x);
     rc = write_reports(x, results_exit_code(r));
     fflush(stdout);
@@ -323,21 +398,23 @@ static int run(struct run *x)
 int cmd_run(int argc, char **argv)
 {
     const char *paths[argc];
-    struct run x = {.src = {.suites = paths}, .sp = {.log_fd = -1}, .secret = getenv("AFI_SECRET")};
+    struct run x = {.src = {.suites = paths}, .secret = getenv("AFI_SECRET")};
+    for (int i = 0; i < MAX_TARGETS; i++)
+        x.sp[i].log_fd = -1;
     x.r.o.jobs = (int)sysconf(_SC_NPROCESSORS_ONLN);
     x.r.o.timeout_ms = 10000;
     x.r.sel.shard_k = x.r.sel.shard_n = 1;
     int rc = parse_options(&x, argc, argv);
     if (rc < 0)
         rc = run(&x);
-    if (x.spawned)
-        spawn_stop(&x.sp);
+    stop_spawned(&x);
     runner_clear(&x.r);
     select_list_free(&x.r.sel.only);
     select_list_free(&x.r.sel.skip);
     select_list_free(&x.r.xfail);
     fixture_set_free(&x.set);
     spec_free(x.spec);
-    free(x.target_buf);
+    for (int i = 0; i < x.ntargets; i++)
+        free(x.targets[i]);
     return rc;
 }

@@ -102,6 +102,7 @@ struct failure *failure_at(struct failure_list *l, const struct failure_site *at
     f->request = request_json(at->rq);
     f->response = res ? response_json(res) : NULL;
     f->curl = reproduce_curl(&at->rq->http);
+    f->target = at->target;
     return f;
 }
 

@@ -27,6 +27,8 @@ struct failure {
     cJSON *response;     /* or NULL */
     char *curl;          /* a shell command line reproducing the request, or NULL */
     int runwide;         /* from a run-wide check: a MUST one fails even a should case */
+    int target;          /* the index of the target that was asked (0 with one target), or -1 for
+                            the answers of a step spread over several targets together */
 };
 
 /* A case's failures, in the order they are shown. */
@@ -35,19 +37,21 @@ struct failure_list {
     size_t n;
 };
 
-/* Where a failure happened: its step and the request sent there. */
+/* Where a failure happened: its step, the request sent there and the index
+ * of the target it was sent to (its URL is the request's). */
 struct failure_site {
     int step;
     const char *step_name;
     const struct request *rq;
+    int target;
 };
 
 /* Appends a failure of requirement req (NULL: "") without request or answer;
  * the pointer is valid until the list next changes. */
 struct failure *failure_add(struct failure_list *l, int step, const char *step_name, const char *req);
 
-/* Appends a failure at site: with its request, the curl line, and the
- * answer res unless it is NULL. */
+/* Appends a failure at site: with its request, the curl line, the target,
+ * and the answer res unless it is NULL. */
 struct failure *failure_at(struct failure_list *l, const struct failure_site *at, const char *req,
                            const struct http_response *res);
 

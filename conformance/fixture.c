@@ -232,8 +232,16 @@ static void check_request(struct vctx *v, const cJSON *ids, cJSON *req, const ch
     if (shorthand_expand_request(req, p, shorthand_problem, v))
         return;
     static const char *const keys[] = {"method", "path", "identity", "auth", "cookie_identity", "headers",
-                                       "json", "body", "body_b64", "body_parts", "repeat", "concurrency", NULL};
+                                       "json", "body", "body_b64", "body_parts", "repeat", "concurrency",
+                                       "target", NULL};
     only_keys(v, req, p, keys);
+    /* Checked against the run's targets when it starts (cluster_check). */
+    const cJSON *tg = want(v, req, p, "target", 0, is_int, "a target index 0..31");
+    if (tg && (tg->valuedouble < 0 || tg->valuedouble > 31)) {
+        char *tp = jpath_key(p, "target");
+        problem(v, tp, "expected a target index 0..31, got %.0f", tg->valuedouble);
+        free(tp);
+    }
     const cJSON *m = want(v, req, p, "method", 1, is_str, "an HTTP method string");
     if (m && (!*m->valuestring || strpbrk(m->valuestring, " \t\r\n()<>@,;:\\\"/[]?={}"))) {
         char *mp = jpath_key(p, "method");

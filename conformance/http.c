@@ -6,6 +6,8 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -18,13 +20,25 @@
 
 #define HTTP_MAX_BODY (64u << 20)
 
+/* A body that trails its headers by this much waited for a delayed ACK (Linux
+ * delays an ACK by 40 ms at least); this many such answers arm quick ACKs. */
+#define HTTP_STALL_MS 30
+#define HTTP_STALLS_TO_ARM 2
+
+struct http_client;
+
 struct xfer {
     CURL *easy;
     struct curl_slist *hdrs;
     struct http_response *res;
     const struct http_request *req;
+    struct http_client *client;
     size_t sent;
     long timeout_ms;
+    long expect_body;          /* Content-Length of the answer, -1 unknown */
+    int in_body;               /* the header section has ended */
+    int body_started;
+    struct timespec headers_end;
 };
 
 struct http_client {
@@ -33,7 +47,18 @@ struct http_client {
     CURLM *multi;
     struct xfer *pool;
     int npool;
+    curl_socket_t *socks; /* open connections of this client */
+    size_t nsocks, capsocks;
 };
+
+/* Process-wide: a run has one target, and the client of runner_prepare meets
+ * the stall (on GET /schema) before the workers' clients exist. */
+static _Atomic long http_stall_total;
+
+long http_stalls(void)
+{
+    return http_stall_total;
+}
 
 static pthread_once_t http_once = PTHREAD_ONCE_INIT;
 
@@ -69,6 +94,7 @@ void http_client_free(struct http_client *c)
         curl_multi_cleanup(c->multi);
     curl_easy_cleanup(c->one.easy);
     curl_slist_free_all(c->one.hdrs);
+    free(c->socks);
     free(c);
 }
 
@@ -86,9 +112,8 @@ void http_response_clear(struct http_response *r)
     memset(r, 0, sizeof *r);
 }
 
-static size_t on_body(char *p, size_t sz, size_t n, void *ud)
+static size_t on_body(char *p, size_t sz, size_t n, struct http_response *r)
 {
-    struct http_response *r = ud;
     size_t len = sz * n;
     if (r->body_len + len > HTTP_MAX_BODY)
         return 0;
@@ -100,9 +125,8 @@ static size_t on_body(char *p, size_t sz, size_t n, void *ud)
     return len;
 }
 
-static size_t on_header(char *p, size_t sz, size_t n, void *ud)
+static size_t on_header(char *p, size_t sz, size_t n, struct http_response *r)
 {
-    struct http_response *r = ud;
     size_t len = sz * n;
     if (len >= 5 && !strncmp(p, "HTTP/", 5)) {
         /* A new status line (after 100 Continue): forget earlier headers. */
@@ -134,6 +158,88 @@ static size_t on_header(char *p, size_t sz, size_t n, void *ud)
     return len;
 }
 
+/* ---------- delayed ACKs ----------
+ * A target that writes its headers and its body in two sends without
+ * TCP_NODELAY holds the body (Nagle's algorithm) until the headers are
+ * acknowledged, and Linux delays that ACK on a kept-alive connection by 40 ms
+ * or more: every answer then costs the delay. Such answers are counted
+ * (http_stalls); after HTTP_STALLS_TO_ARM of them, every client acknowledges at
+ * once whenever the header section ends, or a body is still partial, with
+ * TCP_QUICKACK, which Linux clears again by itself, so it is set each time. */
+
+/* The client's sockets are tracked because libcurl 7.88 names a transfer's
+ * socket (CURLINFO_ACTIVESOCKET) only once the transfer is over; the few a
+ * client keeps open are all acknowledged, which costs nothing on the idle ones. */
+static curl_socket_t open_socket(void *ud, curlsocktype purpose, struct curl_sockaddr *a)
+{
+    struct http_client *c = ud;
+    (void)purpose;
+    if (c->nsocks == c->capsocks) {
+        size_t cap = c->capsocks ? c->capsocks * 2 : 4;
+        c->socks = mem_array(c->socks, cap, sizeof *c->socks);
+        c->capsocks = cap;
+    }
+    curl_socket_t fd = socket(a->family, a->socktype, a->protocol);
+    if (fd != CURL_SOCKET_BAD)
+        c->socks[c->nsocks++] = fd;
+    return fd;
+}
+
+static int close_socket(void *ud, curl_socket_t fd)
+{
+    struct http_client *c = ud;
+    for (size_t i = 0; i < c->nsocks; i++)
+        if (c->socks[i] == fd) {
+            c->socks[i] = c->socks[--c->nsocks];
+            break;
+        }
+    return close(fd);
+}
+
+static void quickack(const struct http_client *c)
+{
+    int one = 1;
+    for (size_t i = 0; i < c->nsocks; i++)
+        setsockopt(c->socks[i], IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
+}
+
+static size_t curl_header(char *p, size_t sz, size_t n, void *ud)
+{
+    struct xfer *x = ud;
+    size_t len = sz * n;
+    if (len >= 5 && !strncmp(p, "HTTP/", 5)) {
+        x->in_body = 0;
+        x->expect_body = -1;
+    } else if (len >= 15 && !strncasecmp(p, "content-length:", 15)) {
+        x->expect_body = strtol(p + 15, NULL, 10);
+    } else if ((len == 2 && p[0] == '\r') || (len == 1 && p[0] == '\n')) {
+        x->in_body = 1;
+        clock_gettime(CLOCK_MONOTONIC, &x->headers_end);
+        if (http_stall_total >= HTTP_STALLS_TO_ARM)
+            quickack(x->client);
+    }
+    return on_header(p, sz, n, x->res);
+}
+
+static size_t curl_body(char *p, size_t sz, size_t n, void *ud)
+{
+    struct xfer *x = ud;
+    if (x->in_body && !x->body_started) {
+        x->body_started = 1;
+        struct timespec t;
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        long ms = (t.tv_sec - x->headers_end.tv_sec) * 1000 +
+                  (t.tv_nsec - x->headers_end.tv_nsec) / 1000000;
+        if (ms >= HTTP_STALL_MS)
+            http_stall_total++;
+    }
+    size_t got = on_body(p, sz, n, x->res);
+    int partial = x->expect_body < 0 || (long)x->res->body_len < x->expect_body;
+    if (http_stall_total >= HTTP_STALLS_TO_ARM && got && partial)
+        quickack(x->client);
+    return got;
+}
+
 static size_t on_read(char *buf, size_t sz, size_t n, void *ud)
 {
     struct xfer *x = ud;
@@ -162,18 +268,26 @@ static void setup(struct http_client *c, struct xfer *x, const struct http_reque
     x->hdrs = NULL;
     x->res = r;
     x->req = q;
+    x->client = c;
     x->sent = 0;
+    x->expect_body = -1;
+    x->in_body = 0;
+    x->body_started = 0;
     x->timeout_ms = c->timeout_ms;
     r->error[0] = '\0';
     curl_easy_setopt(e, CURLOPT_URL, q->url);
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, c->timeout_ms);
-    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(e, CURLOPT_WRITEDATA, r);
-    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(e, CURLOPT_HEADERDATA, r);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, curl_body);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
+    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, curl_header);
+    curl_easy_setopt(e, CURLOPT_HEADERDATA, x);
     curl_easy_setopt(e, CURLOPT_PATH_AS_IS, 1L);
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, r->error);
+    curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, open_socket);
+    curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, c);
+    curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, close_socket);
+    curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, c);
     int isget = !strcmp(q->method, "GET"), ishead = !strcmp(q->method, "HEAD");
     if (ishead) {
         curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
@@ -254,8 +368,7 @@ static int raw_parse(const char *buf, size_t n, int eof, struct http_response *r
         if (line == buf) {
             r->status = strtol(line + 9, NULL, 10);
         } else {
-            struct http_response *ud = r;
-            on_header((char *)line, 1, (size_t)(nl - line), ud);
+            on_header((char *)line, 1, (size_t)(nl - line), r);
             const char *c = memchr(line, ':', (size_t)(nl - line));
             if (c && !strncasecmp(line, "content-length", 14))
                 clen = strtol(c + 1, NULL, 10);

@@ -50,6 +50,14 @@ int http_do_many(struct http_client *c, const struct http_request *req, int repe
  * Returns 0 when an answer was received, else -1. */
 int http_do_plain(const struct http_request *req, struct http_response *res, long timeout_ms);
 
+/* How many answers so far, in this process, had their body trail the end of
+ * their headers by 30 ms or more: the mark of a target that writes headers and
+ * body in two sends with Nagle's algorithm on (no TCP_NODELAY) meeting delayed
+ * ACKs. After two such answers every client of the process acknowledges each
+ * header section at once (TCP_QUICKACK), so the stall stops costing time; the
+ * count is the target's defect to report, not a failure. */
+long http_stalls(void);
+
 /* The values of header `lname` (lower case) joined with ", ", malloc'd; NULL when absent. */
 char *http_header(const struct http_response *res, const char *lname);
 

@@ -2,6 +2,7 @@
  * cmd_<name>.c with its own options and usage. */
 #include "cmd_coverage.h"
 #include "cmd_list.h"
+#include "cmd_model.h"
 #include "cmd_run.h"
 #include "cmd_schema_diff.h"
 #include "cmd_validate.h"
@@ -29,6 +30,7 @@ static const struct command commands[] = {
     {"validate", cmd_validate, "check fixture files"},
     {"schema-diff", cmd_schema_diff, "compare a target's canonical schema with the profile's (SCH-4)"},
     {"coverage", cmd_coverage, "requirement ids of docs/protocol.md without a case"},
+    {"model", cmd_model, "random concurrent histories checked against the protocol's model"},
     {"matrix", matrix_main, "several implementations' JSON reports side by side"},
     {"help", cmd_help, "help on a subcommand"},
 };

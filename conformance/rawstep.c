@@ -1,6 +1,7 @@
 /* rawstep.c: runs a raw step over raw.c and checks its answers in order (see rawstep.h). */
 #include "rawstep.h"
 #include "b64.h"
+#include "cluster.h"
 #include "expect.h"
 #include "jsonx.h"
 #include "mem.h"
@@ -19,6 +20,8 @@
 /* One raw step run: the bytes, where they go, what came back. */
 struct rawctx {
     const struct step_env *env;
+    const char *target;       /* the base URL of the instance the step goes to */
+    int who;                  /* its index among the deployment's targets */
     const char *step_name;
     int n;
     char host[256], port[16], *base, *url, method[4];
@@ -60,7 +63,7 @@ static int split_target(struct rawctx *c, const char *t, char *err, size_t errle
  * joined until one with a pause starts the next write. */
 static int build(struct rawctx *c, const cJSON *raw, char *err, size_t errlen)
 {
-    if (split_target(c, c->env->target, err, errlen))
+    if (split_target(c, c->target, err, errlen))
         return -1;
     cJSON *b = cJSON_CreateString(c->base);
     char hp[300];
@@ -107,7 +110,7 @@ static int build(struct rawctx *c, const cJSON *raw, char *err, size_t errlen)
     c->rq.method = c->method;
     c->rq.http.method = c->method;
     c->rq.path = c->base;
-    c->rq.url = c->url = mem_strdup(c->env->target);
+    c->rq.url = c->url = mem_strdup(c->target);
     c->rq.http.url = c->url;
     c->rq.body = c->all.data;
     c->rq.http.body = c->all.data;
@@ -125,7 +128,7 @@ static struct failure *fail(struct rawctx *c, long i, const struct http_response
         snprintf(name, sizeof name, "%s, answer %ld of %zu", c->step_name, i + 1, want);
     else
         snprintf(name, sizeof name, "%s, the connection", c->step_name);
-    struct failure_site at = {c->n, name, &c->rq};
+    struct failure_site at = {c->n, name, &c->rq, c->who};
     return failure_at(c->out, &at, c->env->requirement, res);
 }
 
@@ -136,7 +139,7 @@ static void check_answer(struct rawctx *c, size_t i, const cJSON *ex)
     char perr[300] = "", name[300];
     cJSON *body = jsonx_parse(res->body ? res->body : "", res->body_len, perr, sizeof perr);
     snprintf(name, sizeof name, "%s, answer %zu of %d", c->step_name, i + 1, cJSON_GetArraySize(c->ex));
-    struct failure_site at = {c->n, name, &c->rq};
+    struct failure_site at = {c->n, name, &c->rq, c->who};
     size_t before = c->out->n;
     runwide_check(c->env->runwide, &at, res, body, perr, c->out);
     struct matcher_diffs d = {0};
@@ -193,7 +196,10 @@ int rawstep_run(const struct step_env *env, const struct fixture_step *st, int n
 {
     char name[64], err[600];
     snprintf(name, sizeof name, "step %d", n);
-    struct rawctx c = {.env = env, .step_name = st->name ? st->name : name, .n = n, .out = out};
+    /* One connection: the whole step goes to the target the round-robin gives its first request. */
+    int who = cluster_target(env->ntargets, env->case_idx, n - 1, 0, -1);
+    struct rawctx c = {.env = env, .target = env->targets[who], .who = who,
+                       .step_name = st->name ? st->name : name, .n = n, .out = out};
     size_t nf0 = out->n;
     int fd = -1;
     if (build(&c, st->raw, err, sizeof err)) {

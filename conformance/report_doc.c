@@ -3,6 +3,7 @@
 #include "report_doc.h"
 #include "file.h"
 #include "mem.h"
+#include "strbuf.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,24 @@ const char *report_doc_str(const cJSON *obj, const char *key, const char *dflt)
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
 
     return cJSON_IsString(v) && v->valuestring ? v->valuestring : dflt;
+}
+
+char *report_doc_targets(const cJSON *doc, const char *sep)
+{
+    const cJSON *t, *arr = report_doc_arr(doc, "targets");
+    struct strbuf b = {0};
+    int n = 0;
+
+    cJSON_ArrayForEach(t, arr) {
+        if (!cJSON_IsString(t))
+            continue;
+        strbuf_printf(&b, "%s%s", n++ ? sep : "", t->valuestring);
+    }
+    if (n < 2) {
+        strbuf_free(&b);
+        return NULL;
+    }
+    return strbuf_take(&b);
 }
 
 double report_doc_num(const cJSON *obj, const char *key, double dflt)

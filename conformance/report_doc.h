@@ -18,6 +18,10 @@ const cJSON *report_doc_arr(const cJSON *obj, const char *key);
 /* The member object, or NULL when absent or not an object. */
 const cJSON *report_doc_obj(const cJSON *obj, const char *key);
 
+/* The base URLs of "targets" joined with sep when the report lists more than
+ * one (a deployment of several instances), else NULL. Caller frees. */
+char *report_doc_targets(const cJSON *doc, const char *sep);
+
 /* The counts of every case of the report (its suites' cases). */
 void report_doc_count(const cJSON *doc, struct status_tally *c);
 /* 1 when the run failed: a case failed or passed unexpectedly. */

@@ -118,8 +118,10 @@ static void header(struct strbuf *b, const cJSON *doc, const struct status_tally
     esc(b, report_doc_str(doc, "implementation", "(unnamed implementation)"));
     strbuf_printf(b, " <span class=\"verdict %s\">%s</span></h1>\n",
                       failed ? "fail" : "pass", failed ? "FAILED" : "PASSED");
-    strbuf_puts(b, "<p class=\"meta\">Target <b>");
-    esc(b, report_doc_str(doc, "target", "?"));
+    char *targets = report_doc_targets(doc, ", ");
+    strbuf_puts(b, targets ? "<p class=\"meta\">Targets <b>" : "<p class=\"meta\">Target <b>");
+    esc(b, targets ? targets : report_doc_str(doc, "target", "?"));
+    free(targets);
     strbuf_puts(b, "</b> · level <b>");
     esc(b, report_doc_str(doc, "level", "?"));
     strbuf_puts(b, "</b>");

@@ -9,6 +9,7 @@
 
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static void attr(struct strbuf *b, const char *name, const char *value)
@@ -211,6 +212,9 @@ static void testsuite(struct strbuf *b, const cJSON *doc, const cJSON *suite, in
     property(b, "file", report_doc_str(suite, "file", NULL));
     property(b, "implementation", report_doc_str(doc, "implementation", NULL));
     property(b, "target", report_doc_str(doc, "target", NULL));
+    char *targets = report_doc_targets(doc, " ");
+    property(b, "targets", targets);
+    free(targets);
     property(b, "level", report_doc_str(doc, "level", NULL));
     property(b, "shard", report_doc_str(doc, "shard", NULL));
     cJSON_ArrayForEach(c, report_doc_arr(suite, "cases")) {

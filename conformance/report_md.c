@@ -294,8 +294,10 @@ void report_md_render(const cJSON *doc, struct strbuf *out)
     strbuf_printf(out, "## %s AFI conformance: ", failed ? "❌" : "✅");
     report_fmt_md(out, report_doc_str(doc, "implementation", "(unnamed implementation)"));
     strbuf_printf(out, " %s\n\n", failed ? "failed" : "passed");
-    strbuf_puts(out, "Target ");
-    code(out, report_doc_str(doc, "target", "?"));
+    char *targets = report_doc_targets(doc, ", ");
+    strbuf_puts(out, targets ? "Targets " : "Target ");
+    code(out, targets ? targets : report_doc_str(doc, "target", "?"));
+    free(targets);
     strbuf_puts(out, " · level ");
     report_fmt_md(out, report_doc_str(doc, "level", "?"));
     if (report_doc_str(doc, "shard", NULL)) {

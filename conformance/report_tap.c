@@ -11,6 +11,7 @@
 #include "report_text.h"
 
 #include <math.h>
+#include <stdlib.h>
 
 static void yaml_key_str(struct strbuf *b, const char *indent, const char *key,
                          const char *value)
@@ -37,6 +38,8 @@ static void yaml_failure(struct strbuf *b, const cJSON *f)
     if (cJSON_IsNumber(step))
         strbuf_printf(b, "%sstep: %d\n", rest, step->valueint);
     yaml_key_str(b, rest, "step_name", report_doc_str(f, "step_name", NULL));
+    if (cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(f, "target")))
+        strbuf_printf(b, "%starget: %d\n", rest, cJSON_GetObjectItemCaseSensitive(f, "target")->valueint);
     yaml_key_str(b, rest, "message", report_doc_str(f, "message", NULL));
     if (report_doc_arr(f, "diffs") && report_doc_arr(f, "diffs")->child) {
         strbuf_printf(b, "%sdiffs:\n", rest);
@@ -117,7 +120,9 @@ void report_tap_render(const cJSON *doc, struct strbuf *out)
     strbuf_puts(out, "TAP version 13\n# AFI conformance: ");
     report_fmt_tap(out, report_doc_str(doc, "implementation", "(unnamed implementation)"));
     strbuf_puts(out, " at ");
-    report_fmt_tap(out, report_doc_str(doc, "target", "(unknown target)"));
+    char *targets = report_doc_targets(doc, ", ");
+    report_fmt_tap(out, targets ? targets : report_doc_str(doc, "target", "(unknown target)"));
+    free(targets);
     strbuf_puts(out, ", level ");
     report_fmt_tap(out, report_doc_str(doc, "level", "?"));
     if (report_doc_str(doc, "shard", NULL)) {

@@ -95,6 +95,17 @@ void report_text_step(struct strbuf *b, const cJSON *failure)
                           name ? name : "", name ? ")" : "");
     else
         strbuf_puts(b, name ? name : "failure");
+    report_text_target(b, failure);
+}
+
+void report_text_target(struct strbuf *b, const cJSON *failure)
+{
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(failure, "target");
+
+    if (cJSON_IsNumber(t))
+        strbuf_printf(b, " on target #%d", t->valueint);
+    else if (cJSON_IsNull(t))
+        strbuf_puts(b, " spread over the targets");
 }
 
 static void report_text_heading(struct strbuf *b, const cJSON *failure)

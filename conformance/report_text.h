@@ -13,8 +13,13 @@
 void report_text_request(struct strbuf *b, const cJSON *req);
 /* "HTTP STATUS", the headers, a blank line and the body when there is one. */
 void report_text_response(struct strbuf *b, const cJSON *resp);
-/* One line, no newline: "step N (step name)" ("failure" without a step). */
+/* One line, no newline: "step N (step name)" ("failure" without a step),
+ * then report_text_target's words. */
 void report_text_step(struct strbuf *b, const cJSON *failure);
+/* " on target #N" when the failure names the target that answered (a run of
+ * several targets), " spread over the targets" when it names none (null);
+ * nothing without a "target" member. */
+void report_text_target(struct strbuf *b, const cJSON *failure);
 /* The whole failure: "step N (step name): REQ-ID · rule", the message, the
  * diffs ("at PATH", "  expected: X", "  actual:   Y"), request, response, curl. */
 void report_text_failure(struct strbuf *b, const cJSON *failure);

@@ -44,6 +44,10 @@ static cJSON *failure_json(const struct runner *r, const struct failure *f)
     cJSON_AddNumberToObject(j, "step", f->step);
     cJSON_AddStringToObject(j, "step_name", f->step_name);
     cJSON_AddStringToObject(j, "requirement", f->requirement);
+    if (r->o.ntargets > 1 && f->target >= 0)
+        cJSON_AddNumberToObject(j, "target", f->target);
+    else if (r->o.ntargets > 1)
+        cJSON_AddNullToObject(j, "target");
     const struct spec_req *q = spec_find(r->spec, f->requirement);
     cJSON_AddStringToObject(j, "rule", q ? q->rule : "");
     cJSON_AddStringToObject(j, "message", f->message ? f->message : "");
@@ -122,6 +126,9 @@ cJSON *results_report(const struct runner *r, const char *implementation)
     cJSON_AddStringToObject(tool, "afi_version", AFI_PROTOCOL_VERSION);
     cJSON_AddStringToObject(doc, "implementation", implementation ? implementation : "unnamed");
     cJSON_AddStringToObject(doc, "target", r->o.target);
+    cJSON *targets = cJSON_AddArrayToObject(doc, "targets");
+    for (int t = 0; t < r->o.ntargets; t++)
+        cJSON_AddItemToArray(targets, cJSON_CreateString(r->o.targets[t]));
     cJSON_AddStringToObject(doc, "level", r->sel.full ? "full" : "core");
     cJSON_AddStringToObject(doc, "started_at", r->started_at);
     cJSON_AddNumberToObject(doc, "duration_ms", ms3(r->duration_ms));
@@ -133,6 +140,12 @@ cJSON *results_report(const struct runner *r, const char *implementation)
     cJSON_AddNumberToObject(sum, "skipped", k.n[STATUS_SKIPPED]);
     cJSON_AddNumberToObject(sum, "expected_failures", k.n[STATUS_XFAIL]);
     cJSON_AddNumberToObject(sum, "unexpected_passes", k.n[STATUS_XPASS]);
+    if (r->cluster_skipped) {
+        cJSON *cs = cJSON_AddObjectToObject(sum, "cluster_skipped");
+        cJSON_AddNumberToObject(cs, "cases", r->cluster_skipped);
+        cJSON_AddNumberToObject(cs, "targets_needed", r->cluster_need);
+        cJSON_AddNumberToObject(cs, "targets", r->o.ntargets);
+    }
     if (r->sel.shard_n > 1) {
         char sh[32];
         snprintf(sh, sizeof sh, "%d/%d", r->sel.shard_k, r->sel.shard_n);
@@ -203,6 +216,10 @@ static void print_case(const struct runner *r, int i, struct strbuf *out)
             strbuf_printf(out, ": %s %s (identity: %s)", m->valuestring, p->valuestring,
                           cJSON_IsString(id) ? id->valuestring : "none");
         }
+        if (r->o.ntargets > 1 && f->target >= 0)
+            strbuf_printf(out, " answered by target #%d %s", f->target, r->o.targets[f->target]);
+        else if (r->o.ntargets > 1)
+            strbuf_printf(out, " spread over the targets");
         strbuf_putc(out, '\n');
         const char *msg = f->message ? f->message : "";
         while (*msg) {
@@ -236,6 +253,11 @@ void results_print(const struct runner *r, FILE *out)
         fputc('\n', out);
     if (warned || xfail || xpass)
         fprintf(out, "%d warned (SHOULD), %d expected failures, %d unexpected passes\n", warned, xfail, xpass);
+    if (r->cluster_skipped)
+        fprintf(out, "%d case%s tagged cluster skipped: %s at least %d targets, this run has %d "
+                     "(give --target or --spawn once per instance)\n", r->cluster_skipped,
+                r->cluster_skipped == 1 ? "" : "s", r->cluster_skipped == 1 ? "it needs" : "they need",
+                r->cluster_need, r->o.ntargets);
     fprintf(out, "%d passed, %d failed", k.n[STATUS_PASSED], status_tally_failing(&k));
     if (k.n[STATUS_SKIPPED])
         fprintf(out, ", %d skipped", k.n[STATUS_SKIPPED]);

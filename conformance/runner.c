@@ -1,5 +1,6 @@
 /* runner.c: the case loop and the worker pool that runs it on several threads (see runner.h). */
 #include "runner.h"
+#include "cluster.h"
 #include "identities.h"
 #include "mem.h"
 #include "rawstep.h"
@@ -43,12 +44,13 @@ static void run_case(struct runner *r, struct http_client *hc, int idx)
     struct identities ids;
     identities_init(&ids, r->id, idx, c->suite, r->o.secret, (long)time(NULL));
     struct vars *v = vars_new(identities_builtin, &ids);
-    struct step_env env = {r->o.target, hc, &r->runwide, &ids, v, c->first_req};
+    struct step_env env = {r->o.targets, r->o.ntargets, idx, r->o.timeout_ms, hc, &r->runwide, &ids, v,
+                           c->first_req};
     for (int si = 0; si < c->nsteps; si++)
         if ((c->steps[si].raw ? rawstep_run : step_run)(&env, &c->steps[si], si + 1, &cr->failures))
             break;
     if (c->robustness)
-        runwide_health_after(hc, r->o.target, &cr->failures);
+        runwide_health_after(hc, r->o.targets, r->o.ntargets, &cr->failures);
     cr->status = verdict(r, c, &cr->failures);
     cr->ms = now_ms() - t0;
     vars_free(v);
@@ -110,6 +112,14 @@ static void select_cases(struct runner *r)
     for (int i = 0; i < r->set->ncases; i++) {
         const struct fixture_case *c = r->set->cases[i];
         enum select_verdict v = select_case(&r->sel, c->id, c->full, i);
+        int need = cluster_needs(c);
+        if (v == SELECT_RUN && need > r->o.ntargets) {
+            /* cluster_check let only cases tagged cluster get here. */
+            v = SELECT_SKIP;
+            r->cluster_skipped++;
+            if (need > r->cluster_need)
+                r->cluster_need = need;
+        }
         r->results[i].status = v == SELECT_RUN ? STATUS_PENDING : v == SELECT_SKIP ? STATUS_SKIPPED
                                                                                     : STATUS_OTHER_SHARD;
         if (v == SELECT_RUN)
@@ -122,9 +132,13 @@ int runner_prepare(struct runner *r, char *err, size_t errlen)
     pthread_mutex_init(&r->lock, NULL);
     r->prepared = 1;
     random_id(r->id);
-    time_t t = time(NULL);
+    if (r->o.ntargets < 1) {
+        r->o.targets = (const char *const *)&r->o.target;
+        r->o.ntargets = 1;
+    }
+    time_t now = time(NULL);
     struct tm tm;
-    gmtime_r(&t, &tm);
+    gmtime_r(&now, &tm);
     strftime(r->started_at, sizeof r->started_at, "%Y-%m-%dT%H:%M:%SZ", &tm);
     select_cases(r);
     struct http_client *hc = http_client_new(r->o.timeout_ms);
@@ -132,20 +146,26 @@ int runner_prepare(struct runner *r, char *err, size_t errlen)
         snprintf(err, errlen, "cannot start libcurl");
         return -1;
     }
-    struct request health;
-    request_get(&health, r->o.target, "/health");
-    struct http_response res = {0};
-    int rc = -1;
-    if (http_do(hc, &health.http, &res))
-        snprintf(err, errlen, "target unreachable: GET %s: %s", health.url, res.error);
-    else if (res.status != 200)
-        snprintf(err, errlen, "target unreachable: GET %s answered %ld, not 200", health.url, res.status);
-    else
-        rc = 0;
+    int rc = 0;
+    for (int t = 0; t < r->o.ntargets && !rc; t++) {
+        char who[40] = "";
+        if (r->o.ntargets > 1)
+            snprintf(who, sizeof who, " #%d", t);
+        struct request health;
+        request_get(&health, r->o.targets[t], "/health");
+        struct http_response res = {0};
+        rc = -1;
+        if (http_do(hc, &health.http, &res))
+            snprintf(err, errlen, "target%s unreachable: GET %s: %s", who, health.url, res.error);
+        else if (res.status != 200)
+            snprintf(err, errlen, "target%s unreachable: GET %s answered %ld, not 200", who, health.url, res.status);
+        else
+            rc = 0;
+        http_response_clear(&res);
+        request_clear(&health);
+    }
     if (!rc)
-        runwide_fetch(&r->runwide, hc, r->o.target);
-    http_response_clear(&res);
-    request_clear(&health);
+        runwide_fetch(&r->runwide, hc, r->o.targets[0], r->o.ntargets);
     http_client_free(hc);
     return rc;
 }

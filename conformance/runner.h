@@ -31,7 +31,9 @@ struct runner;
 typedef void (*runner_progress_fn)(const struct runner *r, int idx, void *ctx);
 
 struct runner_opts {
-    const char *target;     /* base URL, no trailing slash */
+    const char *target;     /* the first target's base URL, no trailing slash */
+    const char *const *targets; /* the deployment's ntargets base URLs (cluster.h); targets[0] is target */
+    int ntargets;
     const char *secret;
     int jobs;
     long timeout_ms;
@@ -51,6 +53,8 @@ struct runner {
     struct runwide runwide;  /* the target's /schema as the run began */
     struct case_result *results; /* one per set->cases entry */
     int torun;               /* selected cases */
+    int cluster_skipped;     /* selected cases tagged cluster skipped: they need more targets */
+    int cluster_need;        /* the most targets one of them needs */
     double duration_ms;
     char started_at[32];
     int prepared;            /* runner_prepare initialized lock */
@@ -59,9 +63,11 @@ struct runner {
     struct status_tally progress; /* the finished cases; guarded by lock */
 };
 
-/* Prepares a run: fills r->id, r->started_at and the selection verdicts, checks
- * GET /health and fetches GET /schema. Returns 0, or -1 when the target does
- * not answer /health (message in err: the caller exits 3). */
+/* Prepares a run: fills r->id, r->started_at and the selection verdicts (a
+ * case tagged cluster needing more targets than the run has is skipped),
+ * checks GET /health of every target and fetches the first one's GET /schema.
+ * Returns 0, or -1 when a target does not answer /health (message in err,
+ * naming the target: the caller exits 3). */
 int runner_prepare(struct runner *r, char *err, size_t errlen);
 
 /* Runs every selected case on r->o.jobs threads and fills r->results. */

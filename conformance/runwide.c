@@ -104,8 +104,13 @@ static void check_schema_stable(const struct runwide *w, const struct failure_si
     struct matcher_diffs d = {0};
     if (schema_diff(w->schema_canon, canon, "$", &d)) {
         struct failure *f = runwide_failure(out, at, "SCH-4", res);
-        failure_msg(f, "run-wide check SCH-4: the canonical /schema changed during the run: %zu difference%s "
-                       "from the document the target answered when the run began", d.n, d.n == 1 ? "" : "s");
+        if (w->ntargets > 1)
+            failure_msg(f, "run-wide check SCH-4: target #%d answered a canonical /schema with %zu difference%s "
+                           "from the one target #0 (%s) answered when the run began (one deployment, one schema)",
+                        at->target, d.n, d.n == 1 ? "" : "s", w->first_target);
+        else
+            failure_msg(f, "run-wide check SCH-4: the canonical /schema changed during the run: %zu difference%s "
+                           "from the document the target answered when the run began", d.n, d.n == 1 ? "" : "s");
         failure_diffs(f, &d);
     }
     matcher_diffs_clear(&d);
@@ -196,14 +201,15 @@ void runwide_check(const struct runwide *w, const struct failure_site *at, const
         check_call(w, at, res, body, perr, out);
 }
 
-void runwide_health_after(struct http_client *hc, const char *target, struct failure_list *out)
+/* ROB-1 on one target, index t. */
+static void health_after(struct http_client *hc, const char *target, int t, struct failure_list *out)
 {
     struct request rq;
     request_get(&rq, target, "/health");
     struct http_response res = {0};
     int rc = http_do(hc, &rq.http, &res);
     if (rc || res.status != 200) {
-        struct failure_site at = {0, "health check after a robustness case", &rq};
+        struct failure_site at = {0, "health check after a robustness case", &rq, t};
         struct failure *f = runwide_failure(out, &at, "ROB-1", rc ? NULL : &res);
         if (rc)
             failure_msg(f, "ROB-1: the target stopped answering after this robustness case: GET /health got no "
@@ -216,8 +222,17 @@ void runwide_health_after(struct http_client *hc, const char *target, struct fai
     request_clear(&rq);
 }
 
-void runwide_fetch(struct runwide *w, struct http_client *hc, const char *target)
+void runwide_health_after(struct http_client *hc, const char *const *targets, int ntargets,
+                          struct failure_list *out)
 {
+    for (int t = 0; t < ntargets; t++)
+        health_after(hc, targets[t], t, out);
+}
+
+void runwide_fetch(struct runwide *w, struct http_client *hc, const char *target, int ntargets)
+{
+    w->first_target = target;
+    w->ntargets = ntargets;
     struct request rq;
     request_get(&rq, target, "/schema");
     struct http_response res = {0};

@@ -14,17 +14,21 @@
 #include "failure.h"
 #include "http.h"
 
-/* What the checks compare answers with: the target's /schema as it answered
- * when the run began. Owned by the struct (runwide_clear frees it). */
+/* What the checks compare answers with: the first target's /schema as it
+ * answered when the run began (every target of a deployment is compared with
+ * it, SCH-4). Owned by the struct (runwide_clear frees it) but first_target. */
 struct runwide {
+    const char *first_target; /* that target's base URL, borrowed */
+    int ntargets;           /* the run's targets: with several, messages name them */
     cJSON *schema;          /* the /schema document, or NULL */
     cJSON *schema_canon;    /* its canonical form (SCH-4), or NULL */
     char schema_error[300]; /* why schema is NULL */
 };
 
-/* Fetches GET target/schema into w (zeroed) with client hc. An unusable
- * answer is no error here: SCH-3 reports it on the first 200 call. */
-void runwide_fetch(struct runwide *w, struct http_client *hc, const char *target);
+/* Fetches GET target/schema into w (zeroed) with client hc; target is the
+ * first of ntargets. An unusable answer is no error here: SCH-3 reports it on
+ * the first 200 call. */
+void runwide_fetch(struct runwide *w, struct http_client *hc, const char *target, int ntargets);
 
 /* Checks one answer res to the request at site `at` (body: res's body parsed
  * as strict JSON, or NULL with perr saying why); appends a failure per
@@ -32,9 +36,10 @@ void runwide_fetch(struct runwide *w, struct http_client *hc, const char *target
 void runwide_check(const struct runwide *w, const struct failure_site *at, const struct http_response *res,
                    const cJSON *body, const char *perr, struct failure_list *out);
 
-/* ROB-1: GET target/health after a case tagged robustness must answer 200;
- * appends a failure to out when it does not. */
-void runwide_health_after(struct http_client *hc, const char *target, struct failure_list *out);
+/* ROB-1: GET /health of each of the ntargets targets after a case tagged
+ * robustness must answer 200; appends a failure to out for each that does not. */
+void runwide_health_after(struct http_client *hc, const char *const *targets, int ntargets,
+                          struct failure_list *out);
 
 /* Frees what w holds (not w itself); w may be NULL. */
 void runwide_clear(struct runwide *w);

@@ -1,5 +1,6 @@
 /* step.c: sends a step's request and checks, collects and captures its answers (see step.h). */
 #include "step.h"
+#include "cluster.h"
 #include "expect.h"
 #include "jpath.h"
 #include "jsonx.h"
@@ -13,7 +14,10 @@
 struct stepctx {
     const struct step_env *env;
     const struct fixture_step *st;
-    struct failure_site at;
+    struct failure_site at;     /* of the answer being checked */
+    struct request *rqs;        /* the request built for each target, or zeroed when none goes there */
+    int *who;                   /* the target of each request */
+    int spread;                 /* they go to more than one target */
     cJSON *ex;                  /* expect, variables substituted */
     struct http_response *res;  /* repeat answers */
     cJSON **bodies;             /* each parsed as strict JSON, or NULL */
@@ -26,6 +30,8 @@ struct stepctx {
 static void check_answer(struct stepctx *s, int i, const char *perr, int *expect_failed)
 {
     const struct http_response *res = &s->res[i];
+    s->at.target = s->who[i];
+    s->at.rq = &s->rqs[s->who[i]];
     if (res->status == 0) {
         if (!*expect_failed) {
             struct failure *f = failure_at(s->out, &s->at, s->env->requirement, res);
@@ -55,6 +61,27 @@ static void check_answer(struct stepctx *s, int i, const char *perr, int *expect
     matcher_diffs_clear(&d);
 }
 
+/* Which instance answered what: the collected values of each target. */
+static void collect_by_target(struct stepctx *s, const char *path, struct failure *f)
+{
+    for (int t = 0; t < s->env->ntargets; t++) {
+        cJSON *vals = cJSON_CreateArray();
+        int any = 0;
+        for (int i = 0; i < s->n; i++) {
+            if (s->who[i] != t)
+                continue;
+            const cJSON *val = jpath_get(s->bodies[i], path);
+            cJSON_AddItemToArray(vals, val ? cJSON_Duplicate(val, 1) : cJSON_CreateNull());
+            any = 1;
+        }
+        char *txt = jsonx_print_short(vals, 300);
+        if (any)
+            failure_msg(f, "target #%d (%s) answered %s", t, s->env->targets[t], txt);
+        free(txt);
+        cJSON_Delete(vals);
+    }
+}
+
 /* collect: the values at one path of every answer, matched as one array. */
 static void collect(struct stepctx *s, const cJSON *col)
 {
@@ -77,6 +104,10 @@ static void collect(struct stepctx *s, const cJSON *col)
         if (missing)
             failure_msg(f, "%s: %d of %d answers have no value there", label, missing, s->n);
         failure_diffs(f, &d);
+        if (s->env->ntargets > 1 && s->spread) {
+            f->target = -1;
+            collect_by_target(s, cp->valuestring, f);
+        }
     }
     matcher_diffs_clear(&d);
     cJSON_Delete(arr);
@@ -110,6 +141,16 @@ static void capture(struct stepctx *s)
     }
 }
 
+/* A step whose requests go to several targets: all of them at once. */
+static void send_spread(struct stepctx *s)
+{
+    const struct http_request **reqs = mem_calloc((size_t)s->env->ntargets, sizeof *reqs);
+    for (int t = 0; t < s->env->ntargets; t++)
+        reqs[t] = &s->rqs[t].http;
+    cluster_send(reqs, s->who, s->n, s->st->concurrency, s->env->timeout_ms, s->res);
+    free(reqs);
+}
+
 /* Sends the built request and checks every answer; then collect and capture
  * when the answers passed. */
 static void exchange(struct stepctx *s)
@@ -117,10 +158,15 @@ static void exchange(struct stepctx *s)
     const struct step_env *env = s->env;
     s->res = mem_calloc((size_t)s->n, sizeof *s->res);
     s->bodies = mem_calloc((size_t)s->n, sizeof *s->bodies);
+    for (int i = 1; i < s->n; i++)
+        s->spread |= s->who[i] != s->who[0];
+    const struct http_request *one_rq = &s->rqs[s->who[0]].http;
     if (s->n == 1)
-        http_do(env->hc, &s->at.rq->http, &s->res[0]);
+        http_do(env->hc, one_rq, &s->res[0]);
+    else if (!s->spread)
+        http_do_many(env->hc, one_rq, s->n, s->st->concurrency, s->res);
     else
-        http_do_many(env->hc, &s->at.rq->http, s->n, s->st->concurrency, s->res);
+        send_spread(s);
     size_t nf0 = s->out->n;
     int expect_failed = 0;
     for (int i = 0; i < s->n; i++) {
@@ -134,6 +180,9 @@ static void exchange(struct stepctx *s)
             failure_list_truncate(s->out, before);
     }
     const cJSON *col = cJSON_GetObjectItemCaseSensitive(s->ex, "collect");
+    /* collect and capture start from the first answer. */
+    s->at.target = s->who[0];
+    s->at.rq = &s->rqs[s->who[0]];
     if (col && s->out->n == nf0)
         collect(s, col);
     if (s->st->capture && s->out->n == nf0)
@@ -146,14 +195,34 @@ static void exchange(struct stepctx *s)
     free(s->res);
 }
 
+/* Builds the step's request for every target one of its requests goes to;
+ * 0, or -1 with a message in err. */
+static int build_requests(struct stepctx *s, char *err, size_t errlen)
+{
+    const struct step_env *env = s->env;
+    for (int t = 0; t < env->ntargets; t++) {
+        int used = 0;
+        for (int i = 0; i < s->n && !used; i++)
+            used = s->who[i] == t;
+        if (used && request_build(&s->rqs[t], s->st->request, env->targets[t], env->ids, env->vars, err, errlen))
+            return -1;
+    }
+    return 0;
+}
+
 int step_run(const struct step_env *env, const struct fixture_step *st, int n, struct failure_list *out)
 {
     char name[64], err[600];
     snprintf(name, sizeof name, "step %d", n);
-    struct request rq = {0};
-    struct stepctx s = {env, st, {n, st->name ? st->name : name, &rq}, NULL, NULL, NULL, st->repeat, out};
+    struct stepctx s = {env, st, {n, st->name ? st->name : name, NULL, 0}, NULL, NULL, 0, NULL, NULL, NULL,
+                        st->repeat, out};
+    s.rqs = mem_calloc((size_t)env->ntargets, sizeof *s.rqs);
+    s.who = mem_calloc((size_t)st->repeat, sizeof *s.who);
+    int pinned = cluster_pinned(st);
+    for (int i = 0; i < st->repeat; i++)
+        s.who[i] = cluster_target(env->ntargets, env->case_idx, n - 1, i, pinned);
     size_t nf0 = out->n;
-    if (request_build(&rq, st->request, env->target, env->ids, env->vars, err, sizeof err)) {
+    if (build_requests(&s, err, sizeof err)) {
         struct failure *f = failure_add(out, n, s.at.step_name, env->requirement);
         failure_msg(f, "cannot build the request: %s", err);
     } else if (!(s.ex = vars_subst_json(env->vars, st->expect, err, sizeof err))) {
@@ -163,6 +232,9 @@ int step_run(const struct step_env *env, const struct fixture_step *st, int n, s
         exchange(&s);
     }
     cJSON_Delete(s.ex);
-    request_clear(&rq);
+    for (int t = 0; t < env->ntargets; t++)
+        request_clear(&s.rqs[t]);
+    free(s.rqs);
+    free(s.who);
     return out->n > nf0 ? -1 : 0;
 }

@@ -7,7 +7,7 @@
 set -euo pipefail
 
 build_pkgs=(gcc make pkg-config libmicrohttpd-dev libcjson-dev libjwt-dev
-            libcurl4-openssl-dev libcriterion-dev libpq-dev)
+            libcurl4-openssl-dev libssl-dev libcriterion-dev libpq-dev)
 # The FastAPI port imports uvicorn's httptools protocol and serves --fast on
 # uvloop, so both are test packages, not bench ones. python3-jwt and uvicorn
 # import cryptography and yaml whenever present: installed, so every machine

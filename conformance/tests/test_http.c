@@ -118,3 +118,83 @@ Test(http, no_answer_is_reported)
     http_response_clear(&r);
     http_client_free(c);
 }
+
+/* A kept-alive server that writes each answer's headers and body in two sends
+ * with Nagle's algorithm on (no TCP_NODELAY), as Python's http.server does; a
+ * thread per connection. */
+static void *split_conn(void *arg)
+{
+    int c = (int)(intptr_t)arg;
+    char buf[8192];
+    size_t n = 0;
+    for (;;) {
+        char *end = strstr(buf, "\r\n\r\n");
+        while (!end) {
+            ssize_t r = recv(c, buf + n, sizeof buf - 1 - n, 0);
+            if (r <= 0)
+                goto out;
+            n += (size_t)r;
+            buf[n] = '\0';
+            end = strstr(buf, "\r\n\r\n");
+        }
+        size_t used = (size_t)(end + 4 - buf);
+        memmove(buf, buf + used, n - used + 1);
+        n -= used;
+        static const char head[] = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 15\r\n\r\n";
+        static const char body[] = "{\"status\":\"ok\"}";
+        if (write(c, head, sizeof head - 1) < 0 || write(c, body, sizeof body - 1) < 0)
+            break;
+    }
+out:
+    close(c);
+    return NULL;
+}
+
+static void *split_server(void *arg)
+{
+    int lfd = (int)(intptr_t)arg;
+    for (;;) {
+        int c = accept(lfd, NULL, NULL);
+        if (c < 0)
+            break;
+        pthread_t th;
+        pthread_create(&th, NULL, split_conn, (void *)(intptr_t)c);
+        pthread_detach(th);
+    }
+    return NULL;
+}
+
+Test(http, a_target_stalling_on_delayed_acks_is_counted_and_worked_around)
+{
+    /* Each stall costs the kernel's delayed-ACK timer (40 ms or more); without
+     * the quick ACKs all but the first few of the 40 answers would stall. The
+     * bound leaves room for a busy machine delaying a send by 30 ms now and then. */
+    int port, lfd = listener(&port);
+    pthread_t th;
+    pthread_create(&th, NULL, split_server, (void *)(intptr_t)lfd);
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/afi/health", port);
+    struct http_request q = {.method = "GET", .url = url};
+    struct http_client *c = http_client_new(5000);
+    long before = http_stalls();
+    for (int i = 0; i < 20; i++) {
+        struct http_response r = {0};
+        cr_assert_eq(http_do(c, &q, &r), 0, "no answer: %s", r.error);
+        cr_assert_eq(r.status, 200);
+        cr_assert_str_eq(r.body, "{\"status\":\"ok\"}");
+        http_response_clear(&r);
+    }
+    struct http_response many[20] = {{0}};
+    cr_assert_eq(http_do_many(c, &q, 20, 2, many), 0);
+    for (int i = 0; i < 20; i++) {
+        cr_assert_str_eq(many[i].body, "{\"status\":\"ok\"}");
+        http_response_clear(&many[i]);
+    }
+    long stalls = http_stalls() - before;
+    cr_assert_geq(stalls, 2, "the stall went unnoticed");
+    cr_assert_leq(stalls, 14, "%ld of 40 answers stalled: the client kept delaying its ACKs", stalls);
+    http_client_free(c);
+    shutdown(lfd, SHUT_RDWR);
+    close(lfd);
+    pthread_join(th, NULL);
+}

@@ -125,7 +125,7 @@ Test(failure, the_request_renders_with_its_body_cut_and_made_valid_utf8)
     rq.http.body = body;
     rq.http.body_len = sizeof body;
     struct failure_list l = {0};
-    struct failure_site at = {2, "second", &rq};
+    struct failure_site at = {2, "second", &rq, 0};
     struct failure *f = failure_at(&l, &at, "ENV-1", NULL);
     failure_msg(f, "first %s", "line");
     failure_msg(f, "bell\a");

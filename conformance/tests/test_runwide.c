@@ -28,7 +28,7 @@ static size_t check(struct failure_list *out, const struct runwide *w, const cha
     request_get(&rq, "http://h/afi", path);
     free(rq.method);
     rq.http.method = rq.method = strdup(method);
-    struct failure_site at = {1, "step 1", &rq};
+    struct failure_site at = {1, "step 1", &rq, 0};
     runwide_check(w, &at, &res, parsed, err, out);
     request_clear(&rq);
     cJSON_Delete(parsed);

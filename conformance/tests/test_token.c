@@ -1,5 +1,9 @@
 /* Tests of token minting: every hostile kind decodes as intended. */
 #include <criterion/criterion.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "b64.h"
@@ -207,6 +211,112 @@ Test(token, hostile_shapes_and_claims)
     cr_assert_str_eq(claim(&p, "sub")->valuestring, "rrun.1.alice");
     parts_free(&p);
     free(t);
+}
+
+/* 1 when tok is an HS256 JWT whose signature, recomputed with OpenSSL's one-shot
+ * HMAC (not the code under test), matches under key. */
+static int hs256_valid(const char *tok, const char *key)
+{
+    const char *dot = strrchr(tok, '.');
+    unsigned char mac[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    HMAC(EVP_sha256(), key, (int)strlen(key), (const unsigned char *)tok, (size_t)(dot - tok), mac, &n);
+    char *want = b64_url_encode(mac, n);
+    int ok = !strcmp(want, dot + 1);
+    free(want);
+    return ok;
+}
+
+/* The decoded claims part as text, to check its exact bytes. */
+static char *claims_text(const char *tok)
+{
+    const char *d1 = strchr(tok, '.'), *d2 = strrchr(tok, '.');
+    char *b = strndup(d1 + 1, (size_t)(d2 - d1 - 1));
+    size_t n;
+    char *text = (char *)b64_decode(b, &n);
+    free(b);
+    return text;
+}
+
+Test(token, plain_claims_signed_in_libjwt_order_and_bytes)
+{
+    /* libjwt prints claims compact with sorted keys; the OpenSSL path must give
+     * the same bytes, escapes included, and a valid signature. */
+    char err[300];
+    const char *idj = "{\"role\":\"USER\",\"claims\":{\"zed\":-12,\"a\":true,\"n\":null,\"q\":\"say \\\"hi\\\" \\\\ /\"}}";
+    cJSON *id = jsonx_parse(idj, strlen(idj), err, sizeof err);
+    cr_assert_not_null(id, "%s", err);
+    char *t = token_mint(id, "rrun.1.alice", "jrun.1.alice", SECRET, NOW, err, sizeof err);
+    cr_assert_not_null(t, "%s", err);
+    cr_assert(hs256_valid(t, SECRET));
+    cr_assert_eq(strncmp(t, "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.", 37), 0, "header {\"alg\":\"HS256\",\"typ\":\"JWT\"}");
+    char *c = claims_text(t);
+    cr_assert_str_eq(c, "{\"a\":true,\"exp\":1800000600,\"iat\":1800000000,\"jti\":\"jrun.1.alice\",\"n\":null,"
+                        "\"q\":\"say \\\"hi\\\" \\\\ /\",\"role\":\"USER\",\"sub\":\"rrun.1.alice\",\"zed\":-12}");
+    free(c);
+    free(t);
+    cJSON_Delete(id);
+}
+
+Test(token, unusual_claims_still_signed)
+{
+    /* Reals, arrays, non-ASCII text and non-canonical integers go through libjwt. */
+    const char *ids[] = {"{\"claims\":{\"x\":[1,{\"b\":2}]}}", "{\"claims\":{\"x\":2.5}}",
+                         "{\"claims\":{\"x\":\"\u00e9\"}}", "{\"claims\":{\"x\":-0}}",
+                         "{\"claims\":{\"x\":\"tab\\there\"}}", "{\"hostile\":\"fractional_exp\"}"};
+    for (size_t i = 0; i < sizeof ids / sizeof *ids; i++) {
+        char *t = mint(ids[i]);
+        cr_assert(hs256_valid(t, SECRET), "%s", ids[i]);
+        struct parts p = split(t);
+        cr_assert_not_null(p.claims, "%s", ids[i]);
+        cr_assert_str_eq(claim(&p, "sub")->valuestring, "rrun.1.alice");
+        parts_free(&p);
+        free(t);
+    }
+}
+
+Test(token, many_secrets_each_sign_with_its_own)
+{
+    /* More secrets than the keyed contexts kept, interleaved. */
+    char err[300];
+    cJSON *id = cJSON_CreateObject();
+    for (int round = 0; round < 2; round++)
+        for (int k = 0; k < 7; k++) {
+            char key[80];
+            snprintf(key, sizeof key, "secret-number-%d-%s", k, SECRET);
+            char *t = token_mint(id, "s", "j", key, NOW, err, sizeof err);
+            cr_assert_not_null(t, "%s", err);
+            cr_assert(hs256_valid(t, key), "key %d", k);
+            free(t);
+        }
+    cJSON_Delete(id);
+}
+
+static void *mint_many(void *arg)
+{
+    char err[300];
+    cJSON *id = cJSON_CreateObject();
+    intptr_t bad = 0;
+    for (int i = 0; i < 200; i++) {
+        char *t = token_mint(id, (const char *)arg, "j", SECRET, NOW, err, sizeof err);
+        bad += !t || !hs256_valid(t, SECRET);
+        free(t);
+    }
+    cJSON_Delete(id);
+    return (void *)bad;
+}
+
+Test(token, threads_share_the_keyed_context)
+{
+    pthread_t th[4];
+    const char *subs[] = {"a", "b", "c", "d"};
+    for (int i = 0; i < 4; i++)
+        pthread_create(&th[i], NULL, mint_many, (void *)subs[i]);
+    for (int i = 0; i < 4; i++) {
+        void *bad;
+        pthread_join(th[i], &bad);
+        cr_assert_eq((intptr_t)bad, 0, "thread %d minted invalid tokens", i);
+    }
 }
 
 Test(token, every_kind_is_known)

@@ -32,9 +32,15 @@ from children import free_port, wait_health  # noqa: E402 (after the path set-up
 
 PYTHON = "/usr/bin/python3"
 # BENCH_REFERENCE_SERVER lets the bench itself be tried against a stand-in server.
-SERVER = os.environ.get("BENCH_REFERENCE_SERVER") or os.path.join(ROOT, "build", "reference-server")
-RUNNER = os.path.join(ROOT, "build", "conformance")
-STATIC = os.path.join(ROOT, "build", "bench", "static-server")
+# AFI_BUILD: the build directory (make bench passes its BUILDROOT), build/ by default.
+BUILD = os.path.abspath(os.environ.get("AFI_BUILD") or os.path.join(ROOT, "build"))
+SERVER = os.environ.get("BENCH_REFERENCE_SERVER") or os.path.join(BUILD, "reference-server")
+RUNNER = os.path.join(BUILD, "conformance")
+# scripts/bench.sh builds the runner of an earlier commit here (the "before" figures).
+BASELINE = os.path.join(BUILD, "bench", "baseline-conformance")
+BASELINE_REF = os.path.join(BUILD, "bench", "baseline-ref")
+SLOW = os.path.join(HERE, "slow_server.py")
+STATIC = os.path.join(BUILD, "bench", "static-server")
 FASTAPI = os.path.join(ROOT, "harness", "ports", "fastapi", "serve.py")
 FIXTURES = os.path.join(ROOT, "fixtures")
 LUA = os.path.join(HERE, "lua")
@@ -54,6 +60,14 @@ def planlib_ok():
 
 def rel(path):
     return os.path.relpath(path, ROOT)
+
+
+def shown_path(a):
+    """A command-line word as the report shows it: the build directory as build/ (or
+    $AFI_BUILD/ when it lies elsewhere), the repository's own paths relative."""
+    if BUILD != os.path.join(ROOT, "build"):
+        a = a.replace(BUILD + "/", "$AFI_BUILD/")
+    return a.replace(ROOT + "/", "")
 
 
 # ---------------------------------------------------------------- statistics
@@ -245,7 +259,7 @@ class Bench:
         def q(a):
             return a if a.startswith(("$", "<")) else shlex.quote(a)
         envs = " ".join(f"{k}={q(v)}" for k, v in (env or {}).items())
-        line = (envs + " " if envs else "") + " ".join(q(a.replace(ROOT + "/", "")) for a in argv)
+        line = (envs + " " if envs else "") + " ".join(q(shown_path(a)) for a in argv)
         line = line.replace(self.secret, "$AFI_SECRET")
         if (what, line) not in self.commands:
             self.commands.append((what, line))
@@ -271,6 +285,10 @@ class Bench:
                     return None, f"{rel(STATIC)} missing (scripts/bench.sh builds it)"
                 argv = [STATIC, "--port", "0"]
                 self.note_cmd("static baseline", argv)
+                return Target(kind, argv, self.secret, reads_url=True), None
+            if kind in ("slow", "slow-nodelay"):
+                argv = [PYTHON, SLOW, "--port", "0"] + (["--nodelay"] if kind == "slow-nodelay" else [])
+                self.note_cmd(f"http.server target ({kind})", argv, {"AFI_SECRET": "$AFI_SECRET"})
                 return Target(kind, argv, self.secret, reads_url=True), None
             if kind.startswith("fastapi"):
                 if not os.path.exists(FASTAPI):
@@ -569,9 +587,10 @@ class Bench:
 
     # ------------------------------------------------------------ 3. runner
 
-    def run_runner(self, t, jobs=None, suites=None, report=None):
-        """One timed `conformance run`; (seconds, exit code, last output line)."""
-        argv = [RUNNER, "run", "--target", t.base, "--level", "core", "-q"]
+    def run_runner(self, t, jobs=None, suites=None, report=None, runner=RUNNER):
+        """One timed `conformance run`; (seconds, exit code, last output line). Its
+        whole output stays in self.last_runner_stdout."""
+        argv = [runner, "run", "--target", t.base, "--level", "core", "-q"]
         if jobs:
             argv += ["--jobs", str(jobs)]
         for s in suites or []:
@@ -588,7 +607,8 @@ class Bench:
         secs = time.perf_counter() - t0
         ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
         self.last_runner_cpu = (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime)
-        lines = r.stdout.strip().splitlines() or [""]
+        self.last_runner_stdout = r.stdout
+        lines = r.stdout.strip().splitlines() or r.stderr.strip().splitlines()[-1:] or [""]
         # -q prints the failures, then the closing line: keep the first failure too.
         last = lines[-1] if r.returncode == 0 or len(lines) < 2 else f"{lines[-1]}; first: {lines[0][:200]}"
         return secs, r.returncode, last
@@ -746,16 +766,10 @@ class Bench:
             t.stop()
         self.section_replicated()
 
-    def section_uniform(self):
-        """Per-request cost on plain small requests: N echo cases, each one step
-        checking status and body, replayed by the runner (--jobs 1), the Python
-        loop and newman; the like-for-like comparison of the three clients."""
-        if not os.access(RUNNER, os.X_OK) or not planlib_ok():
-            self.not_measured("the uniform echo workload", "the runner or harness/bench/plan.py is missing")
-            return
-        import plan as planlib
-        n = self.args.uniform_cases
-        d = os.path.join(self.tmp, "uniform")
+    def uniform_suite(self, n, name):
+        """A directory holding one suite of n plain echo cases (one POST /call/echo
+        with a token each, status and exact body checked); returns its path."""
+        d = os.path.join(self.tmp, name)
         os.makedirs(d, exist_ok=True)
         suite = {"suite": "uniform", "area": "PROF", "title": "plain echo calls",
                  "identities": {"alice": {"role": "USER"}},
@@ -769,6 +783,18 @@ class Bench:
                            for i in range(n)]}
         with open(os.path.join(d, "uniform.json"), "w") as f:
             json.dump(suite, f)
+        return d
+
+    def section_uniform(self):
+        """Per-request cost on plain small requests: N echo cases, each one step
+        checking status and body, replayed by the runner (--jobs 1), the Python
+        loop and newman; the like-for-like comparison of the three clients."""
+        if not os.access(RUNNER, os.X_OK) or not planlib_ok():
+            self.not_measured("the uniform echo workload", "the runner or harness/bench/plan.py is missing")
+            return
+        import plan as planlib
+        n = self.args.uniform_cases
+        d = self.uniform_suite(n, "uniform")
         t, why = self.start("reference")
         if t is None:
             self.not_measured("the uniform echo workload", why)
@@ -776,14 +802,21 @@ class Bench:
         try:
             cases = planlib.load([d], "core")
             nreq = planlib.count_requests(cases)
-            seq, cpu = [], []
+            seq, cpu, old, old_cpu = [], [], [], []
+            have_old = os.access(BASELINE, os.X_OK)
             for _ in range(self.runs):
                 seq.append(self.run_runner(t, jobs=1, suites=[d]))
                 cpu.append(self.last_runner_cpu * 1000 / nreq)
-            bad = [x for x in seq if x[1] != 0]
+                if have_old:  # the runner before, in turn with the current one
+                    old.append(self.run_runner(t, jobs=1, suites=[d], runner=BASELINE))
+                    old_cpu.append(self.last_runner_cpu * 1000 / nreq)
+            bad = [x for x in seq + old if x[1] != 0]
             u = {"n": n, "nreq": nreq, "bad": bad,
                  "seq_ms_per_req": Figure([x[0] * 1000 / nreq for x in seq]),
                  "seq_cpu_ms_per_req": Figure(cpu)}
+            if old:
+                u["old_ms_per_req"] = Figure([x[0] * 1000 / nreq for x in old])
+                u["old_cpu_ms_per_req"] = Figure(old_cpu)
             py, u["py_mism"] = self.pyloop_replay(t, cases)
             u["py_ms_per_req"] = Figure(py)
             nm_run, nm_proc, u["nm_fail"], _, _, nm_why = self.newman_replay(t, cases)
@@ -797,6 +830,128 @@ class Bench:
             self.not_measured("the uniform echo workload", f"{type(e).__name__}: {e}")
         finally:
             t.stop()
+
+    def baseline_ref(self):
+        try:
+            with open(BASELINE_REF) as f:
+                return f.read().strip()
+        except OSError:
+            return "?"
+
+    def section_runner_callgrind(self):
+        """The runner's instructions per plain echo case under callgrind, before (the
+        baseline commit scripts/bench.sh builds) and now: runs of 200 and 1,200 cases
+        against one reference server, so start-up and fixture-independent costs cancel;
+        the same difference for the main functions (inclusive) says where they go."""
+        if shutil.which("valgrind") is None or shutil.which("callgrind_annotate") is None:
+            self.not_measured("the runner's instructions per case", "valgrind or callgrind_annotate missing")
+            return
+        runners = [("now", RUNNER)]
+        if os.access(BASELINE, os.X_OK):
+            runners.insert(0, (f"before ({self.baseline_ref()})", BASELINE))
+        else:
+            self.not_measured("the runner's instructions per case before",
+                              f"{rel(BASELINE)} missing (scripts/bench.sh builds it)")
+        t, why = self.start("reference")
+        if t is None:
+            self.not_measured("the runner's instructions per case", why)
+            return
+        funcs = ("token.c:token_mint", "http.c:http_do", "fixture.c:fixture_load_file", "runner.c:run_case")
+        rows = []
+        try:
+            dirs = {n: self.uniform_suite(n, f"cg-{n}") for n in (200, 1200)}
+            for label, binary in runners:
+                tot, per_fn = {}, {}
+                for n, d in dirs.items():
+                    out = os.path.join(self.tmp, f"runner-cg-{len(rows)}-{n}.out")
+                    argv = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", binary, "run",
+                            "--target", t.base, "--level", "core", "-q", "--jobs", "1", "--suite", d,
+                            "--spec", os.path.join(ROOT, "docs", "protocol.md")]
+                    shown = [a.replace(self.tmp, "$TMP").replace(t.base, "$URL") for a in argv]
+                    self.note_cmd("conformance runner under callgrind", shown, {"AFI_SECRET": "$AFI_SECRET"})
+                    r = subprocess.run(argv, env=dict(os.environ, AFI_SECRET=self.secret),
+                                       capture_output=True, text=True, timeout=900)
+                    if r.returncode != 0:
+                        raise RuntimeError(f"{label}: the runner exited {r.returncode}: {r.stdout[-200:]}")
+                    a = subprocess.run(["callgrind_annotate", "--inclusive=yes", "--threshold=100", "--auto=no", out],
+                                       capture_output=True, text=True, timeout=300).stdout
+                    for line in a.splitlines():
+                        parts = line.split()
+                        if len(parts) < 2 or not parts[0].replace(",", "").isdigit():
+                            continue
+                        count = int(parts[0].replace(",", ""))
+                        if "PROGRAM TOTALS" in line:
+                            tot[n] = count
+                        for fn in funcs:
+                            if any(p.endswith("conformance/" + fn) for p in parts):
+                                per_fn.setdefault(fn, {})[n] = count
+                if set(tot) != {200, 1200}:
+                    raise RuntimeError(f"{label}: callgrind_annotate gave no totals")
+                rows.append((label, (tot[1200] - tot[200]) / 1000,
+                             {fn: (v.get(1200, 0) - v.get(200, 0)) / 1000 for fn, v in per_fn.items()}))
+        except Exception as e:
+            self.not_measured("the runner's instructions per case", f"{type(e).__name__}: {e}")
+        finally:
+            t.stop()
+        if rows:
+            self.results["runner_callgrind"] = (funcs, rows)
+
+    def section_slow(self):
+        """A target with the stall users' first servers show: harness/bench/slow_server.py
+        (Python's http.server, headers and body in two sends, no TCP_NODELAY). The
+        runner at the default --jobs against it and against the same server with
+        TCP_NODELAY (the best it can do there), in turn; a bare Python client with a
+        new connection per request against the stalling one; the runner before the
+        fix on fewer cases (each of its requests waits for a delayed ACK)."""
+        if not os.access(RUNNER, os.X_OK) or not planlib_ok():
+            self.not_measured("the slow target", "the runner or harness/bench/plan.py is missing")
+            return
+        import plan as planlib
+        import pyloop
+        n = self.args.slow_cases
+        d = self.uniform_suite(n, "slow")
+        stall, why = self.start("slow")
+        if stall is None:
+            self.not_measured("the slow target", why)
+            return
+        fast, why = self.start("slow-nodelay")
+        if fast is None:
+            stall.stop()
+            self.not_measured("the slow target", why)
+            return
+        try:
+            cases = planlib.load([d], "core")
+            nreq = planlib.count_requests(cases)
+            runs = {"stall": [], "nodelay": [], "py": []}
+            hints, bad = [], []
+            for _ in range(self.runs):
+                for key, t in (("stall", stall), ("nodelay", fast)):
+                    x = self.run_runner(t, suites=[d])
+                    runs[key].append(x[0])
+                    if x[1] != 0:
+                        bad.append(x)
+                    hint = next((l for l in self.last_runner_stdout.splitlines() if l.startswith("hint:")), None)
+                    hints.append((key, hint))
+                built = planlib.build(cases, self.secret, secrets.token_hex(4))
+                secs, nreq_py, mism = pyloop.replay(stall.base, built, fresh=True)
+                runs["py"].append(secs)
+                if mism:
+                    bad.append((secs, 1, f"the Python client: {mism[0]}"))
+            res = {"n": n, "nreq": nreq, "bad": bad, "nreq_py": nreq_py,
+                   "stall": Figure(runs["stall"]), "nodelay": Figure(runs["nodelay"]), "py": Figure(runs["py"]),
+                   "hint_stall": [h for k, h in hints if k == "stall"],
+                   "hint_nodelay": [h for k, h in hints if k == "nodelay"]}
+            if os.access(BASELINE, os.X_OK):
+                dn = self.uniform_suite(self.args.slow_baseline_cases, "slow-before")
+                nb = planlib.count_requests(planlib.load([dn], "core"))
+                x = self.run_runner(stall, suites=[dn], runner=BASELINE)
+                res["before"] = (x[0], nb, x[1])
+            self.results["slow"] = res
+        except Exception as e:
+            self.not_measured("the slow target", f"{type(e).__name__}: {e}")
+        finally:
+            stall.stop()
+            fast.stop()
 
     def section_replicated(self):
         """Runner wall time for the core suite copied 1x, 4x, 16x (renamed suites and ids)."""
@@ -816,6 +971,8 @@ class Bench:
                         with open(os.path.join(d, f"{os.path.basename(f)[:-5]}-x{i}.json"), "w",
                                   encoding="utf-8") as fh:
                             json.dump(copy, fh, ensure_ascii=False)
+                # schema_equals names a file beside the suite (fixtures/profile-schema.json).
+                shutil.copy(os.path.join(FIXTURES, "profile-schema.json"), d)
                 nreq = planlib.count_requests(planlib.load([d], "core"))
                 t, why = self.start("reference")
                 if t is None:
@@ -868,7 +1025,12 @@ class Bench:
             return
         ms = fig["seq_ms_per_req"].med
         cpu = fig["seq_cpu_ms_per_req"].med
-        self.goal(per_request, "< 0.1 ms", f"{ms:.3f} ms (the runner's own CPU: {cpu:.3f} ms)",
+        # One request at a time cannot beat the reference server's own round trip:
+        # wrk's mean time per echo call on one connection, measured in section 1.
+        _, rows, _ = self.results.get("throughput", ([], {}, {}))
+        one = rows.get(("reference", 1))
+        floor = f"; wrk on 1 connection: {1000 / one['rps'].med:.3f} ms" if one else ""
+        self.goal(per_request, "< 0.1 ms", f"{ms:.3f} ms (the runner's own CPU: {cpu:.3f} ms{floor})",
                   ms < 0.1, f"{ms - 0.1:.3f} ms over, {ms / 0.1:.1f}x the goal")
         if fig.get("newman_ms_per_req"):
             ratio = fig["newman_ms_per_req"].med / ms
@@ -912,6 +1074,24 @@ class Bench:
         if u:
             self.runner_goals(u, f"runner time per request, --jobs 1, {u['n']:,d} plain echo cases",
                               "runner vs newman, plain echo cases")
+        slow = self.results.get("slow")
+        if slow and slow["stall"].values and slow["nodelay"].values:
+            a, b = slow["stall"].med, slow["nodelay"].med
+            self.goal("runner against a Nagle + split-write target (default --jobs) vs the same target "
+                      "with TCP_NODELAY", "<= 2x", f"{a / b:.2f}x ({a:.3f} vs {b:.3f} s, {slow['n']:,d} cases)",
+                      a <= 2 * b, f"{a / b / 2:.2f}x too slow relative to the goal")
+            py = slow["py"].med
+            self.goal("runner vs a Python client with a new connection per request, same slow target",
+                      "faster", f"{py / a:.1f}x faster ({a:.3f} vs {py:.3f} s)", a < py,
+                      f"{a / py:.2f}x slower")
+            seen = sum(1 for h in slow["hint_stall"] if h)
+            wrong = sum(1 for h in slow["hint_nodelay"] if h)
+            self.goal("the run's summary names the stall (hint line)", "every run against it, none without",
+                      f"{seen} of {len(slow['hint_stall'])} runs; {wrong} against TCP_NODELAY",
+                      seen == len(slow["hint_stall"]) and wrong == 0, "hint missing or spurious")
+        else:
+            self.goal("runner against a Nagle + split-write target (default --jobs) vs the same target "
+                      "with TCP_NODELAY", "<= 2x", "–", None, "")
         if run and run.get("wall_default"):
             w = run["wall_default"].med
             self.goal("core suite wall time, default --jobs", "< 1 s", f"{w:.3f} s", w < 1.0,
@@ -1018,7 +1198,8 @@ class Bench:
         w("")
         w("Every command the bench ran, once per distinct form (`$AFI_SECRET` is a fresh "
           "random 64-hex-digit secret; tokens are HS256 JWTs minted with PyJWT; `$URL` is the "
-          "target's base URL, `$TMP` a temporary directory):")
+          "target's base URL, `$TMP` a temporary directory, `$AFI_BUILD` the build directory "
+          "when it is not build/):")
         w("")
         w("```")
         for what, line in self.commands:
@@ -1117,12 +1298,14 @@ class Bench:
         if not run:
             w("Not measured (see below).")
             w("")
-            return
-        for line in run["text"]:
-            w(line)
-        w("")
+        else:
+            for line in run["text"]:
+                w(line)
+            w("")
         u = self.results.get("uniform")
         if not u:
+            self.write_runner_callgrind(w)
+            self.write_slow(w)
             return
         w(f"### Plain small requests: {u['n']:,d} echo cases")
         w("")
@@ -1136,6 +1319,11 @@ class Bench:
         base = u["seq_ms_per_req"].med
         w(f"| runner, --jobs 1 | {u['seq_ms_per_req'].fmt('{:.3f}')} | 1x |")
         w(f"| runner, --jobs 1: its own CPU (user+sys) only | {u['seq_cpu_ms_per_req'].fmt('{:.3f}')} | – |")
+        if u.get("old_ms_per_req"):
+            ref = self.baseline_ref()
+            w(f"| runner before ({ref}), --jobs 1 | {u['old_ms_per_req'].fmt('{:.3f}')} | "
+              f"{u['old_ms_per_req'].med / base:.2f}x |")
+            w(f"| runner before ({ref}), --jobs 1: its own CPU | {u['old_cpu_ms_per_req'].fmt('{:.3f}')} | – |")
         w(f"| bare Python http.client loop, JSON checks | {u['py_ms_per_req'].fmt('{:.3f}')} | "
           f"{u['py_ms_per_req'].med / base:.2f}x |")
         if u.get("newman_ms_per_req"):
@@ -1149,6 +1337,68 @@ class Bench:
             w("")
         if u["py_mism"] or u.get("nm_fail"):
             w(f"Note: mismatches: Python loop {u['py_mism']}, newman {u.get('nm_fail', 0)}.")
+            w("")
+        self.write_runner_callgrind(w)
+        self.write_slow(w)
+
+    def write_runner_callgrind(self, w):
+        cg = self.results.get("runner_callgrind")
+        if not cg:
+            return
+        funcs, rows = cg
+        w("### The runner's instructions per case (callgrind)")
+        w("")
+        w("The plain echo suite with 1,200 cases minus the same with 200, divided by 1,000, under "
+          "`valgrind --tool=callgrind`, `--jobs 1`, against one reference server: start-up cancels "
+          "out, and unlike the timings these counts do not depend on the machine's load. The "
+          "function columns are inclusive (callees counted), so they overlap: run_case contains "
+          "token_mint and http_do; fixture_load_file is the loading and validation of the suite. "
+          "The fixture loader's duplicate-id check compares each id with every earlier one, so its "
+          "share per case grows with the suite's size.")
+        w("")
+        w("| runner | instructions per case | " + " | ".join(f.split(":")[1] for f in funcs) + " |")
+        w("|---|---|" + "---|" * len(funcs))
+        for label, total, per in rows:
+            w(f"| {label} | **{total:,.0f}** | " + " | ".join(f"{per.get(f, 0):,.0f}" for f in funcs) + " |")
+        w("")
+
+    def write_slow(self, w):
+        slow = self.results.get("slow")
+        if not slow:
+            return
+        w("### A target that stalls on delayed ACKs")
+        w("")
+        w("harness/bench/slow_server.py: Python's http.server (a thread per connection, HTTP/1.1 "
+          "keep-alive) answering the plain echo suite as the reference would, but writing each "
+          "answer's headers and body in two sends with Nagle's algorithm on. A client that "
+          "delays its ACKs (Linux does, on a kept-alive connection) then receives every body "
+          "about 40 ms after its headers. The runner counts such answers, acknowledges at once "
+          "(TCP_QUICKACK) after two of them, and prints a hint; `--nodelay` is the same server "
+          "with TCP_NODELAY, the best the runner can do against it. The runner runs at the "
+          f"default --jobs ({os.cpu_count()}); the Python client (harness/bench/pyloop.py, "
+          "checking status and JSON body) opens a new connection per request, as simple "
+          "clients do, which never meets the stall.")
+        w("")
+        w("| what | requests | wall s | ms per request |")
+        w("|---|---|---|---|")
+        n = slow["nreq"]
+        w(f"| runner, stalling target | {n:,d} | {slow['stall'].fmt('{:.3f}')} | "
+          f"{slow['stall'].med * 1000 / n:.3f} |")
+        w(f"| runner, the same target with TCP_NODELAY | {n:,d} | {slow['nodelay'].fmt('{:.3f}')} | "
+          f"{slow['nodelay'].med * 1000 / n:.3f} |")
+        w(f"| Python client, new connection per request, stalling target | {slow['nreq_py']:,d} | "
+          f"{slow['py'].fmt('{:.3f}')} | {slow['py'].med * 1000 / slow['nreq_py']:.3f} |")
+        if slow.get("before"):
+            secs, nb, rc = slow["before"]
+            w(f"| runner before ({self.baseline_ref()}), stalling target (one run) | {nb:,d} | "
+              f"{secs:.3f} | {secs * 1000 / nb:.3f} |")
+        w("")
+        hint = next((h for h in slow["hint_stall"] if h), None)
+        if hint:
+            w(f"The runner's summary line against the stalling target: `{hint}`")
+            w("")
+        if slow["bad"]:
+            w(f"Note: {len(slow['bad'])} runs did not pass every case (`{slow['bad'][0][2]}`).")
             w("")
 
     def write_scaling(self, w):
@@ -1182,7 +1432,7 @@ class Bench:
         w("")
 
 
-SECTIONS = ("throughput", "callgrind", "memory", "runner", "uniform", "keys")
+SECTIONS = ("throughput", "callgrind", "memory", "runner", "uniform", "runner_callgrind", "slow", "keys")
 
 
 def main():
@@ -1198,6 +1448,10 @@ def main():
     ap.add_argument("--newman-runs", type=int, default=3)
     ap.add_argument("--uniform-cases", type=int, default=1000,
                     help="plain echo cases in the like-for-like runner workload")
+    ap.add_argument("--slow-cases", type=int, default=1000,
+                    help="plain echo cases against the stalling http.server target")
+    ap.add_argument("--slow-baseline-cases", type=int, default=50,
+                    help="cases for the runner before the fix against it (each request stalls)")
     ap.add_argument("--replicas", type=lambda v: [int(x) for x in v.split(",")], default=[1, 4, 16],
                     help="copies of the suite for the scaling runs, comma-separated")
     ap.add_argument("--rss-tolerance-kb", type=int, default=64)

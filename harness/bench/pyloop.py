@@ -36,10 +36,11 @@ def _fill_json(v, caps):
 
 
 class Loop:
-    def __init__(self, base, timeout=10):
+    def __init__(self, base, timeout=10, fresh=False):
         u = urllib.parse.urlsplit(base)
         self.host, self.port, self.prefix = u.hostname, u.port, u.path
         self.timeout = timeout
+        self.fresh = fresh  # a new connection per request, as simple clients do
         self.conn = None
         self.requests = 0
         self.mismatches = []
@@ -72,7 +73,7 @@ class Loop:
             try:
                 r = self.conn.getresponse()
                 data = r.read()
-                if r.will_close:
+                if r.will_close or self.fresh:
                     self.close()
                 return r.status, {k.lower(): v for k, v in r.getheaders()}, data
             except (http.client.HTTPException, OSError):
@@ -129,9 +130,10 @@ class Loop:
         self.close()
 
 
-def replay(base, cases):
-    """Replays the built cases against base; returns (seconds, requests, mismatches)."""
-    loop = Loop(base)
+def replay(base, cases, fresh=False):
+    """Replays the built cases against base (fresh: a new connection per request);
+    returns (seconds, requests, mismatches)."""
+    loop = Loop(base, fresh=fresh)
     t0 = time.perf_counter()
     loop.replay(cases)
     return time.perf_counter() - t0, loop.requests, loop.mismatches

@@ -22,6 +22,10 @@ from mutants.wire import (Headers, Req, Resp, envelope, jwt_parts, jwt_sign, jwt
                           loads_strict, ok_json)
 
 MUTANTS = {}
+# Mutants only a history of many clients on several instances shows (`conformance model`,
+# harness/test_model.py): per-instance state that one instance, one request at a time,
+# never contradicts. The fixed suite's self-test does not run them.
+MODEL_MUTANTS = {}
 
 
 class Mutant:
@@ -29,13 +33,22 @@ class Mutant:
         self.name, self.rule, self.desc, self.fn = name, rule, desc, fn
 
 
-def mutant(rule, desc):
+def mutant(rule, desc, table=MUTANTS):
     def register(fn):
-        if fn.__name__ in MUTANTS:
+        if fn.__name__ in MUTANTS or fn.__name__ in MODEL_MUTANTS:
             raise ValueError(f"duplicate mutant {fn.__name__}")
-        MUTANTS[fn.__name__] = Mutant(fn.__name__, rule, desc, fn)
+        table[fn.__name__] = Mutant(fn.__name__, rule, desc, fn)
         return fn
     return register
+
+
+def model_mutant(rule, desc):
+    return mutant(rule, desc, MODEL_MUTANTS)
+
+
+def served(name):
+    """The mutant the proxy serves under name (the suite's or the model's), or None."""
+    return MUTANTS.get(name) or MODEL_MUTANTS.get(name)
 
 
 ROLES = ["USER", "READER", "WRITER", "ADMIN", "SUPERADMIN"]
@@ -1141,6 +1154,25 @@ def auth6_revocation_per_sub(ctx, req):
     return ctx.forward(req)
 
 
+@model_mutant("AUTH-6", "revocation is per instance: logout is remembered by the instance that "
+                        "answered it, the other instances still accept the token")
+def auth6_instance_revocation(ctx, req):
+    tok = req.token() if gated_route(req) else None
+    parts = jwt_parts(tok) if tok else None
+    jti = parts[1].get("jti") if parts and isinstance(parts[1], dict) else None
+    if isinstance(jti, str) and jti:
+        with ctx.lock:
+            revoked = jti in ctx.state.setdefault("revoked", set())
+        if revoked:
+            return envelope(401, "token_revoked", "token revoked",
+                            headers=[("WWW-Authenticate", 'Bearer error="invalid_token"')])
+        if req.fn == "logout" and probe_credential(ctx, req).status == 200:
+            with ctx.lock:
+                ctx.state["revoked"].add(jti)
+            return ok_json({"result": {"revoked": True}, "invalidate": []})
+    return ctx.forward(req)
+
+
 # --- SCH-2: OpenAPI 3.1.0, x-afi-version, x-afi-contexts --------------------------------------
 
 @schema_mutant("SCH-2", "the schema says \"openapi\": \"3.0.3\"")
@@ -1541,6 +1573,27 @@ def scope2_delete_all_viewers(ctx, req):
     return resp
 
 
+@model_mutant("SCOPE-2", "personal keys are stored under sub + \".\" + name, so the sub \"a\" with "
+                         "personal:b.c and the sub \"a.b\" with personal:c are one key")
+def scope2_sub_dot_name(ctx, req):
+    j = req.json() if req.fn in KEY_FUNCTIONS and req.body else None
+    key = j.get("key") if isinstance(j, dict) else None
+    claims = valid_claims(ctx, req) if isinstance(key, str) and KEY_RE.match(key) \
+        and key.startswith("personal:") else None
+    if claims is None or not isinstance(claims.get("sub"), str):
+        return ctx.forward(req)
+    flat = claims["sub"] + "." + key[len("personal:"):]
+    claims["sub"] = "afi-flat-store"
+    resign(ctx, req, claims)
+    req.set_json(dict(j, key="personal:h" + hashlib.sha256(flat.encode()).hexdigest()[:40]))
+    resp = ctx.forward(req)
+    out = resp.json() if resp.status == 200 else None
+    if isinstance(out, dict) and isinstance(out.get("result"), dict) and "key" in out["result"]:
+        out["result"]["key"] = key
+        resp.set_json(out)
+    return resp
+
+
 # --- SCOPE-3: shared writes need WRITER -------------------------------------------------------
 
 @mutant("SCOPE-3", "kv_delete of a shared: key does not check for WRITER")
@@ -1757,6 +1810,35 @@ def rob1_wedged_after_nul(ctx, req):
     if req.body and b"\x00" in req.body and 400 <= resp.status < 500:
         with ctx.lock:
             ctx.state["until"] = time.monotonic() + 2
+    return resp
+
+
+# --- ROB-2: under concurrent load no update is lost --------------------------------------------
+
+@model_mutant("ROB-2", "each instance caches kv_get answers and drops an entry only when a write "
+                       "passes through that same instance: reads after another instance wrote are stale")
+def rob2_instance_read_cache(ctx, req):
+    j = req.json() if req.fn in KEY_FUNCTIONS and req.body else None
+    key = j.get("key") if isinstance(j, dict) else None
+    if not isinstance(key, str):
+        return ctx.forward(req)
+    tok = req.token()
+    parts = jwt_parts(tok) if tok else None
+    sub = parts[1].get("sub") if parts and isinstance(parts[1], dict) else None
+    entry = (None if key.startswith("shared:") else sub, key)
+    if req.fn != "kv_get":
+        resp = ctx.forward(req)
+        with ctx.lock:
+            ctx.state.pop(entry, None)
+        return resp
+    with ctx.lock:
+        cached = ctx.state.get(entry)
+    if cached is not None and valid_claims(ctx, req) is not None:
+        return Resp(cached.status, cached.headers.copy(), cached.body)
+    resp = ctx.forward(req)
+    if resp.status == 200:
+        with ctx.lock:
+            ctx.state[entry] = resp
     return resp
 
 

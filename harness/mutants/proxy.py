@@ -192,7 +192,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.close_connection = True
             return self._write(envelope(400, "bad_request", "malformed body framing"))
         parts = self.path.split("/", 3)  # '', 'm', name, rest
-        if len(parts) < 3 or parts[1] != "m" or parts[2] not in catalogue.MUTANTS:
+        if len(parts) < 3 or parts[1] != "m" or catalogue.served(parts[2]) is None:
             return self._write(envelope(404, "not_found", "no such mutant"))
         name = parts[2]
         rest = "/" + parts[3] if len(parts) > 3 else ""
@@ -202,7 +202,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         req = Req(self.command, rest[len(base):], Headers(self.headers.items()), body)
         ctx = self.proxy.context(name)
         try:
-            resp = catalogue.MUTANTS[name].fn(ctx, req)
+            resp = catalogue.served(name).fn(ctx, req)
         except Exception:
             sys.stderr.write(f"proxy: mutant {name} failed on {self.command} {rest}:\n"
                              + traceback.format_exc())
@@ -256,7 +256,7 @@ def main(argv=None):
     ap.add_argument("--verbose", action="store_true")
     a = ap.parse_args(argv)
     if a.list:
-        for m in catalogue.MUTANTS.values():
+        for m in [*catalogue.MUTANTS.values(), *catalogue.MODEL_MUTANTS.values()]:
             print(f"{m.name:32} {m.rule:9} {m.desc}")
         return 0
     srv = serve(a.upstream, a.port, os.environ.get("AFI_SECRET"), a.verbose)
