@@ -184,7 +184,7 @@ def test_a_single_target_skips_the_cluster_cases_and_says_why_once(started, tmp_
     need_binary(RUNNER)
     secret = secrets.token_hex(24)
     a = started([SERVER, "--port", "{port}"], secret)
-    cp, rep = run_all(tmp_path, [a.base], secret, "--level", "full")
+    cp, rep = run_all(tmp_path, [a.base], secret, "--level", "full", *known_failures(["run"]))
     assert cp.returncode == 0, output_of(cp)[-3000:]
     n = len(cluster_case_ids())
     lines = [ln for ln in cp.stdout.splitlines() if "tagged cluster" in ln]
