@@ -434,6 +434,93 @@ static void check_expect(struct vctx *v, cJSON *ex, const char *p, struct fixtur
         load_schema_equals(v, se, p, fs);
 }
 
+/* A raw step (docs/fixtures.md, "Raw steps"): the bytes sent, and one
+ * expectation per answer read back, each an ordinary expectation besides
+ * or_close. */
+static void check_raw(struct vctx *v, cJSON *raw, const char *p, struct fixture_step *fs)
+{
+    static const char *const keys[] = {"send", "expect", "closed", "within_ms", NULL};
+    static const char *const sk[] = {"text", "b64", "repeat", "pause_ms", NULL};
+    only_keys(v, raw, p, keys);
+    const cJSON *send = want(v, raw, p, "send", 1, is_arr, "a non-empty array of {\"text\"|\"b64\", \"repeat\", \"pause_ms\"}");
+    char *sp = jpath_key(p, "send");
+    if (send && !send->child)
+        problem(v, sp, "expected at least one part to send");
+    int i = 0;
+    for (const cJSON *pt = send ? send->child : NULL; pt; pt = pt->next, i++) {
+        char *pp = jpath_index(sp, i);
+        if (!cJSON_IsObject(pt)) {
+            problem(v, pp, "expected an object {\"text\": s} or {\"b64\": s}, with optional repeat and pause_ms");
+            free(pp);
+            continue;
+        }
+        only_keys(v, pt, pp, sk);
+        want(v, pt, pp, "text", 0, is_str, "a string");
+        const cJSON *b = want(v, pt, pp, "b64", 0, is_str, "a base64 string");
+        if ((member(pt, "text") != NULL) == (member(pt, "b64") != NULL))
+            problem(v, pp, "expected exactly one of text and b64");
+        check_b64(v, b, pp, "b64");
+        const cJSON *r = want(v, pt, pp, "repeat", 0, is_int, "an integer 1..100000000");
+        const cJSON *pm = want(v, pt, pp, "pause_ms", 0, is_int, "an integer 0..60000 (milliseconds)");
+        if (r && (r->valuedouble < 1 || r->valuedouble > 1e8)) {
+            char *rp = jpath_key(pp, "repeat");
+            problem(v, rp, "expected an integer 1..100000000, got %.0f", r->valuedouble);
+            free(rp);
+        }
+        if (pm && (pm->valuedouble < 0 || pm->valuedouble > 60000)) {
+            char *rp = jpath_key(pp, "pause_ms");
+            problem(v, rp, "expected an integer 0..60000 (milliseconds), got %.0f", pm->valuedouble);
+            free(rp);
+        }
+        free(pp);
+    }
+    free(sp);
+    const cJSON *ex = want(v, raw, p, "expect", 1, is_arr, "an array of expectations, one per answer in order");
+    char *xp = jpath_key(p, "expect");
+    int or_close = 0;
+    i = 0;
+    for (cJSON *e = ex ? ex->child : NULL; e; e = e->next, i++) {
+        char *ep = jpath_index(xp, i);
+        if (!cJSON_IsObject(e)) {
+            problem(v, ep, "expected an expectation object");
+            free(ep);
+            continue;
+        }
+        cJSON *oc = cJSON_DetachItemFromObjectCaseSensitive(e, "or_close");
+        if (oc && !cJSON_IsBool(oc)) {
+            char *op = jpath_key(ep, "or_close");
+            problem(v, op, "expected a boolean");
+            free(op);
+        } else if (or_close && !cJSON_IsTrue(oc)) {
+            char *op = jpath_key(ep, "or_close");
+            problem(v, op, "expected true, as on the answer before: once the target may have closed, no "
+                           "later answer is required");
+            free(op);
+        }
+        or_close |= cJSON_IsTrue(oc);
+        if (member(e, "collect") || member(e, "schema_equals"))
+            problem(v, ep, "expected no collect or schema_equals in a raw step's expectation");
+        else
+            check_expect(v, e, ep, fs);
+        if (oc)
+            cJSON_AddItemToObject(e, "or_close", oc);
+        free(ep);
+    }
+    free(xp);
+    const cJSON *cl = member(raw, "closed");
+    if (cl && !cJSON_IsBool(cl) && !(cJSON_IsString(cl) && !strcmp(cl->valuestring, "either"))) {
+        char *cp = jpath_key(p, "closed");
+        problem(v, cp, "expected true, false or \"either\"");
+        free(cp);
+    }
+    const cJSON *w = want(v, raw, p, "within_ms", 0, is_int, "an integer 1..120000 (milliseconds)");
+    if (w && (w->valuedouble < 1 || w->valuedouble > 120000)) {
+        char *wp = jpath_key(p, "within_ms");
+        problem(v, wp, "expected an integer 1..120000 (milliseconds), got %.0f", w->valuedouble);
+        free(wp);
+    }
+}
+
 static void check_capture(struct vctx *v, const cJSON *cap, const char *p)
 {
     for (const cJSON *c = cap->child; c; c = c->next) {
@@ -586,7 +673,7 @@ static void check_case(struct vctx *v, const struct fixture_set *set, struct fix
         for (cJSON *st = steps->child; st; st = st->next, i++) {
             char *ep = jpath_index(sp, i);
             struct fixture_step *fs = &fc->steps[i];
-            static const char *const stk[] = {"name", "request", "expect", "capture", NULL};
+            static const char *const stk[] = {"name", "request", "expect", "capture", "raw", NULL};
             fs->repeat = fs->concurrency = 1;
             if (!cJSON_IsObject(st)) {
                 problem(v, ep, "expected a step object");
@@ -596,6 +683,17 @@ static void check_case(struct vctx *v, const struct fixture_set *set, struct fix
             only_keys(v, st, ep, stk);
             const cJSON *nm = want(v, st, ep, "name", 0, is_str, "a step name string");
             fs->name = nm ? nm->valuestring : NULL;
+            if (member(st, "raw")) {
+                if (member(st, "request") || member(st, "expect") || member(st, "capture"))
+                    problem(v, ep, "expected either raw or request and expect (and capture), not both");
+                else if ((fs->raw = want(v, st, ep, "raw", 1, is_obj, "a raw step object"))) {
+                    char *rp = jpath_key(ep, "raw");
+                    check_raw(v, cJSON_GetObjectItemCaseSensitive(st, "raw"), rp, fs);
+                    free(rp);
+                }
+                free(ep);
+                continue;
+            }
             fs->request = want(v, st, ep, "request", 1, is_obj, "a request object");
             if (fs->request) {
                 char *rp = jpath_key(ep, "request");

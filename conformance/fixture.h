@@ -13,6 +13,8 @@ struct fixture_step {
     const cJSON *request;   /* validated request object, shorthands expanded (shorthand.h) */
     const cJSON *expect;    /* validated expectations, shorthands expanded */
     const cJSON *capture;   /* NULL or the capture object */
+    const cJSON *raw;       /* NULL, or the validated raw step object (then request and
+                               expect are NULL); its expectations expanded */
     cJSON *schema_equals;   /* NULL, or the canonical form (SCH-4) of the document
                                named by expect.schema_equals; owned by the suite */
     int repeat, concurrency;

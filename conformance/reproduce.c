@@ -23,10 +23,9 @@ static void quoted(struct strbuf *s, const char *t, size_t tl, int printf_fmt)
     }
 }
 
-/* The body as printf commands piped into curl. */
-static void body_pipe(struct strbuf *s, const char *body, size_t len)
+/* printf commands writing body[0..len) exactly, each followed by "; ". */
+static void printf_cmds(struct strbuf *s, const char *body, size_t len)
 {
-    strbuf_puts(s, "{ ");
     size_t i = 0;
     while (i < len) {
         size_t best_unit = 0, best_count = 0;
@@ -58,7 +57,22 @@ static void body_pipe(struct strbuf *s, const char *body, size_t len)
             i = j;
         }
     }
+}
+
+/* The body as printf commands piped into curl. */
+static void body_pipe(struct strbuf *s, const char *body, size_t len)
+{
+    strbuf_puts(s, "{ ");
+    printf_cmds(s, body, len);
     strbuf_puts(s, "} | ");
+}
+
+/* value in single quotes. */
+static void quoted_arg(struct strbuf *s, const char *value)
+{
+    strbuf_putc(s, '\'');
+    quoted(s, value, strlen(value), 0);
+    strbuf_putc(s, '\'');
 }
 
 /* One argument in single quotes, after a space and an option (may be ""). */
@@ -92,5 +106,22 @@ char *reproduce_curl(const struct http_request *q)
     else if (!strcmp(q->method, "POST"))
         strbuf_puts(&s, " -d ''  -H 'Content-Type:'");
     arg(&s, "", q->url);
+    return strbuf_take(&s);
+}
+
+char *reproduce_nc(const struct raw_chunk *chunks, size_t n, const char *host, const char *port, long within_ms)
+{
+    struct strbuf s = {0};
+    strbuf_puts(&s, "{ ");
+    for (size_t i = 0; i < n; i++) {
+        if (chunks[i].pause_ms > 0)
+            strbuf_printf(&s, "sleep %ld.%03ld; ", chunks[i].pause_ms / 1000, chunks[i].pause_ms % 1000);
+        printf_cmds(&s, chunks[i].data, chunks[i].len);
+    }
+    /* stdin stays open for the answers: nc variants differ on what EOF on it does. */
+    strbuf_printf(&s, "sleep %ld; } | nc ", within_ms / 1000 + 1);
+    quoted_arg(&s, host);
+    strbuf_putc(&s, ' ');
+    quoted_arg(&s, port);
     return strbuf_take(&s);
 }

@@ -3,6 +3,7 @@
 #include "cluster.h"
 #include "identities.h"
 #include "mem.h"
+#include "rawstep.h"
 #include "request.h"
 #include "step.h"
 #include "vars.h"
@@ -47,7 +48,7 @@ static void run_case(struct runner *r, struct http_client *hc, int idx)
     struct step_env env = {r->o.targets, r->o.ntargets, idx, r->o.timeout_ms, hc, &r->runwide, &ids, v,
                            c->first_req};
     for (int si = 0; si < c->nsteps; si++)
-        if (step_run(&env, &c->steps[si], si + 1, &cr->failures))
+        if ((c->steps[si].raw ? rawstep_run : step_run)(&env, &c->steps[si], si + 1, &cr->failures))
             break;
     if (c->robustness)
         runwide_health_after(hc, r->o.targets, r->o.ntargets, &cr->failures);
