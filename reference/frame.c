@@ -134,6 +134,10 @@ int frame_check_head(const char *head, size_t len, struct frame_info *info, char
 				return bad_head(why, whylen, "two Content-Length headers");
 			if (v == vlast || vlen > 18)
 				return bad_head(why, whylen, "the Content-Length is not a number of at most 18 digits");
+			/* RFC 9110 lets whitespace follow the digits, but libmicrohttpd
+			 * 0.9.75 answers such a length with its HTML page: refused here. */
+			if (vlast != lend)
+				return bad_head(why, whylen, "the Content-Length is followed by whitespace");
 			for (const char *c = v; c < vlast; c++) {
 				if (*c < '0' || *c > '9')
 					return bad_head(why, whylen, "the Content-Length is not a number");

@@ -16,6 +16,7 @@ const struct malformed malformed[] = {
 	BAD("Content-Length -5", "POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n"),
 	BAD("Content-Length abc", "POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n"),
 	BAD("Content-Length 20 digits", "POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999999999999\r\n\r\n"),
+	BAD("Content-Length with trailing space", "POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 2 \r\n\r\n{}"),
 	BAD("Content-Length empty", "POST /x HTTP/1.1\r\nHost: x\r\nContent-Length:\r\n\r\n"),
 	BAD("Content-Length list", "POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 2, 2\r\n\r\n{}"),
 	BAD("two different Content-Length", "POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n"),

@@ -115,7 +115,7 @@ Test(frame, well_formed_requests_pass_in_sequence)
 {
 	static const char s[] = OK_GET
 		"GET /afi/health HTTP/1.0\r\n\r\n"
-		"POST /afi/call/echo HTTP/1.1\nHost: x\nContent-Length:  7 \n\n{\"a\":1}"
+		"POST /afi/call/echo HTTP/1.1\nHost: x\nContent-Length:  7\n\n{\"a\":1}"
 		"POST /x HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nX-Bin: caf\xc3\xa9\r\n"
 		"Transfer-Encoding: Chunked\r\n\r\n2;ext=1\r\n{}\r\nA\r\n0123456789\r\n0\r\nX-T: 1\r\n\r\n"
 		"PATCH /x?q=%00 HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"
