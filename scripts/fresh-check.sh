@@ -69,6 +69,7 @@ if [ -n "$still" ]; then
 fi
 
 git clone -q "$repo" "$tmp/afi"
+rev=$(git -C "$tmp/afi" rev-parse --short HEAD)
 echo "fresh-check: make check in $tmp/afi (log: $tmp/check.log)" >&2
 start=$(date +%s)
 set +e
@@ -78,6 +79,6 @@ set -e
 secs=$(( $(date +%s) - start ))
 [ "$rc" -eq 0 ] || keep=1
 echo "fresh-check: packages removed first: ${present[*]:-(none were installed)}"
-echo "fresh-check: make check on a clean clone of $(git rev-parse --short HEAD): exit $rc, wall time ${secs} s"
+echo "fresh-check: make check on a clean clone of $rev: exit $rc, wall time ${secs} s"
 [ "$keep" = 1 ] && echo "fresh-check: the clone and its log stay in $tmp"
 exit "$rc"
