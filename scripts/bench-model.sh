@@ -15,18 +15,9 @@ sizes=${SIZES:-1000 4000 16000 64000 100000}
 clients=${CLIENTS:-8}
 [ -x "$bin/conformance" ] || { echo "bench-model: $bin/conformance is not built (make all)" >&2; exit 1; }
 tmp=$(mktemp -d /tmp/afi-bench-model-XXXXXX)
-AFI_SECRET=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
-export AFI_SECRET
-"$bin/reference-server" --port 0 >"$tmp/server.out" 2>"$tmp/server.log" &
-pid=$!
-trap 'kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -rf "$tmp"' EXIT
-line=""
-for _ in $(seq 100); do
-  line=$(head -n 1 "$tmp/server.out")
-  [ -n "$line" ] && break
-  sleep 0.1
-done
-url=${line#listening on }
+. scripts/reference.sh
+trap 'reference_stop; rm -rf "$tmp"' EXIT
+reference_start "$tmp"
 
 {
   echo "# conformance model: the checker's cost"
