@@ -38,8 +38,8 @@ endif
 pc_cflags = $(shell pkg-config --cflags $(1) 2>/dev/null)
 pc_libs   = $(shell pkg-config --libs $(1) 2>/dev/null)
 
-REF_CFLAGS  = $(call pc_cflags,libmicrohttpd libcjson libjwt libpq libcrypto)
-REF_LIBS    = $(call pc_libs,libmicrohttpd libcjson libjwt libpq libcrypto) -lpthread -lm
+REF_CFLAGS  = $(call pc_cflags,libmicrohttpd libcjson libjwt libpq libcrypto libcurl)
+REF_LIBS    = $(call pc_libs,libmicrohttpd libcjson libjwt libpq libcrypto libcurl) -lpthread -lm
 CONF_CFLAGS = $(call pc_cflags,libcurl libcjson libjwt libcrypto)
 CONF_LIBS   = $(call pc_libs,libcurl libcjson libjwt libcrypto) -lpthread -lm
 TEST_LIBS   = $(call pc_libs,criterion)

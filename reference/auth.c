@@ -1,4 +1,4 @@
-/* JWT verification: HS256 signatures by libjwt, RS256/ES256 (FULL-*) by OpenSSL; this file checks the rest. */
+/* JWT verification: HS256 signatures by libjwt, RS256/ES256 (FULL-*) by OpenSSL, keys of a JWK Set chosen by kid (jwks.h); this file checks the rest. */
 #include "auth.h"
 
 #include <jwt.h>
@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jwks.h"
 #include "sjson.h"
 
 static const char *const level_names[] = {
@@ -53,6 +54,7 @@ struct cache_entry {
 	enum auth_level role;
 	double exp, nbf;
 	int has_nbf;
+	unsigned long generation;	/* FULL-7: of the JWK Set that verified it */
 };
 
 struct auth_cache {
@@ -114,7 +116,7 @@ static enum auth_result check_times(double now, int has_nbf, double nbf, double 
 }
 
 /* Returns 1 with the result when the cache knows token, 0 otherwise. */
-static int cache_lookup(struct auth_cache *c, const char *token, size_t len, double now,
+static int cache_lookup(struct auth_cache *c, const char *token, size_t len, double now, unsigned long generation,
 			struct auth_viewer *viewer, enum auth_result *res, char *err, size_t errlen)
 {
 	if (!c || len > CACHE_MAX_TOKEN)
@@ -123,7 +125,7 @@ static int cache_lookup(struct auth_cache *c, const char *token, size_t len, dou
 	int hit = 0;
 	pthread_mutex_lock(&c->locks[i % CACHE_LOCKS]);
 	struct cache_entry *e = &c->slots[i];
-	if (e->token && e->len == len && !memcmp(e->token, token, len)) {
+	if (e->token && e->len == len && e->generation == generation && !memcmp(e->token, token, len)) {
 		hit = 1;
 		*res = check_times(now, e->has_nbf, e->nbf, e->exp, err, errlen);
 		if (*res == AUTH_OK) {
@@ -141,11 +143,12 @@ static int cache_lookup(struct auth_cache *c, const char *token, size_t len, dou
 }
 
 static void cache_store(struct auth_cache *c, const char *token, size_t len, const struct auth_viewer *v,
-			int has_nbf, double nbf, double exp)
+			int has_nbf, double nbf, double exp, unsigned long generation)
 {
 	if (!c || len > CACHE_MAX_TOKEN)
 		return;
-	struct cache_entry n = {.len = len, .role = v->role, .exp = exp, .nbf = nbf, .has_nbf = has_nbf};
+	struct cache_entry n = {.len = len, .role = v->role, .exp = exp, .nbf = nbf, .has_nbf = has_nbf,
+				.generation = generation};
 	n.token = malloc(len);
 	n.sub = strdup(v->sub);
 	n.jti = v->jti ? strdup(v->jti) : NULL;
@@ -303,8 +306,8 @@ out:
 	return ok;
 }
 
-/* FULL-1, FULL-2: the signature over signing_input with key. */
-static int key_verifies(const struct auth_key *key, const char *input, size_t inlen, const char *sig64, size_t siglen)
+/* FULL-1, FULL-2: the signature over signing_input with pkey (es256: P-256, else RSA). */
+static int key_verifies(EVP_PKEY *pkey, int es256, const char *input, size_t inlen, const char *sig64, size_t siglen)
 {
 	unsigned char sig[AUTH_MAX_TOKEN];
 	unsigned char *der = NULL;
@@ -314,16 +317,16 @@ static int key_verifies(const struct auth_key *key, const char *input, size_t in
 		return 0;
 	const unsigned char *s = sig;
 	size_t slen = (size_t)n;
-	if (key->es256) {
+	if (es256) {
 		if (!es256_der(sig, n, &der, &derlen))
 			return 0;
 		s = der;
 		slen = (size_t)derlen;
-	} else if (n != EVP_PKEY_get_size(key->pkey)) {
+	} else if (n != EVP_PKEY_get_size(pkey)) {
 		return 0;	/* RFC 8017 §8.2.2: exactly the modulus length */
 	}
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	ok = md && EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, key->pkey) == 1 &&
+	ok = md && EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, pkey) == 1 &&
 	     EVP_DigestVerify(md, s, slen, (const unsigned char *)input, inlen) == 1;
 	EVP_MD_CTX_free(md);
 	OPENSSL_free(der);
@@ -374,6 +377,51 @@ static int split_parts(const char *token, size_t len, size_t *hlen, size_t *plen
 	return 0;
 }
 
+int auth_signature_ok(EVP_PKEY *pkey, int es256, const char *token, size_t len)
+{
+	size_t hlen, plen;
+	if (len > AUTH_MAX_TOKEN || split_parts(token, len, &hlen, &plen) < 0)
+		return 0;
+	return key_verifies(pkey, es256, token, hlen + 1 + plen, token + hlen + plen + 2, len - hlen - plen - 2);
+}
+
+/* FULL-6: the key of cfg->jwks the header's kid selects, for a header whose
+ * alg could name one; a new reference in *pkey. Returns AUTH_OK, or why not. */
+static enum auth_result jwks_select(const struct auth_config *cfg, const cJSON *header, EVP_PKEY **pkey,
+				    int *es256, unsigned long *generation, char *err, size_t errlen)
+{
+	const cJSON *kid = cJSON_GetObjectItemCaseSensitive(header, "kid");
+	const cJSON *alg = cJSON_GetObjectItemCaseSensitive(header, "alg");
+	/* Refused before any fetch: only a token that could verify may cause one (FULL-7). */
+	if (!cJSON_IsString(alg) || (strcmp(alg->valuestring, "RS256") && strcmp(alg->valuestring, "ES256"))) {
+		snprintf(err, errlen, "the token algorithm is neither RS256 nor ES256");
+		return AUTH_INVALID;
+	}
+	if (!cJSON_IsString(kid)) {
+		snprintf(err, errlen, "the token has no kid, and the keys of the JWK Set are chosen by kid");
+		return AUTH_INVALID;
+	}
+	/* FULL-3: kid is only compared with the set's kids, never used as a path or URL. */
+	switch (jwks_key(cfg->jwks, kid->valuestring, pkey, es256, generation)) {
+	case JWKS_FOUND:
+		break;
+	case JWKS_NO_SET:
+		snprintf(err, errlen, "the JWK Set could not be fetched yet");
+		return AUTH_UNAVAILABLE;
+	case JWKS_UNKNOWN_KID:
+		snprintf(err, errlen, "no key of the JWK Set has the token's kid");
+		return AUTH_INVALID;
+	}
+	/* FULL-1: the selected key's type alone names the algorithm. */
+	if (strcmp(alg->valuestring, *es256 ? "ES256" : "RS256")) {
+		EVP_PKEY_free(*pkey);
+		*pkey = NULL;
+		snprintf(err, errlen, "the token algorithm is not %s, the algorithm of its kid's key", *es256 ? "ES256" : "RS256");
+		return AUTH_INVALID;
+	}
+	return AUTH_OK;
+}
+
 /* AUTH-3: roles are case-sensitive; absent means USER. Returns -1 for a role
  * that is not a string naming one of the five. */
 static int role_claim(const cJSON *claims, enum auth_level *role)
@@ -402,10 +450,13 @@ enum auth_result auth_verify(const struct auth_config *cfg, const char *token, s
 	enum auth_result res = AUTH_INVALID;
 	cJSON *header = NULL, *claims = NULL;
 	jwt_t *jwt = NULL;
+	EVP_PKEY *jwk = NULL;
 	char copy[AUTH_MAX_TOKEN + 1];
 
 	memset(viewer, 0, sizeof *viewer);
-	if (cache_lookup(cfg->cache, token, len, now, viewer, &res, err, errlen))
+	/* FULL-7: a token verified under another set is verified again: its key may be gone. */
+	unsigned long generation = cfg->jwks ? jwks_generation(cfg->jwks) : 0;
+	if (cache_lookup(cfg->cache, token, len, now, generation, viewer, &res, err, errlen))
 		return res;
 	/* AUTH-2: bounded work: a token over 8192 bytes is refused undecoded. */
 	if (len > AUTH_MAX_TOKEN)
@@ -419,25 +470,36 @@ enum auth_result auth_verify(const struct auth_config *cfg, const char *token, s
 	header = segment_object(token, hlen);
 	if (!header)
 		INVALID("the token header is not a JSON object");
-	/* FULL-1: with a public key, its type alone names the algorithm; HS256
-	 * (the public key as an HMAC secret included) is refused. */
-	const char *want = cfg->key ? auth_key_alg(cfg->key) : "HS256";
-	const cJSON *alg = cJSON_GetObjectItemCaseSensitive(header, "alg");
-	if (!cJSON_IsString(alg) || strcmp(alg->valuestring, want)) {
-		snprintf(err, errlen, "the token algorithm is not %s", want);
-		goto out;
-	}
-	/* FULL-3: no header extension is understood, so any crit is refused (RFC 7515 §4.1.11). */
+	/* FULL-3: no header extension is understood, so any crit is refused (RFC 7515
+	 * §4.1.11), before a JWK Set is looked at. */
 	if (cJSON_GetObjectItemCaseSensitive(header, "crit"))
 		INVALID("the token header has crit, and no extension is supported");
+	int es256 = 0;
+	if (cfg->jwks) {
+		if ((res = jwks_select(cfg, header, &jwk, &es256, &generation, err, errlen)) != AUTH_OK)
+			goto out;
+		res = AUTH_INVALID;
+	} else {
+		/* FULL-1: with a public key, its type alone names the algorithm; HS256
+		 * (the public key as an HMAC secret included) is refused. */
+		const char *want = cfg->key ? auth_key_alg(cfg->key) : "HS256";
+		const cJSON *alg = cJSON_GetObjectItemCaseSensitive(header, "alg");
+		if (!cJSON_IsString(alg) || strcmp(alg->valuestring, want)) {
+			snprintf(err, errlen, "the token algorithm is not %s", want);
+			goto out;
+		}
+	}
 
 	claims = segment_object(token + hlen + 1, plen);
 	if (!claims)
 		INVALID("the token claims are not a JSON object");
 
-	if (cfg->key) {
-		/* FULL-3: kid, jku, x5u and jwk are ignored: the configured key is the only one. */
-		if (!key_verifies(cfg->key, token, hlen + 1 + plen, token + hlen + plen + 2, len - hlen - plen - 2))
+	if (cfg->key || jwk) {
+		/* FULL-3: jku, x5u and jwk are ignored, and so is kid without a JWK Set:
+		 * the configured key, or the one kid selected, is the only one. */
+		EVP_PKEY *pkey = jwk ? jwk : cfg->key->pkey;
+		es256 = jwk ? es256 : cfg->key->es256;
+		if (!key_verifies(pkey, es256, token, hlen + 1 + plen, token + hlen + plen + 2, len - hlen - plen - 2))
 			INVALID("the token signature does not verify");
 	} else {
 		/* AUTH-2: the signature is HMAC-SHA256 with AFI_SECRET. */
@@ -497,8 +559,9 @@ enum auth_result auth_verify(const struct auth_config *cfg, const char *token, s
 	}
 	res = AUTH_OK;
 	/* Only a token that passed every check is remembered. */
-	cache_store(cfg->cache, token, len, viewer, has_nbf > 0, nbf, exp);
+	cache_store(cfg->cache, token, len, viewer, has_nbf > 0, nbf, exp, generation);
 out:
+	EVP_PKEY_free(jwk);
 	jwt_free(jwt);
 	cJSON_Delete(header);
 	cJSON_Delete(claims);

@@ -6,6 +6,7 @@
 #define AFI_AUTH_H
 
 #include <stddef.h>
+#include <openssl/evp.h>
 
 /* Auth levels, lowest first (CTX-3): the first two are not roles; the rest
  * are the roles of AUTH-3 in their order. */
@@ -23,6 +24,7 @@ enum auth_level {
 #define AUTH_MAX_TOKEN 8192
 
 struct auth_cache;
+struct jwks;
 
 /* FULL-1: a public key tokens are verified with instead of AFI_SECRET. */
 struct auth_key;
@@ -33,6 +35,7 @@ struct auth_config {
 	const char *issuer;		/* AFI_ISSUER or NULL; borrowed */
 	const char *audience;		/* AFI_AUDIENCE or NULL; borrowed */
 	const struct auth_key *key;	/* AFI_PUBLIC_KEY_FILE or NULL; borrowed */
+	struct jwks *jwks;		/* AFI_JWKS_URL or NULL (then key is NULL); borrowed */
 	struct auth_cache *cache;	/* verified tokens, or NULL; borrowed */
 };
 
@@ -66,12 +69,18 @@ enum auth_result {
 	AUTH_OK,
 	AUTH_INVALID,	/* invalid_token */
 	AUTH_EXPIRED,	/* token_expired: otherwise valid, now >= exp */
+	AUTH_UNAVAILABLE, /* FULL-8: the JWK Set was never fetched, so nothing can verify */
 };
 
 /* Verifies token[0..len) at time now (seconds since the epoch). On AUTH_OK
  * fills *viewer; otherwise *viewer is left empty and err says why. */
 enum auth_result auth_verify(const struct auth_config *cfg, const char *token, size_t len,
 			     double now, struct auth_viewer *viewer, char *err, size_t errlen);
+
+/* FULL-1, FULL-2: 1 when the compact JWS token[0..len) has a valid RS256
+ * (es256 0) or ES256 (es256 1) signature by pkey; its header and claims are
+ * not looked at (the RFC 7515 examples are checked with it). */
+int auth_signature_ok(EVP_PKEY *pkey, int es256, const char *token, size_t len);
 
 /* Frees what a viewer owns and zeroes it; accepts NULL. */
 void auth_viewer_clear(struct auth_viewer *viewer);

@@ -133,6 +133,11 @@ static int authorize(struct dispatch *d, const struct dispatch_request *req, enu
 	}
 	char err[128] = "";
 	enum auth_result r = auth_verify(&d->auth, c.token, c.len, d->now(), &st->viewer, err, sizeof err);
+	if (r == AUTH_UNAVAILABLE) {
+		/* FULL-8: no JWK Set yet, so the token can be neither accepted nor refused. */
+		dispatch_error(reply, ENVELOPE_UNAVAILABLE, "The issuer's keys (AFI_JWKS_URL) could not be fetched yet; try again shortly.", NULL);
+		return 1;
+	}
 	if (r != AUTH_OK) {
 		snprintf(why, sizeof why, "Invalid token: %s.", err);
 		dispatch_error(reply, r == AUTH_EXPIRED ? ENVELOPE_TOKEN_EXPIRED : ENVELOPE_INVALID_TOKEN, why, NULL);

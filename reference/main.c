@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "dispatch.h"
+#include "jwks.h"
 #include "server.h"
 #include "store_mem.h"
 #include "store_pg.h"
@@ -35,7 +36,13 @@ static const char usage[] =
 	"  AFI_AUDIENCE   when set, tokens must carry aud equal to it (or an array containing it)\n"
 	"  AFI_PUBLIC_KEY_FILE  a PEM public key, RSA >= 2048 bits or P-256: tokens are then\n"
 	"                 RS256 or ES256 signed with its private key, and HS256 is refused\n"
-	"  AFI_JWKS_URL   not supported: the server refuses to start when it is set\n"
+	"  AFI_JWKS_URL   an http(s) URL of a JWK Set (not with AFI_PUBLIC_KEY_FILE): a token's kid\n"
+	"                 selects its key (RSA: RS256, P-256: ES256); the set is fetched at start\n"
+	"                 (the server starts even when that fails; tokens are then 503 until a\n"
+	"                 fetch succeeds), within " STR(JWKS_FETCH_MS) " ms and " STR(JWKS_MAX_BYTES) " bytes each time\n"
+	"  AFI_JWKS_CACHE_SECONDS    how long a fetched set is used (default " STR(JWKS_CACHE_SECONDS) ")\n"
+	"  AFI_JWKS_REFRESH_SECONDS  at most one fetch per this long, e.g. for an unknown kid\n"
+	"                 (default " STR(JWKS_REFRESH_SECONDS) ")\n"
 	"  AFI_STORE      the --store URL when --store is not given\n"
 	"\n"
 	"On start it prints one line to stdout: listening on http://HOST:PORT/BASE\n"
@@ -119,6 +126,52 @@ static int parse_options(int argc, char **argv, struct server_config *cfg, const
 	return -1;
 }
 
+/* FULL-7: AFI_JWKS_CACHE_SECONDS or AFI_JWKS_REFRESH_SECONDS, or its default; -1 when invalid. */
+static int jwks_seconds(const char *name, unsigned dflt, unsigned *out)
+{
+	const char *v = getenv(name);
+	unsigned long n;
+	if (!v || !*v) {
+		*out = dflt;
+		return 0;
+	}
+	if (parse_uint(v, JWKS_MAX_SECONDS, &n) < 0 || n == 0) {
+		fprintf(stderr, "reference-server: %s must be whole seconds from 1 to %d, not '%s'\n", name,
+			JWKS_MAX_SECONDS, v);
+		return -1;
+	}
+	*out = (unsigned)n;
+	return 0;
+}
+
+/* FULL-6..FULL-8: the JWK Set of AFI_JWKS_URL, fetched once now; *out stays
+ * NULL without it. A failed first fetch is said, and the server starts
+ * (requests with tokens are 503 until a fetch succeeds). -1 when the
+ * configuration refuses the start (FULL-1). */
+static int jwks_configure(struct jwks **out, int have_key_file)
+{
+	char err[512];
+	struct jwks_config jc = {.url = getenv("AFI_JWKS_URL")};
+	if (!jc.url || !*jc.url)
+		return 0;
+	if (have_key_file) {
+		fprintf(stderr, "reference-server: AFI_JWKS_URL and AFI_PUBLIC_KEY_FILE are both set, and which one "
+				"verifies tokens would be ambiguous; set one of them\n");
+		return -1;
+	}
+	if (jwks_seconds("AFI_JWKS_CACHE_SECONDS", JWKS_CACHE_SECONDS, &jc.cache_seconds) < 0 ||
+	    jwks_seconds("AFI_JWKS_REFRESH_SECONDS", JWKS_REFRESH_SECONDS, &jc.refresh_seconds) < 0)
+		return -1;
+	if (!(*out = jwks_new(&jc, err, sizeof err))) {
+		fprintf(stderr, "reference-server: %s\n", err);
+		return -1;
+	}
+	if (jwks_fetch_now(*out, err, sizeof err) < 0)
+		fprintf(stderr, "reference-server: the first fetch of the JWK Set failed (%s); starting anyway: "
+				"tokens are answered 503 until a fetch succeeds\n", err);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct server_config cfg = {.bind = "127.0.0.1", .base = "/afi"};
@@ -144,21 +197,18 @@ int main(int argc, char **argv)
 		auth.issuer = NULL;
 	if (auth.audience && !*auth.audience)
 		auth.audience = NULL;
-	/* FULL-1: a configuration the server does not support stops it, never ignored. */
-	const char *jwks = getenv("AFI_JWKS_URL");
-	if (jwks && *jwks) {
-		fprintf(stderr, "reference-server: AFI_JWKS_URL is set, and this server does not fetch JWKS; "
-				"give it the issuer's key in AFI_PUBLIC_KEY_FILE instead\n");
-		return 2;
-	}
-	char err[256];
+	char err[512];
 	struct auth_key *key = NULL;
+	struct jwks *jwks = NULL;
 	const char *key_file = getenv("AFI_PUBLIC_KEY_FILE");
+	if (jwks_configure(&jwks, key_file && *key_file) < 0)
+		return 2;
 	if (key_file && *key_file && !(key = auth_key_load(key_file, err, sizeof err))) {
 		fprintf(stderr, "reference-server: %s\n", err);
 		return 2;
 	}
 	auth.key = key;
+	auth.jwks = jwks;
 
 	/* Signals are taken synchronously by this thread; every other thread
 	 * (libmicrohttpd's pool, the delay timer) inherits the blocked mask. */
@@ -204,5 +254,6 @@ out:
 	dispatch_free(&d);
 	store_free(store);
 	auth_key_free(key);
+	jwks_free(jwks);
 	return rc;
 }
