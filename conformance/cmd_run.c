@@ -4,6 +4,7 @@
 #include "cluster.h"
 #include "cmd.h"
 #include "exit_code.h"
+#include "jwks.h"
 #include "keys.h"
 #include "mem.h"
 #include "report.h"
@@ -20,6 +21,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#define JWKS_STR_(x) #x
+#define JWKS_STR(x) JWKS_STR_(x)
 
 static const char usage[] =
     "usage: conformance run --target URL [options]\n"
@@ -46,6 +50,13 @@ static const char usage[] =
     "  --key-type rsa|p256      full level with --spawn and no --private-key: the key generated\n"
     "                           for the run (default p256); the spawned target gets its public\n"
     "                           half in AFI_PUBLIC_KEY_FILE, and AFI_ISSUER and AFI_AUDIENCE\n"
+    "  --key-source file|jwks   full level: how the target gets the public key (default file);\n"
+    "                           jwks: the runner serves it in a JWK Set at\n"
+    "                           http://127.0.0.1:PORT/jwks.json, rotates keys there, and runs the\n"
+    "                           cases tagged jwks; a spawned target gets AFI_JWKS_URL,\n"
+    "                           AFI_JWKS_CACHE_SECONDS=" JWKS_STR(JWKS_CACHE_SECONDS) " and AFI_JWKS_REFRESH_SECONDS=" JWKS_STR(JWKS_REFRESH_SECONDS) "\n"
+    "  --jwks-port N            the JWK Set's port (default: a free one); with --target, the\n"
+    "                           target must fetch AFI_JWKS_URL from it, with those two settings\n"
     "  --only GLOB              run only matching case ids (repeatable)\n"
     "  --skip GLOB              skip matching case ids (repeatable)\n"
     "  --expected-failures FILE case ids or globs expected to fail, one a line\n"
@@ -62,7 +73,7 @@ static const char usage[] =
     "fixture error, 3 target unreachable.\n";
 
 enum { OPT_TARGET = CMD_OPT_OWN, OPT_LEVEL, OPT_ONLY, OPT_SKIP, OPT_XFAIL, OPT_JOBS, OPT_TIMEOUT, OPT_SECRET,
-       OPT_REPORT, OPT_SHARD, OPT_SPAWN, OPT_NAME, OPT_PRIVATE_KEY, OPT_KEY_TYPE };
+       OPT_REPORT, OPT_SHARD, OPT_SPAWN, OPT_NAME, OPT_PRIVATE_KEY, OPT_KEY_TYPE, OPT_KEY_SOURCE, OPT_JWKS_PORT };
 
 enum { MAX_REPORTS = 32, MAX_TARGETS = 32 };
 
@@ -86,8 +97,10 @@ struct run {
     const char *reports[MAX_REPORTS];
     int nreports;
     char gen_secret[65];
-    const char *key_file, *key_type;
+    const char *key_file, *key_type, *key_source;
+    long jwks_port;
     struct keys keys;      /* the full level's, else zeroed */
+    struct jwks *jwks;     /* --key-source jwks: the JWK Set server, else NULL */
     char public_path[40];  /* the spawned targets' AFI_PUBLIC_KEY_FILE, or "" */
     char *targets[MAX_TARGETS]; /* the deployment's base URLs without trailing slashes; owned */
     int ntargets;
@@ -110,7 +123,8 @@ static int parse_options(struct run *x, int argc, char **argv)
         {"expected-failures", 1, 0, OPT_XFAIL}, {"jobs", 1, 0, OPT_JOBS}, {"timeout-ms", 1, 0, OPT_TIMEOUT},
         {"secret", 1, 0, OPT_SECRET}, {"report", 1, 0, OPT_REPORT}, {"shard", 1, 0, OPT_SHARD},
         {"spawn", 1, 0, OPT_SPAWN}, {"name", 1, 0, OPT_NAME}, {"private-key", 1, 0, OPT_PRIVATE_KEY},
-        {"key-type", 1, 0, OPT_KEY_TYPE}, {"verbose", 0, 0, 'v'}, {"quiet", 0, 0, 'q'},
+        {"key-type", 1, 0, OPT_KEY_TYPE}, {"key-source", 1, 0, OPT_KEY_SOURCE}, {"jwks-port", 1, 0, OPT_JWKS_PORT},
+        {"verbose", 0, 0, 'v'}, {"quiet", 0, 0, 'q'},
         {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
     struct runner *r = &x->r;
     char err[1200];
@@ -167,6 +181,15 @@ static int parse_options(struct run *x, int argc, char **argv)
         case OPT_NAME: x->name = optarg; break;
         case OPT_PRIVATE_KEY: x->key_file = optarg; break;
         case OPT_KEY_TYPE: x->key_type = optarg; break;
+        case OPT_KEY_SOURCE:
+            if (strcmp(optarg, "file") && strcmp(optarg, "jwks"))
+                return cmd_usage_error(usage, "--key-source: expected file or jwks, got \"%s\"", optarg);
+            x->key_source = optarg;
+            break;
+        case OPT_JWKS_PORT:
+            if ((x->jwks_port = cmd_parse_pos(optarg)) < 1 || x->jwks_port > 65535)
+                return cmd_usage_error(usage, "--jwks-port: expected a port 1..65535, got \"%s\"", optarg);
+            break;
         case 'v': x->con.verbose = 1; break;
         case 'q': x->con.quiet = 1; break;
         default:
@@ -210,6 +233,33 @@ static int choose_secret(struct run *x)
     return -1;
 }
 
+/* --key-source jwks (FULL-6..FULL-8): the JWK Set server started, and the
+ * spawned targets told where it is; a target of --target must already be.
+ * -1 to go on, else the exit code. */
+static int serve_jwks(struct run *x)
+{
+    char err[300];
+    if (!(x->jwks = jwks_start(&x->keys, (int)x->jwks_port, err, sizeof err))) {
+        fprintf(stderr, "conformance: %s\n", err);
+        return EXIT_CODE_USAGE;
+    }
+    x->r.o.jwks = x->jwks;
+    if (!x->nspawn_cmds) {
+        fprintf(stderr, "conformance: the JWK Set is at %s; the target must have AFI_JWKS_URL=%s "
+                        "AFI_JWKS_CACHE_SECONDS=%d AFI_JWKS_REFRESH_SECONDS=%d AFI_ISSUER=%s AFI_AUDIENCE=%s\n",
+                jwks_url(x->jwks), jwks_url(x->jwks), JWKS_CACHE_SECONDS, JWKS_REFRESH_SECONDS, KEYS_ISSUER,
+                KEYS_AUDIENCE);
+        return -1;
+    }
+    unsetenv("AFI_PUBLIC_KEY_FILE");
+    setenv("AFI_JWKS_URL", jwks_url(x->jwks), 1);
+    setenv("AFI_JWKS_CACHE_SECONDS", JWKS_STR(JWKS_CACHE_SECONDS), 1);
+    setenv("AFI_JWKS_REFRESH_SECONDS", JWKS_STR(JWKS_REFRESH_SECONDS), 1);
+    setenv("AFI_ISSUER", KEYS_ISSUER, 1);
+    setenv("AFI_AUDIENCE", KEYS_AUDIENCE, 1);
+    return -1;
+}
+
 /* The full level's keys (FULL-*): --private-key, or generated for --spawn,
  * whose command then finds the public half and the issuer and audience in its
  * environment. -1 to go on, else the exit code. */
@@ -217,9 +267,13 @@ static int choose_keys(struct run *x)
 {
     char err[300];
     int es256 = 1;
+    int jwks = x->key_source && !strcmp(x->key_source, "jwks");
     if (!x->r.sel.full)
-        return x->key_file || x->key_type ? cmd_usage_error(usage, "%s", "--private-key and --key-type need --level full")
-                                          : -1;
+        return x->key_file || x->key_type || x->key_source || x->jwks_port
+                   ? cmd_usage_error(usage, "%s", "--private-key, --key-type, --key-source and --jwks-port need --level full")
+                   : -1;
+    if (x->jwks_port && !jwks)
+        return cmd_usage_error(usage, "%s", "--jwks-port needs --key-source jwks");
     if (x->key_type && keys_parse_type(x->key_type, &es256))
         return cmd_usage_error(usage, "--key-type: expected rsa or p256, got \"%s\"", x->key_type);
     if (x->key_file && x->key_type)
@@ -231,6 +285,8 @@ static int choose_keys(struct run *x)
         return EXIT_CODE_USAGE;
     }
     x->r.o.keys = &x->keys;
+    if (jwks)
+        return serve_jwks(x);
     if (!x->nspawn_cmds)
         return -1;
     strcpy(x->public_path, "/tmp/afi-public-key-XXXXXX");
@@ -264,6 +320,23 @@ static void skip_key_cases(struct run *x)
     if (n)
         fprintf(stderr, "conformance: no key, so the %d case%s of FULL-* %s skipped; give --private-key FILE "
                         "(or --spawn, which generates one) to run them\n", n, n == 1 ? "" : "s", n == 1 ? "is" : "are");
+}
+
+/* The full level without --key-source jwks: the cases tagged jwks need the
+ * runner's JWK Set, so they are skipped (and said to be). */
+static void skip_jwks_cases(struct run *x)
+{
+    int n = 0;
+    if (!x->r.sel.full || x->jwks || !x->r.o.keys)
+        return;
+    for (int i = 0; i < x->set.ncases; i++)
+        if (x->set.cases[i]->jwks) {
+            select_list_add(&x->r.sel.skip, x->set.cases[i]->id);
+            n++;
+        }
+    if (n)
+        fprintf(stderr, "conformance: the %d case%s tagged jwks %s skipped: %s the runner's JWK Set "
+                        "(--key-source jwks)\n", n, n == 1 ? "" : "s", n == 1 ? "is" : "are", n == 1 ? "it needs" : "they need");
 }
 
 /* Starts the i-th --spawn command and sets x->targets[i]; -1 to go on, else the exit code. */
@@ -438,6 +511,7 @@ static int run(struct run *x)
     if (!(x->spec = cmd_load_spec(&x->src, 1)) || cmd_load_suites(&x->src, &x->set, x->spec))
         return EXIT_CODE_USAGE;
     skip_key_cases(x);
+    skip_jwks_cases(x);
     if (cluster_check(&x->set, x->nspawn_cmds ? x->nspawn_cmds : x->ntarget_opts, err, sizeof err)) {
         fprintf(stderr, "conformance: %s\n", err);
         return EXIT_CODE_USAGE;
@@ -490,6 +564,7 @@ int cmd_run(int argc, char **argv)
         free(x.targets[i]);
     if (x.public_path[0])
         unlink(x.public_path);
+    jwks_stop(x.jwks);
     keys_clear(&x.keys);
     return rc;
 }

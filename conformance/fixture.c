@@ -3,6 +3,7 @@
 #include "b64.h"
 #include "file.h"
 #include "jpath.h"
+#include "jwks.h"
 #include "jsonx.h"
 #include "matcher.h"
 #include "mem.h"
@@ -150,7 +151,8 @@ static void check_b64(struct vctx *v, const cJSON *m, const char *path, const ch
 
 static void check_identities(struct vctx *v, const cJSON *ids)
 {
-    static const char *const keys[] = {"role", "jti", "same_sub_as", "same_jti_as", "ttl", "claims", "omit", "hostile", NULL};
+    static const char *const keys[] = {"role", "jti", "same_sub_as", "same_jti_as", "ttl", "claims", "omit", "hostile",
+                                       "key", "kid", "kid_of", NULL};
     for (const cJSON *id = ids->child; id; id = id->next) {
         char *p = jpath_key("$.identities", id->string);
         if (!pattern_ok(id->string, LOWER, LOWER DIGIT "_", 64))
@@ -185,9 +187,26 @@ static void check_identities(struct vctx *v, const cJSON *ids)
                 problem(v, sp, "expected an identity without %s of its own, got \"%s\"", shares[k], same->valuestring);
             free(sp);
         }
+        static const char *const key_refs[] = {"key", "kid_of"};
+        for (int k = 0; k < 2; k++) {
+            const cJSON *kr = want(v, id, p, key_refs[k], 0, is_str, "a key name: issuer, attacker or a case key");
+            if (kr && !pattern_ok(kr->valuestring, LOWER, LOWER DIGIT "_", 64)) {
+                char *kp = jpath_key(p, key_refs[k]);
+                problem(v, kp, "expected a key name matching ^[a-z][a-z0-9_]*$, got \"%s\"", kr->valuestring);
+                free(kp);
+            }
+        }
+        const cJSON *kid = member(id, "kid");
+        if (kid && !cJSON_IsString(kid) && !cJSON_IsFalse(kid)) {
+            char *kp = jpath_key(p, "kid");
+            problem(v, kp, "expected a kid string, or false for none");
+            free(kp);
+        }
+        if (kid && member(id, "kid_of"))
+            problem(v, p, "expected at most one of kid and kid_of");
         const cJSON *h = want(v, id, p, "hostile", 0, is_str, "a hostile token kind");
         if (h && !token_hostile_known(h->valuestring)) {
-            char list[400] = "";
+            char list[800] = ""; /* every kind fits: strncat must never be given a negative room */
             for (int i = 0; token_hostile_kinds[i]; i++) {
                 strncat(list, token_hostile_kinds[i], sizeof list - strlen(list) - 3);
                 if (token_hostile_kinds[i + 1])
@@ -521,6 +540,58 @@ static void check_raw(struct vctx *v, cJSON *raw, const char *p, struct fixture_
     }
 }
 
+/* Key names of a jwks step's publish or withdraw: case keys, not the run's. */
+static void check_key_names(struct vctx *v, const cJSON *jw, const char *p, const char *k)
+{
+    const cJSON *names = want(v, jw, p, k, 0, is_arr, "a non-empty array of case key names");
+    char *kp = jpath_key(p, k);
+    if (names && !names->child)
+        problem(v, kp, "expected at least one case key name");
+    int i = 0;
+    for (const cJSON *n = names ? names->child : NULL; n; n = n->next, i++)
+        if (!cJSON_IsString(n) || !pattern_ok(n->valuestring, LOWER, LOWER DIGIT "_", 64) ||
+            !strcmp(n->valuestring, "issuer") || !strcmp(n->valuestring, "attacker")) {
+            char *np = jpath_index(kp, i);
+            problem(v, np, "expected a case key name matching ^[a-z][a-z0-9_]*$ (not issuer or attacker)");
+            free(np);
+        }
+    free(kp);
+}
+
+/* A jwks step (docs/fixtures.md, "JWKS steps"): what the runner's JWK Set
+ * server does next, and what it counted. */
+static void check_jwks(struct vctx *v, const cJSON *jw, const char *p)
+{
+    static const char *const keys[] = {"serve", "publish", "withdraw", "fetches", "wait", "expect_fetches", NULL};
+    enum jwks_mode mode;
+    only_keys(v, jw, p, keys);
+    if (!jw->child)
+        problem(v, p, "expected at least one of serve, publish, withdraw, fetches, wait, expect_fetches");
+    const cJSON *sv = want(v, jw, p, "serve", 0, is_str, "\"ok\", \"slow\", \"down\", \"error\" or \"huge\"");
+    if (sv && jwks_parse_mode(sv->valuestring, &mode)) {
+        char *sp = jpath_key(p, "serve");
+        problem(v, sp, "expected \"ok\", \"slow\", \"down\", \"error\" or \"huge\", got \"%s\"", sv->valuestring);
+        free(sp);
+    }
+    check_key_names(v, jw, p, "publish");
+    check_key_names(v, jw, p, "withdraw");
+    int flag;
+    want_either(v, jw, p, "wait", 0, "refresh", "cache", &flag);
+    const cJSON *f = want(v, jw, p, "fetches", 0, is_str, "\"reset\"");
+    if (f && strcmp(f->valuestring, "reset")) {
+        char *fp = jpath_key(p, "fetches");
+        problem(v, fp, "expected \"reset\", got \"%s\"", f->valuestring);
+        free(fp);
+    }
+    const cJSON *ef = member(jw, "expect_fetches");
+    char *ep = jpath_key(p, "expect_fetches");
+    if (cJSON_IsString(ef) && strcmp(ef->valuestring, "rate_limited"))
+        problem(v, ep, "expected a matcher of the count or \"rate_limited\", got \"%s\"", ef->valuestring);
+    else if (ef && !cJSON_IsString(ef))
+        check_matcher(v, ef, ep);
+    free(ep);
+}
+
 static void check_capture(struct vctx *v, const cJSON *cap, const char *p)
 {
     for (const cJSON *c = cap->child; c; c = c->next) {
@@ -660,6 +731,8 @@ static void check_case(struct vctx *v, const struct fixture_set *set, struct fix
         }
         if (!strcmp(tg->valuestring, "robustness"))
             fc->robustness = 1;
+        if (!strcmp(tg->valuestring, "jwks"))
+            fc->jwks = 1;
     }
     const cJSON *steps = want(v, c, p, "steps", 1, is_arr, "a non-empty array of steps");
     if (steps) {
@@ -673,7 +746,7 @@ static void check_case(struct vctx *v, const struct fixture_set *set, struct fix
         for (cJSON *st = steps->child; st; st = st->next, i++) {
             char *ep = jpath_index(sp, i);
             struct fixture_step *fs = &fc->steps[i];
-            static const char *const stk[] = {"name", "request", "expect", "capture", "raw", NULL};
+            static const char *const stk[] = {"name", "request", "expect", "capture", "raw", "jwks", NULL};
             fs->repeat = fs->concurrency = 1;
             if (!cJSON_IsObject(st)) {
                 problem(v, ep, "expected a step object");
@@ -683,6 +756,19 @@ static void check_case(struct vctx *v, const struct fixture_set *set, struct fix
             only_keys(v, st, ep, stk);
             const cJSON *nm = want(v, st, ep, "name", 0, is_str, "a step name string");
             fs->name = nm ? nm->valuestring : NULL;
+            if (member(st, "jwks")) {
+                if (member(st, "request") || member(st, "expect") || member(st, "capture") || member(st, "raw"))
+                    problem(v, ep, "expected a jwks step to have only name and jwks");
+                else if (!fc->jwks)
+                    problem(v, ep, "expected a jwks step only in a case tagged jwks");
+                else if ((fs->jwks = want(v, st, ep, "jwks", 1, is_obj, "a jwks step object"))) {
+                    char *jp = jpath_key(ep, "jwks");
+                    check_jwks(v, fs->jwks, jp);
+                    free(jp);
+                }
+                free(ep);
+                continue;
+            }
             if (member(st, "raw")) {
                 if (member(st, "request") || member(st, "expect") || member(st, "capture"))
                     problem(v, ep, "expected either raw or request and expect (and capture), not both");

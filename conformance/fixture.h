@@ -15,6 +15,8 @@ struct fixture_step {
     const cJSON *capture;   /* NULL or the capture object */
     const cJSON *raw;       /* NULL, or the validated raw step object (then request and
                                expect are NULL); its expectations expanded */
+    const cJSON *jwks;      /* NULL, or the validated jwks step object (then request,
+                               expect and raw are NULL) */
     cJSON *schema_equals;   /* NULL, or the canonical form (SCH-4) of the document
                                named by expect.schema_equals; owned by the suite */
     int repeat, concurrency;
@@ -30,6 +32,7 @@ struct fixture_case {
     int full;                  /* level "full" */
     int should;                /* grade should (explicit or from the spec) */
     int robustness;            /* tagged "robustness" */
+    int jwks;                  /* tagged "jwks": needs --key-source jwks, runs alone */
     struct fixture_step *steps;
     int nsteps;
     struct fixture_suite *suite;

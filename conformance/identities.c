@@ -36,6 +36,45 @@ static char *claim_name(const struct identities *x, char prefix, const char *own
     return mem_strdup(b);
 }
 
+/* FULL-6: the keys id's token is signed with: the run's, or with the
+ * identity's key (the issuer's, the attacker's or a key of this case) and
+ * its kid (kid_of's, a literal, or none). 0, or -1 with x->error set. */
+static int token_keys(struct identities *x, const cJSON *id, struct keys *tk)
+{
+    const cJSON *key = cJSON_GetObjectItemCaseSensitive(id, "key");
+    const cJSON *kid = cJSON_GetObjectItemCaseSensitive(id, "kid");
+    const cJSON *kid_of = cJSON_GetObjectItemCaseSensitive(id, "kid_of");
+    *tk = *x->keys;
+    tk->attacker_url = x->jwks ? jwks_attacker_url(x->jwks) : NULL;
+    tk->attacker_file = x->jwks ? jwks_attacker_file(x->jwks) : NULL;
+    for (int pass = 0; pass < 2; pass++) {
+        const cJSON *which = pass ? kid_of : key;
+        if (!cJSON_IsString(which))
+            continue;
+        EVP_PKEY *pk = x->keys->issuer;
+        const char *k = x->keys->kid;
+        if (!strcmp(which->valuestring, "attacker")) {
+            pk = x->keys->attacker;
+            k = "afi-enc"; /* the attacker's kid in the runner's set, with use "enc" */
+        } else if (strcmp(which->valuestring, "issuer")) {
+            if (!x->jwks) {
+                snprintf(x->error, sizeof x->error, "the key \"%s\" of a case needs --key-source jwks",
+                         which->valuestring);
+                return -1;
+            }
+            if (jwks_case_key(x->jwks, x->case_index, which->valuestring, &pk, &k, x->error, sizeof x->error))
+                return -1;
+        }
+        if (!pass)
+            tk->issuer = pk;
+        tk->header_kid = k;
+    }
+    if (cJSON_IsString(kid))
+        tk->header_kid = kid->valuestring;
+    tk->no_kid = cJSON_IsFalse(kid);
+    return 0;
+}
+
 const char *identities_token(struct identities *x, const char *name)
 {
     int i = identity_index(x->suite, name);
@@ -47,7 +86,10 @@ const char *identities_token(struct identities *x, const char *name)
         char *sub = claim_name(x, 'r', fixture_sub_owner(x->suite, name));
         char *jti = claim_name(x, 'j', fixture_jti_owner(x->suite, name));
         const cJSON *id = cJSON_GetObjectItemCaseSensitive(x->suite->identities, name);
-        x->tokens[i] = token_mint(id, sub, jti, x->secret, x->keys, x->now, x->error, sizeof x->error);
+        struct keys tk;
+        if (!x->keys || !token_keys(x, id, &tk))
+            x->tokens[i] = token_mint(id, sub, jti, x->secret, x->keys ? &tk : NULL, x->now, x->error,
+                                      sizeof x->error);
         free(sub);
         free(jti);
     }

@@ -13,6 +13,7 @@
 #include <stddef.h>
 
 #include "fixture.h"
+#include "jwks.h"
 #include "keys.h"
 
 struct identities {
@@ -21,6 +22,7 @@ struct identities {
     const struct fixture_suite *suite; /* borrowed: its identities object */
     const char *secret;               /* borrowed */
     const struct keys *keys;          /* the full level's keys or NULL; borrowed */
+    struct jwks *jwks;                /* --key-source jwks: the case keys' owner, or NULL; borrowed */
     long now;                         /* Unix time the tokens are minted at */
     char **tokens;                    /* one per identity of the suite; owned */
     char error[300];                  /* why the last identities_token failed */

@@ -21,6 +21,12 @@ struct keys {
     unsigned char *public_der; /* the same, DER; owned */
     size_t public_der_len;
     char kid[24];             /* a key id derived from the public key */
+    /* For one token (identities.c: the identity's key, kid and kid_of): */
+    const char *header_kid;   /* the header's kid instead of kid, or NULL */
+    int no_kid;               /* 1: no kid in the header */
+    /* With --key-source jwks (jwks.h), where kid_url and kid_path point,
+     * else NULL (a port nothing answers on, /dev/null): */
+    const char *attacker_url, *attacker_file;
 };
 
 /* "rsa" or "p256": 0 with *es256 set, -1 when type is neither. */

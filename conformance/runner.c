@@ -2,6 +2,7 @@
 #include "runner.h"
 #include "cluster.h"
 #include "identities.h"
+#include "jwksstep.h"
 #include "mem.h"
 #include "rawstep.h"
 #include "request.h"
@@ -44,12 +45,20 @@ static void run_case(struct runner *r, struct http_client *hc, int idx)
     struct identities ids;
     identities_init(&ids, r->id, idx, c->suite, r->o.secret, (long)time(NULL));
     ids.keys = r->o.keys;
+    ids.jwks = r->o.jwks;
     struct vars *v = vars_new(identities_builtin, &ids);
     struct step_env env = {r->o.targets, r->o.ntargets, idx, r->o.timeout_ms, hc, &r->runwide, &ids, v,
-                           c->first_req};
-    for (int si = 0; si < c->nsteps; si++)
-        if ((c->steps[si].raw ? rawstep_run : step_run)(&env, &c->steps[si], si + 1, &cr->failures))
+                           c->first_req, r->o.jwks};
+    (c->jwks ? pthread_rwlock_wrlock : pthread_rwlock_rdlock)(&r->alone);
+    for (int si = 0; si < c->nsteps; si++) {
+        const struct fixture_step *st = &c->steps[si];
+        if ((st->jwks ? jwksstep_run : st->raw ? rawstep_run : step_run)(&env, st, si + 1, &cr->failures))
             break;
+    }
+    char err[300];
+    if (c->jwks && r->o.jwks && jwks_case_end(r->o.jwks, idx, err, sizeof err))
+        failure_msg(failure_add(&cr->failures, 0, "after the case", c->first_req), "%s", err);
+    pthread_rwlock_unlock(&r->alone);
     if (c->robustness)
         runwide_health_after(hc, r->o.targets, r->o.ntargets, &cr->failures);
     cr->status = verdict(r, c, &cr->failures);
@@ -131,6 +140,7 @@ static void select_cases(struct runner *r)
 int runner_prepare(struct runner *r, char *err, size_t errlen)
 {
     pthread_mutex_init(&r->lock, NULL);
+    pthread_rwlock_init(&r->alone, NULL);
     r->prepared = 1;
     random_id(r->id);
     if (r->o.ntargets < 1) {
@@ -195,7 +205,9 @@ void runner_clear(struct runner *r)
     free(r->results);
     r->results = NULL;
     runwide_clear(&r->runwide);
-    if (r->prepared)
+    if (r->prepared) {
         pthread_mutex_destroy(&r->lock);
+        pthread_rwlock_destroy(&r->alone);
+    }
     r->prepared = 0;
 }

@@ -3,7 +3,9 @@
  *
  * A case runs its steps in order (step.h) until one fails, then, when it is
  * tagged robustness, the ROB-1 health check (runwide.h); its status follows
- * from its failures, their grades and the expected-failures list.
+ * from its failures, their grades and the expected-failures list. A case
+ * tagged jwks runs while no other case does (it changes the JWK Set every
+ * case's tokens are verified with), and its changes are undone after it.
  */
 #ifndef AFI_CONFORMANCE_RUNNER_H
 #define AFI_CONFORMANCE_RUNNER_H
@@ -36,6 +38,7 @@ struct runner_opts {
     int ntargets;
     const char *secret;
     const struct keys *keys; /* the full level's signing keys, or NULL; borrowed */
+    struct jwks *jwks;       /* --key-source jwks: the JWK Set server, or NULL; borrowed */
     int jobs;
     long timeout_ms;
     runner_progress_fn progress; /* may be NULL */
@@ -60,6 +63,7 @@ struct runner {
     char started_at[32];
     int prepared;            /* runner_prepare initialized lock */
     pthread_mutex_t lock;
+    pthread_rwlock_t alone;  /* a case tagged jwks holds it for writing: it changes what every case sees */
     int next;                /* the next case index a worker looks at; guarded by lock */
     struct status_tally progress; /* the finished cases; guarded by lock */
 };

@@ -22,6 +22,7 @@ struct step_env {
     struct identities *ids;
     struct vars *vars;            /* captures land here */
     const char *requirement;      /* what the case's own failures name: its first requirement */
+    struct jwks *jwks;            /* --key-source jwks: the runner's JWK Set server, else NULL */
 };
 
 /* Runs st, step number n (1-based) of its case, on the targets cluster.h

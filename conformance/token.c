@@ -25,7 +25,7 @@ const char *const token_hostile_kinds[] = {
     /* the full level's (FULL-*): they need a key */
     "hs256_secret", "hs256_public_pem", "hs256_public_der", "alg_none_capital", "alg_lowercase",
     "alg_other_key_type", "sig_zero", "sig_order", "sig_der", "sig_malleated", "hdr_jku", "hdr_x5u",
-    "hdr_jwk", "kid_path", "kid_url", "kid_inject", "crit_unknown", NULL};
+    "hdr_jwk", "kid_path", "kid_url", "kid_inject", "crit_unknown", "kid_long", NULL};
 
 /* The first kind that needs a key. */
 #define FIRST_KEY_KIND "hs256_secret"
@@ -428,7 +428,8 @@ static char *mint_with_key(const struct keys *k, const char *kind, const char *c
         alg = k->es256 ? "RS256" : "ES256";
     cJSON_AddStringToObject(h, "alg", alg);
     cJSON_AddStringToObject(h, "typ", "JWT");
-    const char *kid = k->kid;
+    const char *kid = k->header_kid ? k->header_kid : k->kid;
+    char long_kid[4001];
     if (!strcmp(kind, "sig_zero"))
         form = SIG_ZERO;
     else if (!strcmp(kind, "sig_order"))
@@ -438,17 +439,22 @@ static char *mint_with_key(const struct keys *k, const char *kind, const char *c
     else if (!strcmp(kind, "sig_malleated"))
         form = SIG_MALLEATED;
     else if (!strcmp(kind, "kid_path"))
-        kid = "../../../../../../dev/null";
+        kid = k->attacker_file ? k->attacker_file : "../../../../../../dev/null";
     else if (!strcmp(kind, "kid_url"))
-        kid = "http://127.0.0.1:9/attacker.pem";
+        kid = k->attacker_url ? k->attacker_url : "http://127.0.0.1:9/attacker.pem";
     else if (!strcmp(kind, "kid_inject"))
         kid = "x' UNION SELECT 'attacker' -- \"; $(id) {{7*7}}";
-    else if (!strcmp(kind, "crit_unknown")) {
+    else if (!strcmp(kind, "kid_long")) {
+        memset(long_kid, 'k', sizeof long_kid - 1);
+        long_kid[sizeof long_kid - 1] = '\0';
+        kid = long_kid;
+    } else if (!strcmp(kind, "crit_unknown")) {
         cJSON *crit = cJSON_AddArrayToObject(h, "crit");
         cJSON_AddItemToArray(crit, cJSON_CreateString("x-afi-unknown"));
         cJSON_AddTrueToObject(h, "x-afi-unknown");
     }
-    cJSON_AddStringToObject(h, "kid", kid);
+    if (!k->no_kid)
+        cJSON_AddStringToObject(h, "kid", kid);
     /* FULL-3: every token that points elsewhere is signed by the attacker's key */
     if (!strcmp(kind, "hdr_jku"))
         cJSON_AddStringToObject(h, "jku", "http://127.0.0.1:9/attacker-jwks.json");
@@ -456,7 +462,8 @@ static char *mint_with_key(const struct keys *k, const char *kind, const char *c
         cJSON_AddStringToObject(h, "x5u", "http://127.0.0.1:9/attacker.crt");
     else if (!strcmp(kind, "hdr_jwk"))
         cJSON_AddItemToObject(h, "jwk", attacker_jwk(k->attacker));
-    if (!strncmp(kind, "hdr_", 4) || !strncmp(kind, "kid_", 4) || !strcmp(kind, "bad_signature"))
+    if (!strncmp(kind, "hdr_", 4) || (!strncmp(kind, "kid_", 4) && strcmp(kind, "kid_long")) ||
+        !strcmp(kind, "bad_signature"))
         signer = k->attacker;
     char *header = jsonx_print(h);
     char *t = sign_key(header, claims, signer, form, err, errlen);

@@ -387,8 +387,8 @@ int auth_signature_ok(EVP_PKEY *pkey, int es256, const char *token, size_t len)
 
 /* FULL-6: the key of cfg->jwks the header's kid selects, for a header whose
  * alg could name one; a new reference in *pkey. Returns AUTH_OK, or why not. */
-static enum auth_result jwks_select(const struct auth_config *cfg, const cJSON *header, EVP_PKEY **pkey,
-				    int *es256, unsigned long *generation, char *err, size_t errlen)
+static enum auth_result jwks_select(const struct auth_config *cfg, const cJSON *header, int may_fetch,
+				    EVP_PKEY **pkey, int *es256, unsigned long *generation, char *err, size_t errlen)
 {
 	const cJSON *kid = cJSON_GetObjectItemCaseSensitive(header, "kid");
 	const cJSON *alg = cJSON_GetObjectItemCaseSensitive(header, "alg");
@@ -402,7 +402,7 @@ static enum auth_result jwks_select(const struct auth_config *cfg, const cJSON *
 		return AUTH_INVALID;
 	}
 	/* FULL-3: kid is only compared with the set's kids, never used as a path or URL. */
-	switch (jwks_key(cfg->jwks, kid->valuestring, pkey, es256, generation)) {
+	switch (jwks_key(cfg->jwks, kid->valuestring, may_fetch, pkey, es256, generation)) {
 	case JWKS_FOUND:
 		break;
 	case JWKS_NO_SET:
@@ -455,7 +455,8 @@ enum auth_result auth_verify(const struct auth_config *cfg, const char *token, s
 
 	memset(viewer, 0, sizeof *viewer);
 	/* FULL-7: a token verified under another set is verified again: its key may be gone. */
-	unsigned long generation = cfg->jwks ? jwks_generation(cfg->jwks) : 0;
+	int fetched = 0;
+	unsigned long generation = cfg->jwks ? jwks_generation(cfg->jwks, &fetched) : 0;
 	if (cache_lookup(cfg->cache, token, len, now, generation, viewer, &res, err, errlen))
 		return res;
 	/* AUTH-2: bounded work: a token over 8192 bytes is refused undecoded. */
@@ -476,7 +477,8 @@ enum auth_result auth_verify(const struct auth_config *cfg, const char *token, s
 		INVALID("the token header has crit, and no extension is supported");
 	int es256 = 0;
 	if (cfg->jwks) {
-		if ((res = jwks_select(cfg, header, &jwk, &es256, &generation, err, errlen)) != AUTH_OK)
+		/* FULL-8: a request waits for one fetch at most */
+		if ((res = jwks_select(cfg, header, !fetched, &jwk, &es256, &generation, err, errlen)) != AUTH_OK)
 			goto out;
 		res = AUTH_INVALID;
 	} else {

@@ -441,12 +441,13 @@ int jwks_fetch_now(struct jwks *j, char *err, size_t errlen)
 	return run_fetch(j, err, errlen);
 }
 
-unsigned long jwks_generation(struct jwks *j)
+unsigned long jwks_generation(struct jwks *j, int *fetched)
 {
 	char err[300];
 	pthread_mutex_lock(&j->lock);
 	int mine = claim(j, stale(j));
 	pthread_mutex_unlock(&j->lock);
+	*fetched = mine;
 	if (mine)
 		run_fetch(j, err, sizeof err);
 	pthread_mutex_lock(&j->lock);
@@ -455,7 +456,8 @@ unsigned long jwks_generation(struct jwks *j)
 	return g;
 }
 
-enum jwks_result jwks_key(struct jwks *j, const char *kid, EVP_PKEY **pkey, int *es256, unsigned long *generation)
+enum jwks_result jwks_key(struct jwks *j, const char *kid, int may_fetch, EVP_PKEY **pkey, int *es256,
+			  unsigned long *generation)
 {
 	char err[300];
 	for (int pass = 0;; pass++) {
@@ -470,7 +472,7 @@ enum jwks_result jwks_key(struct jwks *j, const char *kid, EVP_PKEY **pkey, int 
 		}
 		/* FULL-7: unknown or stale, refetch once if the rate limit allows;
 		 * otherwise (or after it) answer with the set at hand. */
-		int mine = pass == 0 && claim(j, 1);
+		int mine = pass == 0 && claim(j, may_fetch);
 		if (!mine) {
 			enum jwks_result r = !j->set ? JWKS_NO_SET : k ? JWKS_FOUND : JWKS_UNKNOWN_KID;
 			if (k) {

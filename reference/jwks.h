@@ -62,11 +62,11 @@ void jwks_free(struct jwks *j);
 int jwks_fetch_now(struct jwks *j, char *err, size_t errlen);
 
 /* FULL-7: the generation of the set in use, after refetching it when its
- * cache time has passed and the rate limit allows: it changes whenever a
- * fetch brings a set different from the one before; 0 while no set was
- * fetched. What was verified under one generation needs verifying again
- * under another. */
-unsigned long jwks_generation(struct jwks *j);
+ * cache time has passed and the rate limit allows (then *fetched is 1, else
+ * 0): it changes whenever a fetch brings a set different from the one
+ * before; 0 while no set was fetched. What was verified under one
+ * generation needs verifying again under another. */
+unsigned long jwks_generation(struct jwks *j, int *fetched);
 
 enum jwks_result {
 	JWKS_FOUND,
@@ -75,10 +75,11 @@ enum jwks_result {
 };
 
 /* FULL-6, FULL-7: the key kid selects, refetching the set first when kid is
- * unknown (or the set stale) and the rate limit allows. On JWKS_FOUND,
- * *pkey is a new reference the caller frees with EVP_PKEY_free, *es256 its
- * algorithm and *generation the set's. Never waits longer than one fetch. */
-enum jwks_result jwks_key(struct jwks *j, const char *kid, EVP_PKEY **pkey, int *es256,
+ * unknown (or the set stale), may_fetch is 1 and the rate limit allows (a
+ * request that already fetched passes 0: it waits for one fetch at most).
+ * On JWKS_FOUND, *pkey is a new reference the caller frees with
+ * EVP_PKEY_free, *es256 its algorithm and *generation the set's. */
+enum jwks_result jwks_key(struct jwks *j, const char *kid, int may_fetch, EVP_PKEY **pkey, int *es256,
 			  unsigned long *generation);
 
 #endif

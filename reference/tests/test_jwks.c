@@ -213,8 +213,9 @@ Test(jwks, a_set_never_fetched_selects_nothing)
 	EVP_PKEY *k = NULL;
 	int es256;
 	unsigned long g;
-	cr_assert_eq(jwks_key(j, "2011-04-29", &k, &es256, &g), JWKS_NO_SET);
+	cr_assert_eq(jwks_key(j, "2011-04-29", 1, &k, &es256, &g), JWKS_NO_SET);
 	cr_assert_null(k);
-	cr_assert_eq(jwks_generation(j), 0);
+	int fetched;
+	cr_assert_eq(jwks_generation(j, &fetched), 0);
 	jwks_free(j);
 }
