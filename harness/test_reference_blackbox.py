@@ -806,7 +806,12 @@ def test_full_1_unsupported_configurations_refuse_to_start(tmp_path):
     need_binary(SERVER)
     junk = tmp_path / "junk.pub"
     junk.write_bytes(b"-----BEGIN PUBLIC KEY-----\nnot a key\n-----END PUBLIC KEY-----\n")
-    for extra in ({"AFI_JWKS_URL": "http://127.0.0.1:9/jwks.json"},
+    # FULL-1: AFI_JWKS_URL is supported (harness/test_jwks.py), but not with a key file, nor
+    # with a URL that is not http(s) or settings out of range
+    for extra in ({"AFI_JWKS_URL": "http://127.0.0.1:9/jwks.json", "AFI_PUBLIC_KEY_FILE": str(junk)},
+                  {"AFI_JWKS_URL": "file:///etc/passwd"},
+                  {"AFI_JWKS_URL": "http://127.0.0.1:9/jwks.json", "AFI_JWKS_REFRESH_SECONDS": "0"},
+                  {"AFI_JWKS_URL": "http://127.0.0.1:9/jwks.json", "AFI_JWKS_CACHE_SECONDS": "5m"},
                   {"AFI_PUBLIC_KEY_FILE": str(junk)}, {"AFI_PUBLIC_KEY_FILE": str(tmp_path / "none")}):
         cp = subprocess.run([SERVER, "--port", "0"], env=dict(os.environ, AFI_SECRET="s" * 40, **extra),
                             capture_output=True, text=True, timeout=20)

@@ -20,6 +20,7 @@ import importlib
 import json
 import os
 import sys
+import time
 import types
 
 Fault = collections.namedtuple("Fault", "rule desc patch")
@@ -267,15 +268,15 @@ def _lax_decode(port, accepts):
     auth = port.auth
     decode = auth._decode
 
-    def lax(token, secret):
-        configured = auth.public_key()
+    def lax(token, secret, selected=None):
+        configured = selected or auth.public_key()
         try:
             header, claims, msg, sig = _parts(token)
         except ValueError:
-            return decode(token, secret)
+            return decode(token, secret, selected)
         if configured and accepts(header, msg, sig, *configured):
             return claims
-        return decode(token, secret)
+        return decode(token, secret, selected)
     port.replace(auth, "_decode", lax)
 
 
@@ -388,6 +389,144 @@ def revoke_token_bytes(port):
             raise port.envelope.AfiError("token_revoked", "the token was revoked by logout")
         return keyed
     port.replace(auth, "verify", verify_keyed_by_bytes)
+
+
+# --- FULL-6..FULL-8 (the full level with a JWK Set: AFI_JWKS_URL) -----------------------
+
+def _verifying_key(port, token, keys):
+    """The first of keys (jwks.Key) whose algorithm the token names and whose signature it
+    carries, as (key, algorithm); None when none verifies."""
+    try:
+        header, _, msg, sig = _parts(token)
+    except ValueError:
+        return None
+    for k in keys:
+        if header.get("alg") == k.alg and _verifies(port, k.alg, k.key, msg, sig):
+            return k.key, k.alg
+    return None
+
+
+def _select_instead(port, choose):
+    """Makes select_key take choose(token, header, cache) -> (key, alg) or None first, once
+    the set is refreshed as the port would for the token's kid; a None goes to the port's
+    own selection."""
+    auth, jwks = port.auth, port.jwks
+    select = auth.select_key
+
+    async def select_key(token):
+        cache = jwks.configured()
+        try:
+            header = _parts(token)[0]
+        except ValueError:
+            header = None
+        if cache is not None and isinstance(header, dict):
+            kid = header.get("kid")
+            try:
+                await cache.key(kid if isinstance(kid, str) else "")
+            except jwks.NoSet:
+                pass
+            chosen = await choose(token, header, cache)
+            if chosen is not None:
+                return chosen
+        return await select(token)
+    port.replace(auth, "select_key", select_key)
+
+
+@fault("FULL-6", "kid is not looked at: every key of the set is tried, and any that verifies is taken")
+def jwks_kid_ignored(port):
+    async def any_key(token, header, cache):
+        return _verifying_key(port, token, (cache.keys or {}).values())
+    _select_instead(port, any_key)
+
+
+@fault("FULL-6", "kid is not looked at: the first key of the set verifies every token")
+def jwks_first_key(port):
+    async def first(token, header, cache):
+        key = next(iter((cache.keys or {}).values()), None)
+        return (key.key, key.alg) if key else None
+    _select_instead(port, first)
+
+
+@fault("FULL-6", "a token without kid is verified with the first key of the set")
+def jwks_no_kid_first_key(port):
+    async def first(token, header, cache):
+        key = next(iter((cache.keys or {}).values()), None)
+        return (key.key, key.alg) if key and "kid" not in header else None
+    _select_instead(port, first)
+
+
+@fault("FULL-6", "a kid not in the set falls back to the first key of the set")
+def jwks_unknown_kid_first_key(port):
+    async def fallback(token, header, cache):
+        kid = header.get("kid")
+        if not isinstance(kid, str) or cache.lookup(kid) is not None:
+            return None
+        key = next(iter((cache.keys or {}).values()), None)
+        return (key.key, key.alg) if key else None
+    _select_instead(port, fallback)
+
+
+@fault("FULL-3", "a kid that is an http URL is fetched as a JWK Set, and its first key taken")
+def jwks_kid_url_fetched(port):
+    jwks = port.jwks
+
+    async def fetched(token, header, cache):
+        kid = header.get("kid")
+        if not (isinstance(kid, str) and kid.startswith("http://")):
+            return None
+        try:
+            keys = await asyncio.to_thread(jwks.fetch, kid)
+        except jwks.FetchFailed:
+            return None
+        return _verifying_key(port, token, keys.values())
+    _select_instead(port, fetched)
+
+
+@fault("FULL-7", "an unknown kid never refetches the set: only its cache time does")
+def jwks_no_refresh(port):
+    jwks = port.jwks
+    key = jwks.Jwks.key
+
+    async def key_without_refetch(self, kid):
+        if self.lookup(kid) is None and not self.stale(time.monotonic()) and self.keys is not None:
+            return None
+        return await key(self, kid)
+    port.replace(jwks.Jwks, "key", key_without_refetch)
+
+
+@fault("FULL-7", "a fetched set is merged into the keys held: a key the issuer removed keeps verifying")
+def jwks_merge_keys(port):
+    port.replace(port.jwks.Jwks, "install", lambda self, keys: setattr(self, "keys", {**(self.keys or {}), **keys}))
+
+
+@fault("FULL-7", "the set is cached forever: a key the issuer removed keeps verifying until a new kid")
+def jwks_cache_forever(port):
+    port.replace(port.jwks.Jwks, "stale", lambda self, now: self.keys is None)
+
+
+@fault("FULL-7", "every unknown kid refetches the set: invented kids make the target fetch without bound")
+def jwks_refresh_unbounded(port):
+    port.replace(port.jwks.Jwks, "may_fetch", lambda self, now: True)
+
+
+@fault("FULL-8", "the fetch has no timeout: a slow JWK Set server holds the request as long as it takes")
+def jwks_no_timeout(port):
+    port.replace(port.jwks, "FETCH_TIMEOUT", None)
+
+
+@fault("FULL-8", "a failed fetch empties the set: while the JWK Set server is down, no token verifies")
+def jwks_failure_clears(port):
+    port.replace(port.jwks.Jwks, "failed", lambda self, why: setattr(self, "keys", {}))
+
+
+@fault("FULL-8", "the status is not checked: the body of a 500 is taken as the set")
+def jwks_status_unchecked(port):
+    port.replace(port.jwks, "status_ok", lambda status: True)
+
+
+@fault("FULL-8", "the body is read whole: a JWK Set of any size is taken")
+def jwks_no_size_bound(port):
+    port.replace(port.jwks, "MAX_BYTES", float("inf"))
 
 
 # --- CTX ---------------------------------------------------------------------------------

@@ -3,7 +3,8 @@
 [--store URL].
 
 Needs AFI_SECRET (>= 32 bytes) in the environment; exits 2 with a message otherwise, and
-so it does for an AFI_PUBLIC_KEY_FILE it cannot use or an AFI_JWKS_URL (not supported).
+so it does for an AFI_PUBLIC_KEY_FILE it cannot use, or AFI_JWKS_URL with it, or JWKS settings
+it refuses. With AFI_JWKS_URL each worker fetches the set for the first token that needs it.
 Prints "listening on http://HOST:PORT/afi" (--port 0 picks a free port) once the server
 answers; with --workers N > 1, once the socket is bound and the workers are starting.
 --store (default: AFI_STORE, else "memory") is "memory" or a postgres:// URL. On

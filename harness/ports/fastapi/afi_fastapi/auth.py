@@ -1,5 +1,5 @@
-"""Credentials, token verification and the auth gate (AUTH-1..AUTH-6, ENV-7, FULL-1..FULL-5);
-the only PyJWT user.
+"""Credentials, token verification and the auth gate (AUTH-1..AUTH-6, ENV-7, FULL-1..FULL-8);
+the only PyJWT user but for jwks.py's JWK parsing.
 
 PyJWT checks the signature and pins the algorithm; every claim rule is checked here
 by hand, because PyJWT's own claim checks differ from AUTH-2 (it truncates exp to
@@ -16,6 +16,7 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
+from . import jwks
 from .envelope import AfiError
 
 ROLES = ("USER", "READER", "WRITER", "ADMIN", "SUPERADMIN")   # AUTH-3, lowest first
@@ -78,9 +79,10 @@ class KeyProblem(Exception):
 def public_key():
     """FULL-1: (key, algorithm) from AFI_PUBLIC_KEY_FILE, or None without one. The key's type
     alone names the algorithm; anything else raises KeyProblem, so the port refuses to start."""
-    if os.environ.get("AFI_JWKS_URL"):
-        raise KeyProblem("AFI_JWKS_URL is set, and this port does not fetch JWKS; "
-                         "give it the issuer's key in AFI_PUBLIC_KEY_FILE instead")
+    try:
+        jwks.settings()  # FULL-1: AFI_JWKS_URL with a key file, or bad JWKS settings
+    except jwks.ConfigProblem as exc:
+        raise KeyProblem(str(exc)) from None
     path = os.environ.get("AFI_PUBLIC_KEY_FILE")
     if not path:
         return None
@@ -108,15 +110,36 @@ def key_problem() -> Optional[str]:
     return None
 
 
-def _decode(token: str, secret: str) -> dict:
+async def select_key(token: str):
+    """FULL-6: with AFI_JWKS_URL, (key, algorithm) of the set's key the token's kid selects;
+    None without it. A header that could not name a key (no kid, an algorithm neither
+    RS256 nor ES256, crit) is refused before any fetch (FULL-7); jwks.NoSet until a set
+    was fetched (FULL-8)."""
+    cache = jwks.configured()
+    if cache is None:
+        return None
+    header = jwt.get_unverified_header(token)
+    kid, alg = header.get("kid"), header.get("alg")
+    if alg not in ("RS256", "ES256") or "crit" in header:
+        raise jwt.InvalidTokenError("the algorithm is neither RS256 nor ES256, or crit is set")
+    if not isinstance(kid, str):
+        raise jwt.InvalidTokenError("no kid, and the keys of the JWK Set are chosen by kid")
+    key = await cache.key(kid)
+    if key is None or key.alg != alg:  # FULL-1: the key's type alone names the algorithm
+        raise jwt.InvalidTokenError("no key of the JWK Set has this kid and algorithm")
+    return key.key, key.alg
+
+
+def _decode(token: str, secret: str, selected=None) -> dict:
     """The claims of a token whose signature checks out; PyJWT raises on anything else.
     Every claim check of PyJWT's is off: verify() applies AUTH-2 itself. With a public key
-    (FULL-1) PyJWT is pinned to its one algorithm and the secret verifies nothing; PyJWT
-    takes ES256 only as the 64-byte r || s and OpenSSL refuses r, s of 0 or >= n (FULL-2);
-    kid, jku, x5u and jwk are never looked at (FULL-3)."""
+    (FULL-1), or the one select_key chose (FULL-6), PyJWT is pinned to its one algorithm and
+    the secret verifies nothing; PyJWT takes ES256 only as the 64-byte r || s and OpenSSL
+    refuses r, s of 0 or >= n (FULL-2); jku, x5u and jwk are never looked at, nor is kid
+    but to select among a JWK Set's keys (FULL-3)."""
     if "crit" in jwt.get_unverified_header(token):
         raise jwt.InvalidTokenError("crit: no extension is supported")  # FULL-3
-    configured = public_key()
+    configured = selected or public_key()
     key, algorithms = (configured[0], (configured[1],)) if configured else (secret, ALGORITHMS)
     return jwt.decode(token, key, algorithms=algorithms,
                       options={"verify_exp": False, "verify_nbf": False, "verify_iat": False,
@@ -159,7 +182,10 @@ async def verify(token: str, secret: str, store) -> Viewer:
     if len(token.encode("utf-8")) > MAX_TOKEN_BYTES:
         raise _invalid("token too long")
     try:
-        claims = _decode(token, secret)
+        claims = _decode(token, secret, await select_key(token))
+    except jwks.NoSet:
+        raise AfiError("unavailable", "the issuer's keys (AFI_JWKS_URL) could not be fetched yet; "
+                                      "try again shortly") from None
     except Exception as exc:  # any PyJWT or decoding failure is just a bad token
         raise _invalid(type(exc).__name__) from None
 

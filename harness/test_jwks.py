@@ -1,0 +1,182 @@
+"""The full level with a JWK Set (docs/protocol.md FULL-6..FULL-8), at both key types.
+
+With --key-source jwks the runner serves the issuer's key in a JWK Set of its own and the
+spawned target fetches it (AFI_JWKS_URL). The reference server and the FastAPI port pass
+the whole suite that way, the cases of fixtures/jwks.json included; every one of those
+cases fails against a fault of the port made for it (harness/mutants/port_faults.py,
+faults jwks_*), at both key types; a target given with --target fetches the runner's set
+at --jwks-port; and the part of FULL-8 the runner cannot check, a target starting before
+its issuer (503 until the first fetch), is checked here against a JWK Set served by this
+test.
+"""
+import concurrent.futures
+import json
+import os
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+from children import free_port
+from conftest import FIXTURES, PYTHON, SERVER, Target, fixture_case_ids, http, run_conformance
+from mutants import runs
+from mutants.port_faults import PORT_FAULTS
+from test_full_level import KEY_TYPES, TARGETS, XFAIL, jwks_case_ids, spawn_run, statuses
+
+JWKS_SUITE = os.path.join(FIXTURES, "jwks.json")
+# Each fault of FULL-6..FULL-8 and the case of fixtures/jwks.json made to catch it.
+KILLERS = {
+    "jwks_kid_ignored": "jwks.kid.selects",
+    "jwks_first_key": "jwks.kid.selects",
+    "jwks_no_kid_first_key": "jwks.kid.missing",
+    "jwks_unknown_kid_first_key": "jwks.kid.elsewhere",
+    "jwks_kid_url_fetched": "jwks.kid.elsewhere",
+    "jwks_no_refresh": "jwks.rotate.new-kid",
+    "jwks_merge_keys": "jwks.rotate.old-kid-removed",
+    "jwks_cache_forever": "jwks.cache.expires",
+    "jwks_refresh_unbounded": "jwks.refresh.rate-limited",
+    "jwks_no_timeout": "jwks.fetch.slow",
+    "jwks_failure_clears": "jwks.fetch.down",
+    "jwks_status_unchecked": "jwks.fetch.error-status",
+    "jwks_no_size_bound": "jwks.fetch.huge",
+}
+
+
+@pytest.mark.parametrize("key_type", KEY_TYPES)
+@pytest.mark.parametrize("target", sorted(TARGETS))
+def test_the_whole_suite_passes_with_a_jwk_set(target, key_type, tmp_path):
+    rc, report, out = spawn_run(TARGETS[target], key_type, tmp_path, f"{target}-jwks", "--key-source", "jwks",
+                                "--expected-failures", XFAIL[target])
+    assert report, out
+    status = statuses(report)
+    assert {i: status[i] for i in jwks_case_ids() if status[i] != "passed"} == {}, out
+    bad = {i: s for i, s in status.items() if s not in ("passed", "xfail", "skipped")}
+    assert not bad and rc == 0, f"{bad} {out}"
+    # only the cases tagged cluster (they need two targets) are skipped
+    s = report["summary"]
+    assert s["passed"] + s["expected_failures"] == len(fixture_case_ids()) - s["cluster_skipped"]["cases"], s
+
+
+def test_every_jwks_fault_has_its_case():
+    assert {n for n in PORT_FAULTS if n.startswith("jwks_")} == set(KILLERS)
+    with open(JWKS_SUITE, encoding="utf-8") as f:
+        cases = {c["id"]: c for c in json.load(f)["cases"]}
+    assert set(KILLERS.values()) == set(cases), "every case has a fault of its own"
+    for fault, case in KILLERS.items():
+        assert PORT_FAULTS[fault].rule in cases[case]["requirements"], (fault, case)
+        assert cases[case]["tags"] == ["jwks"], case
+
+
+def _fault_run(fault, key_type, tmp_path):
+    return spawn_run(f"{PYTHON} {runs.FAULT_SERVE} --port {{port}}", key_type, tmp_path, f"jwks-{fault}",
+                     "--key-source", "jwks", "--suite", JWKS_SUITE, "--only", KILLERS[fault],
+                     env={"AFI_FAULT": fault})
+
+
+@pytest.fixture(scope="module")
+def fault_runs(tmp_path_factory):
+    """Every jwks fault at both key types against its case, two runs at a time."""
+    tmp = tmp_path_factory.mktemp("jwks-faults")
+    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+        futures = {(f, k): pool.submit(_fault_run, f, k, tmp) for f in KILLERS for k in KEY_TYPES}
+        return {key: fut.result() for key, fut in futures.items()}
+
+
+@pytest.mark.parametrize("key_type", KEY_TYPES)
+@pytest.mark.parametrize("fault", sorted(KILLERS))
+def test_each_jwks_case_kills_its_fault(fault_runs, fault, key_type):
+    rc, report, out = fault_runs[(fault, key_type)]
+    assert report, out
+    assert rc == 1, out
+    assert statuses(report)[KILLERS[fault]] == "failed", f"{fault} survives {KILLERS[fault]}\n{out}"
+
+
+def _private_pem(key):
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                             serialization.NoEncryption())
+
+
+@pytest.mark.parametrize("target", sorted(TARGETS))
+def test_a_target_given_with_target_fetches_the_runners_set_at_jwks_port(target, tmp_path):
+    """--target with --jwks-port and --private-key: the target was started first, pointed at
+    the port the runner serves its set on (its first fetch failed: it starts anyway)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    private = tmp_path / "issuer.pem"
+    private.write_bytes(_private_pem(key))
+    port = free_port()
+    t = Target(TARGETS[target].split(), {"AFI_JWKS_URL": f"http://127.0.0.1:{port}/jwks.json",
+                                         "AFI_JWKS_CACHE_SECONDS": "3", "AFI_JWKS_REFRESH_SECONDS": "1",
+                                         "AFI_ISSUER": "afi-conformance-issuer",
+                                         "AFI_AUDIENCE": "afi-conformance"})
+    try:
+        cp = run_conformance("run", "--target", t.base, "--level", "full", "--private-key", str(private),
+                             "--key-source", "jwks", "--jwks-port", str(port), "--suite", JWKS_SUITE,
+                             "--jobs", "2", secret=t.secret)
+        assert cp.returncode == 0, cp.stdout[-3000:] + cp.stderr[-2000:]
+        assert f"{len(jwks_case_ids())} passed, 0 failed" in cp.stdout
+        assert f"AFI_JWKS_URL=http://127.0.0.1:{port}/jwks.json" in cp.stderr, "the runner says where its set is"
+    finally:
+        t.stop()
+
+
+class _Issuer:
+    """A JWK Set served on 127.0.0.1 by this test: 500 until up() is called."""
+
+    def __init__(self, public_jwk):
+        self.doc = json.dumps({"keys": [public_jwk]}).encode()
+        self.ok = False
+        issuer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):
+                body = issuer.doc if issuer.ok else b"down"
+                self.send_response(200 if issuer.ok else 500)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/jwks.json"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.mark.parametrize("key_type", KEY_TYPES)
+@pytest.mark.parametrize("target", sorted(TARGETS))
+def test_a_target_starts_before_its_issuer_and_answers_503_until_the_first_fetch(target, key_type):
+    """FULL-8: the first fetch failed (500), the target started; a token is 503 unavailable
+    within the bound, an anonymous call is answered as always, and once the set can be
+    fetched (after the refresh interval) the same token verifies."""
+    key = ec.generate_private_key(ec.SECP256R1()) if key_type == "p256" else rsa.generate_private_key(65537, 2048)
+    alg = "ES256" if key_type == "p256" else "RS256"
+    algorithm = jwt.algorithms.ECAlgorithm if key_type == "p256" else jwt.algorithms.RSAAlgorithm
+    public = dict(json.loads(algorithm.to_jwk(key.public_key())), kid="k1", use="sig")
+    issuer = _Issuer(public)
+    t = Target(TARGETS[target].split(), {"AFI_JWKS_URL": issuer.url, "AFI_JWKS_REFRESH_SECONDS": "1"})
+    try:
+        token = jwt.encode({"sub": "alice", "exp": int(time.time()) + 600}, key, algorithm=alg,
+                           headers={"kid": "k1"})
+        started = time.monotonic()
+        r = http(t.base, "POST", "/call/whoami", body={}, token=token)
+        assert r.status == 503 and r.json()["error"]["code"] == "unavailable", (r.status, r.body)
+        assert time.monotonic() - started < 5, "answered within the fetch bound"
+        assert http(t.base, "POST", "/call/echo", body={"text": "x"}).status == 200, "anonymous: as always"
+        bad = http(t.base, "POST", "/call/whoami", body={}, token=jwt.encode({"sub": "a"}, "s" * 32, "HS256"))
+        assert bad.status == 401, "a token refused for its form needs no set"
+        issuer.ok = True
+        time.sleep(1.3)
+        r = http(t.base, "POST", "/call/whoami", body={}, token=token)
+        assert r.status == 200 and r.json()["result"]["sub"] == "alice", (r.status, r.body)
+    finally:
+        t.stop()
+        issuer.close()
