@@ -55,7 +55,7 @@ static int token_keys(struct identities *x, const cJSON *id, struct keys *tk)
         const char *k = x->keys->kid;
         if (!strcmp(which->valuestring, "attacker")) {
             pk = x->keys->attacker;
-            k = "afi-enc"; /* the attacker's kid in the runner's set, with use "enc" */
+            k = JWKS_ENC_KID;
         } else if (strcmp(which->valuestring, "issuer")) {
             if (!x->jwks) {
                 snprintf(x->error, sizeof x->error, "the key \"%s\" of a case needs --key-source jwks",

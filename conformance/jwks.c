@@ -110,7 +110,7 @@ static char *set_doc(const struct jwks *j)
     cJSON_AddStringToObject(oct, "kid", "afi-hmac");
     cJSON_AddStringToObject(oct, "k", "YWZpLWNvbmZvcm1hbmNlLWhtYWMta2V5LW5vdC1mb3Itc2lnbmluZw");
     cJSON_AddItemToArray(keys, oct);
-    cJSON_AddItemToArray(keys, public_jwk(j->k->attacker, "afi-enc", NULL, "enc"));
+    cJSON_AddItemToArray(keys, public_jwk(j->k->attacker, JWKS_ENC_KID, NULL, "enc"));
     cJSON_AddItemToArray(keys, public_jwk(j->p384, "afi-p384", "ES384", NULL));
     char *s = jsonx_print(doc);
     cJSON_Delete(doc);

@@ -26,6 +26,9 @@ enum jwks_mode {
     JWKS_HUGE,   /* 200, the set padded to JWKS_HUGE_BYTES, without Content-Length */
 };
 
+/* The kid of the attacker key in the set, with use "enc": a key to ignore (FULL-6). */
+#define JWKS_ENC_KID "afi-enc"
+
 #define JWKS_SLOW_MS 10000
 #define JWKS_HUGE_BYTES (2 * 1048576)
 
