@@ -233,8 +233,18 @@ _cache = None
 
 
 def configured() -> Optional[Jwks]:
-    """The process's Jwks, or None without AFI_JWKS_URL."""
+    """The process's Jwks, or None without AFI_JWKS_URL. Made for the first token that
+    needs it, with the first fetch done then and there (FULL-8), the event loop held for
+    that one bounded fetch: so requests arriving together all find the set, instead of
+    being 503 while a fetch of the first of them is on its way."""
     global _cache
     if _cache is None and settings() is not None:
-        _cache = Jwks(*settings())
+        cache = Jwks(*settings())
+        cache.attempted_at = time.monotonic()
+        try:
+            cache.install(fetch(cache.url))
+            cache.fetched_at = time.monotonic()
+        except FetchFailed as exc:
+            cache.failed(str(exc))
+        _cache = cache
     return _cache
