@@ -558,6 +558,10 @@ int http_do_many(struct http_client *c, const struct http_request *req, int repe
         concurrency = repeat;
     if (c->npool < concurrency) {
         c->pool = mem_realloc(c->pool, (size_t)concurrency * sizeof *c->pool);
+        /* The handles' callback data point into the pool, which may have moved:
+         * set every kept handle up again (its shape kept it from it otherwise). */
+        for (int i = 0; i < c->npool; i++)
+            c->pool[i].shape = XFER_NONE;
         for (int i = c->npool; i < concurrency; i++) {
             memset(&c->pool[i], 0, sizeof c->pool[i]);
             c->pool[i].easy = curl_easy_init();

@@ -199,6 +199,35 @@ Test(http, a_target_stalling_on_delayed_acks_is_counted_and_worked_around)
     pthread_join(th, NULL);
 }
 
+Test(http, a_pool_that_grows_keeps_every_handle_pointing_at_its_own_transfer)
+{
+    /* Growing the pool moves its transfers; a handle kept set up for the same
+     * kind of request must not write into where its transfer was (it did: a
+     * crash in a later step, once concurrency 5 followed concurrency 2). */
+    int port, lfd = listener(&port);
+    pthread_t th;
+    pthread_create(&th, NULL, split_server, (void *)(intptr_t)lfd);
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/afi/health", port);
+    struct http_request q = {.method = "GET", .url = url};
+    struct http_client *c = http_client_new(5000);
+    static const int conc[] = {2, 5, 2, 9, 3};
+    for (size_t k = 0; k < sizeof conc / sizeof *conc; k++) {
+        struct http_response many[12] = {{0}};
+        cr_assert_eq(http_do_many(c, &q, 12, conc[k], many), 0);
+        for (int i = 0; i < 12; i++) {
+            cr_assert_eq(many[i].status, 200, "concurrency %d, answer %d", conc[k], i);
+            cr_assert_str_eq(many[i].body, "{\"status\":\"ok\"}");
+            cr_assert_eq(many[i].nh, 2, "concurrency %d, answer %d: %zu headers", conc[k], i, many[i].nh);
+            http_response_clear(&many[i]);
+        }
+    }
+    http_client_free(c);
+    shutdown(lfd, SHUT_RDWR);
+    close(lfd);
+    pthread_join(th, NULL);
+}
+
 /* ---------- requests of different kinds on one reused handle ----------
  * The client keeps a handle's options from one request to the next of the
  * same kind; a kept-alive server records every request it receives whole, so
