@@ -185,6 +185,17 @@ def cluster_case_ids():
     return ids
 
 
+def jwks_case_ids():
+    """The case ids tagged jwks: they need the runner's JWK Set (--key-source jwks), a run
+    without it skips them."""
+    ids = []
+    for path in fixture_suite_files():
+        with open(path, encoding="utf-8") as f:
+            doc = json.load(f)
+        ids.extend(c["id"] for c in doc.get("cases", []) if "jwks" in c.get("tags", []))
+    return ids
+
+
 def write_suite(directory, suite, cases, identities=None, area="HLT", title=None):
     """Writes a fixture suite file named <suite>.json into directory; returns its path."""
     doc = {"suite": suite, "area": area, "title": title or f"harness suite {suite}",

@@ -1034,8 +1034,9 @@ def test_full_level_passes_against_the_reference_server(reference, tmp_path):
                           secret=reference.secret)
     assert cp.returncode == 0 and rep, output_of(cp)[-3000:]
     # one target: the cases tagged cluster (they need two) are skipped; without a key, FULL-*'s
+    # (fixtures/full.json and fixtures/jwks.json)
     skipped = {c["id"] for s in rep["suites"] for c in s["cases"] if c["status"] == "skipped"}
-    full = {c for c in fixture_case_ids() if c.startswith("full.")}
+    full = {c for c in fixture_case_ids() if c.startswith(("full.", "jwks."))}
     assert rep["level"] == "full" and full and skipped == set(cluster_case_ids()) | full
     assert "FULL-* are skipped; give --private-key" in cp.stderr
     s = rep["summary"]

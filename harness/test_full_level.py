@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 from conftest import (FASTAPI_SERVE, FRAMING_XFAIL, FRAMING_XFAIL_FASTAPI, PYTHON, ROOT, RUNNER, SERVER, Target,
-                      cluster_case_ids, fixture_case_ids, need_binary, run_conformance)
+                      cluster_case_ids, fixture_case_ids, jwks_case_ids, need_binary, run_conformance)
 from mutants import runs
 from mutants.port_faults import PORT_FAULTS
 
@@ -57,11 +57,6 @@ def spawn_run(command, key_type, tmp_path, name, *extra, env=None):
         with open(path, encoding="utf-8") as f:
             report = json.load(f)
     return cp.returncode, report, cp.stdout[-3000:] + cp.stderr[-3000:]
-
-
-def jwks_case_ids():
-    with open(os.path.join(ROOT, "fixtures", "jwks.json"), encoding="utf-8") as f:
-        return [c["id"] for c in json.load(f)["cases"]]
 
 
 def statuses(report):

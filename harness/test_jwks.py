@@ -22,10 +22,10 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from children import free_port
-from conftest import FIXTURES, PYTHON, SERVER, Target, fixture_case_ids, http, run_conformance
+from conftest import FIXTURES, PYTHON, Target, fixture_case_ids, http, jwks_case_ids, run_conformance
 from mutants import runs
 from mutants.port_faults import PORT_FAULTS
-from test_full_level import KEY_TYPES, TARGETS, XFAIL, jwks_case_ids, spawn_run, statuses
+from test_full_level import KEY_TYPES, TARGETS, XFAIL, spawn_run, statuses
 
 JWKS_SUITE = os.path.join(FIXTURES, "jwks.json")
 # Each fault of FULL-6..FULL-8 and the case of fixtures/jwks.json made to catch it.
@@ -123,17 +123,18 @@ def test_a_target_given_with_target_fetches_the_runners_set_at_jwks_port(target,
         t.stop()
 
 
-class _Issuer:
-    """A JWK Set served on 127.0.0.1 by this test: 500 until up() is called."""
+class Issuer:
+    """A JWK Set served on 127.0.0.1 by a test: `keys` (public JWKs) served while `ok`,
+    500 otherwise; `fetches` counts the GETs."""
 
-    def __init__(self, public_jwk):
-        self.doc = json.dumps({"keys": [public_jwk]}).encode()
-        self.ok = False
+    def __init__(self, *public_jwks, ok=True):
+        self.keys, self.ok, self.fetches = list(public_jwks), ok, 0
         issuer = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self):
-                body = issuer.doc if issuer.ok else b"down"
+                issuer.fetches += 1
+                body = json.dumps({"keys": issuer.keys}).encode() if issuer.ok else b"down"
                 self.send_response(200 if issuer.ok else 500)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
@@ -151,17 +152,22 @@ class _Issuer:
         self.server.server_close()
 
 
+def signing_key(key_type, kid):
+    """(private key, its public JWK with kid and use sig, algorithm) of a fresh key."""
+    key = ec.generate_private_key(ec.SECP256R1()) if key_type == "p256" else rsa.generate_private_key(65537, 2048)
+    algorithm = jwt.algorithms.ECAlgorithm if key_type == "p256" else jwt.algorithms.RSAAlgorithm
+    public = dict(json.loads(algorithm.to_jwk(key.public_key())), kid=kid, use="sig")
+    return key, public, "ES256" if key_type == "p256" else "RS256"
+
+
 @pytest.mark.parametrize("key_type", KEY_TYPES)
 @pytest.mark.parametrize("target", sorted(TARGETS))
 def test_a_target_starts_before_its_issuer_and_answers_503_until_the_first_fetch(target, key_type):
     """FULL-8: the first fetch failed (500), the target started; a token is 503 unavailable
     within the bound, an anonymous call is answered as always, and once the set can be
     fetched (after the refresh interval) the same token verifies."""
-    key = ec.generate_private_key(ec.SECP256R1()) if key_type == "p256" else rsa.generate_private_key(65537, 2048)
-    alg = "ES256" if key_type == "p256" else "RS256"
-    algorithm = jwt.algorithms.ECAlgorithm if key_type == "p256" else jwt.algorithms.RSAAlgorithm
-    public = dict(json.loads(algorithm.to_jwk(key.public_key())), kid="k1", use="sig")
-    issuer = _Issuer(public)
+    key, public, alg = signing_key(key_type, "k1")
+    issuer = Issuer(public, ok=False)
     t = Target(TARGETS[target].split(), {"AFI_JWKS_URL": issuer.url, "AFI_JWKS_REFRESH_SECONDS": "1"})
     try:
         token = jwt.encode({"sub": "alice", "exp": int(time.time()) + 600}, key, algorithm=alg,

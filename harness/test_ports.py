@@ -21,9 +21,9 @@ def test_fastapi_port_passes_the_whole_suite(fastapi_port, tmp_path):
     for suite in report["suites"]:
         for case in suite["cases"]:
             # one target: the cases tagged cluster are skipped (test_cluster.py runs them);
-            # without a key the FULL-* cases are (harness/test_full_level.py runs them)
+            # without a key the FULL-* cases are (harness/test_full_level.py, test_jwks.py run them)
             if case["status"] not in ("passed", "xfail") and case["id"] not in cluster_case_ids() and \
-                    not (case["status"] == "skipped" and case["id"].startswith("full.")):
+                    not (case["status"] == "skipped" and case["id"].startswith(("full.", "jwks."))):
                 first = (case.get("failures") or [{}])[0]
                 bad.append(f"{case['id']} [{case['status']}] {first.get('requirement', '')}: "
                            f"{first.get('message', '')}")
@@ -31,7 +31,7 @@ def test_fastapi_port_passes_the_whole_suite(fastapi_port, tmp_path):
     assert not bad, f"{len(bad)} of {s['total']} cases do not pass against the FastAPI port:\n" \
         + "\n".join(bad[:40])
     assert cp.returncode == 0, cp.stdout[-2000:] + cp.stderr[-2000:]
-    full = [c for c in fixture_case_ids() if c.startswith("full.")]
+    full = [c for c in fixture_case_ids() if c.startswith(("full.", "jwks."))]
     assert s["total"] > 0
     assert s["passed"] + s["expected_failures"] == s["total"] - len(cluster_case_ids()) - len(full) \
         == s["total"] - s["skipped"]

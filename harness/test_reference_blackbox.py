@@ -862,6 +862,78 @@ def test_full_5_a_malleated_revoked_token_stays_revoked(keyed):
     envelope(afi.call("whoami", token=other), 401, "token_revoked")
 
 
+def _jwks_server(issuer, **settings):
+    """The reference server fetching issuer's JWK Set (FULL-6..FULL-8)."""
+    env = {"AFI_JWKS_URL": issuer.url, "AFI_JWKS_REFRESH_SECONDS": "1", **settings}
+    return Target(reference_argv(), env)
+
+
+def _kid_token(key, alg, kid, sub="alice"):
+    import jwt
+    headers = {"kid": kid} if kid is not None else {}
+    return jwt.encode({"sub": sub, "exp": int(time.time()) + 600}, key, algorithm=alg, headers=headers)
+
+
+def test_full_6_kid_selects_the_key_of_the_jwk_set():
+    from test_jwks import Issuer, signing_key
+    a, a_pub, alg = signing_key("p256", "a")
+    b, b_pub, _ = signing_key("p256", "b")
+    issuer = Issuer({"kty": "oct", "kid": "hmac", "k": "c2VjcmV0"}, a_pub, b_pub)
+    t = _jwks_server(issuer)
+    try:
+        for key, kid in ((a, "a"), (b, "b")):
+            r = http(t.base, "POST", "/call/whoami", body={}, token=_kid_token(key, alg, kid))
+            assert r.status == 200 and r.json()["result"]["sub"] == "alice", (kid, r)
+        for key, kid in ((a, "b"), (b, "a"), (a, None), (a, "hmac"), (a, "a ")):
+            envelope(http(t.base, "POST", "/call/whoami", body={}, token=_kid_token(key, alg, kid)), 401,
+                     "invalid_token")
+    finally:
+        t.stop()
+        issuer.close()
+
+
+def test_full_7_an_unknown_kid_refetches_at_most_once_per_refresh_interval():
+    from test_jwks import Issuer, signing_key
+    a, a_pub, alg = signing_key("p256", "a")
+    n, n_pub, _ = signing_key("p256", "n")
+    issuer = Issuer(a_pub)
+    t = _jwks_server(issuer)
+    try:
+        time.sleep(1.1)
+        before = issuer.fetches
+        for _ in range(20):
+            envelope(http(t.base, "POST", "/call/whoami", body={}, token=_kid_token(n, alg, "n")), 401,
+                     "invalid_token")
+        assert issuer.fetches - before <= 2, f"{issuer.fetches - before} fetches for 20 unknown kids"
+        issuer.keys = [n_pub]  # a rotation: n appears, a disappears
+        time.sleep(1.1)
+        assert http(t.base, "POST", "/call/whoami", body={}, token=_kid_token(n, alg, "n")).status == 200
+        envelope(http(t.base, "POST", "/call/whoami", body={}, token=_kid_token(a, alg, "a")), 401,
+                 "invalid_token")
+    finally:
+        t.stop()
+        issuer.close()
+
+
+def test_full_8_a_failed_fetch_keeps_the_previous_set_past_its_cache_time():
+    from test_jwks import Issuer, signing_key
+    a, a_pub, alg = signing_key("rsa", "a")
+    issuer = Issuer(a_pub)
+    t = _jwks_server(issuer, AFI_JWKS_CACHE_SECONDS="1")
+    try:
+        token = _kid_token(a, alg, "a")
+        assert http(t.base, "POST", "/call/whoami", body={}, token=token).status == 200
+        issuer.ok = False
+        time.sleep(1.2)
+        before = time.monotonic()
+        assert http(t.base, "POST", "/call/whoami", body={}, token=token).status == 200
+        assert time.monotonic() - before < 3, "the failed fetch is bounded"
+        assert issuer.fetches >= 2, "the stale set was fetched again"
+    finally:
+        t.stop()
+        issuer.close()
+
+
 # --- 6. schema -------------------------------------------------------------------------
 
 

@@ -357,6 +357,22 @@ def crit_ignored(port):
                 "crit" in header and header.get("alg") == alg and _verifies(port, alg, key, msg, sig))
 
 
+@fault("FULL-3", "a kid that is an http URL is fetched as a JWK Set, and its first key taken")
+def jwks_kid_url_fetched(port):
+    jwks = port.jwks
+
+    async def fetched(token, header, cache):
+        kid = header.get("kid")
+        if not (isinstance(kid, str) and kid.startswith("http://")):
+            return None
+        try:
+            keys = await asyncio.to_thread(jwks.fetch, kid)
+        except jwks.FetchFailed:
+            return None
+        return _verifying_key(port, token, keys.values())
+    _select_instead(port, fetched)  # defined with the faults of FULL-6..FULL-8
+
+
 @fault("FULL-4", "exp is stored as a C int64: 1e300 and 2^63 wrap into the past")
 def exp_int64_wrap(port):
     def expired(claims, now):
@@ -464,22 +480,6 @@ def jwks_unknown_kid_first_key(port):
         key = next(iter((cache.keys or {}).values()), None)
         return (key.key, key.alg) if key else None
     _select_instead(port, fallback)
-
-
-@fault("FULL-3", "a kid that is an http URL is fetched as a JWK Set, and its first key taken")
-def jwks_kid_url_fetched(port):
-    jwks = port.jwks
-
-    async def fetched(token, header, cache):
-        kid = header.get("kid")
-        if not (isinstance(kid, str) and kid.startswith("http://")):
-            return None
-        try:
-            keys = await asyncio.to_thread(jwks.fetch, kid)
-        except jwks.FetchFailed:
-            return None
-        return _verifying_key(port, token, keys.values())
-    _select_instead(port, fetched)
 
 
 @fault("FULL-7", "an unknown kid never refetches the set: only its cache time does")
