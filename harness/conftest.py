@@ -123,9 +123,6 @@ def need_binary(path):
 # The framing cases that fail against today's reference (harness/data/README.md): a run of
 # the whole suite expects them while the list exists.
 FRAMING_XFAIL = os.path.join(ROOT, "harness", "data", "framing-xfail.txt")
-# The framing cases uvicorn's h11 parser does not pass (the file says why); the port stays as
-# it is, and its whole-suite runs pass this list.
-FRAMING_XFAIL_FASTAPI = os.path.join(ROOT, "harness", "data", "framing-xfail-fastapi.txt")
 
 
 def known_failures(args):

@@ -253,7 +253,7 @@ def test_make_cluster_runs_both_deployments_and_leaves_nothing_behind(tmp_path):
                                                        "report.md", "report.tap"], impl
         rep = json.loads((d / "report.json").read_text())
         assert len(rep["targets"]) == 2 and len(set(rep["targets"])) == distinct, rep["targets"]
-        s = rep["summary"]  # the framing cases of harness/data/framing-xfail*.txt: expected failures
+        s = rep["summary"]  # the reference's framing-xfail.txt cases: expected failures
         assert s["passed"] + s["expected_failures"] == s["total"] > 0, (impl, s)
         assert all(c["status"] == "passed" for c in cases(rep).values() if c["id"] in cluster_case_ids())
     tmp_dirs = re.findall(r"a throwaway PostgreSQL in (/tmp/afi-cluster-\w+)", cp.stdout)

@@ -113,7 +113,7 @@ run reference-cluster "$out/reference" harness/data/framing-xfail.txt "${refs[@]
 # Two workers behind one URL: given twice, each case's steps use two connections.
 echo "cluster: FastAPI port, two workers on one PostgreSQL: $fastapi (twice)"
 frc=0
-run fastapi-cluster "$out/fastapi" harness/data/framing-xfail-fastapi.txt "$fastapi" "$fastapi" || frc=$?
+run fastapi-cluster "$out/fastapi" "" "$fastapi" "$fastapi" || frc=$?
 [ "$rc" -ne 0 ] || rc=$frc
 echo "reports: $out/reference/report.html $out/fastapi/report.html (and .md, .xml, .tap, .json beside them)"
 exit "$rc"
