@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dispatch.h"
 #include "envelope.h"
 
 #define SPOOL_CAP (256 * 1024)	/* a direction stops reading beyond this much unsent */
@@ -78,6 +79,7 @@ struct link {
 	struct spool kinds;	/* one byte per request passed on, unanswered: 1 for HEAD */
 	unsigned long long completed, answered;	/* requests passed on in full; final answers */
 	int partial;		/* the head of an incomplete request was passed on */
+	int withholding;	/* the body being received is dropped, not passed on (gate.h) */
 	enum answer_state astate;
 	unsigned long long aleft;
 	char ahead[ANSWER_HEAD_MAX];
@@ -235,6 +237,38 @@ static void follow_answers(struct link *l, const char *p, size_t n)
 	}
 }
 
+static int is_header(const char *line, size_t len, const char *name)
+{
+	size_t n = strlen(name);
+	return len > n && line[n] == ':' && !strncasecmp(line, name, n);
+}
+
+/* Queues the head for libmicrohttpd: as it came, or without its
+ * Content-Length and with FRAME_WITHHELD_HEADER instead when the body is
+ * withheld; never with a client's own FRAME_WITHHELD_HEADER. */
+static int put_head(struct link *l)
+{
+	const struct frame *f = l->frame;
+	if (!l->withholding && !f->info.withheld_header)
+		return spool_put(&l->to_server, f->head, f->head_len);
+	const char *p = f->head, *end = f->head + f->head_len;
+	for (const char *eol; p < end; p = eol + 1) {
+		eol = memchr(p, '\n', (size_t)(end - p));	/* the head ends in LF */
+		size_t n = (size_t)(eol + 1 - p);
+		if (p != f->head && (n == 1 || (n == 2 && *p == '\r')) && l->withholding) {
+			char line[64];
+			int k = snprintf(line, sizeof line, FRAME_WITHHELD_HEADER ": %llu\r\n", f->info.length);
+			if (spool_put(&l->to_server, line, (size_t)k) < 0)
+				return -1;
+		}
+		if ((l->withholding && is_header(p, n, "Content-Length")) || is_header(p, n, FRAME_WITHHELD_HEADER))
+			continue;
+		if (spool_put(&l->to_server, p, n) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 /* Frames what the client sent and queues the well-formed part for the server. */
 static int take_client_bytes(struct link *l, const char *p, size_t n)
 {
@@ -248,19 +282,27 @@ static int take_client_bytes(struct link *l, const char *p, size_t n)
 			l->bad = 1;
 			return 0;
 		case FRAME_HEAD: {
-			char kind = (char)l->frame->info.head_method;
-			if (spool_put(&l->to_server, l->frame->head, l->frame->head_len) < 0 ||
-			    spool_put(&l->kinds, &kind, 1) < 0)
+			const struct frame_info *fi = &l->frame->info;
+			char kind = (char)fi->head_method;
+			/* ROB-1, CALL-3: an oversized body within the bound is withheld (gate.h). */
+			l->withholding = fi->has_length && fi->length > DISPATCH_MAX_BODY &&
+					 fi->length <= GATE_DISCARD_MAX && !fi->expect;
+			if (put_head(l) < 0 || spool_put(&l->kinds, &kind, 1) < 0)
 				return -1;
-			l->partial = 1;
+			if (l->withholding)
+				l->completed++;	/* libmicrohttpd has all of it */
+			else
+				l->partial = 1;
 			break;
 		}
 		case FRAME_BODY:
 		case FRAME_END:
-			if (used && spool_put(&l->to_server, p, used) < 0)
+			if (used && !l->withholding && spool_put(&l->to_server, p, used) < 0)
 				return -1;
 			if (ev == FRAME_END) {
-				l->completed++;
+				if (!l->withholding)
+					l->completed++;
+				l->withholding = 0;
 				l->partial = 0;
 			}
 			break;
@@ -327,8 +369,9 @@ static int settle(struct link *l)
 		int all_answered = l->answered >= l->completed;
 		if (l->server_eof || ((l->bad || l->client_eof) && all_answered)) {
 			/* A malformed request is refused only when no answer to it has
-			 * gone out already (an early 413 may have). */
-			if (l->bad && l->answered == l->completed && l->astate == ANSWER_HEAD &&
+			 * gone out already (an early 413 may have, or the answer to a
+			 * request whose withheld body stopped short). */
+			if (l->bad && !l->withholding && l->answered == l->completed && l->astate == ANSWER_HEAD &&
 			    put_refusal(l, l->frame->why) < 0) {
 				link_free(l);
 				return -1;

@@ -24,7 +24,18 @@
  * than GATE_STALL_SECONDS (else 400 and close); an idle connection is closed
  * after GATE_IDLE_SECONDS; after its last answer a closing connection's
  * remaining input is read and dropped for GATE_LINGER_SECONDS at most, so that
- * the close does not reset the answer away. */
+ * the close does not reset the answer away.
+ *
+ * Oversized bodies (CALL-3, ROB-1's SHOULD that a connection serves the next
+ * request after a 413): a body announced over DISPATCH_MAX_BODY and at most
+ * GATE_DISCARD_MAX bytes is withheld. libmicrohttpd gets the head without its
+ * Content-Length and with FRAME_WITHHELD_HEADER: <the length> instead, so it
+ * answers at once (413, or what CALL-4 puts before it) a request it sees as
+ * complete and keeps the connection, while the gate reads and drops the body
+ * within the stall bound. A larger body, or one announced with Expect (the
+ * client may wait for a 100 Continue that will not come), is passed on as it
+ * is: libmicrohttpd answers 413 at once and closes, and the body is never
+ * read beyond the linger. A client's own FRAME_WITHHELD_HEADER is dropped. */
 #ifndef AFI_GATE_H
 #define AFI_GATE_H
 
@@ -36,6 +47,7 @@
 #define GATE_STALL_SECONDS 10
 #define GATE_IDLE_SECONDS 60
 #define GATE_LINGER_SECONDS 2
+#define GATE_DISCARD_MAX (4ull * 1024 * 1024)
 
 struct MHD_Daemon;
 struct gate;

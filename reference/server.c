@@ -83,7 +83,9 @@ static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind, const 
 	} else if (!strcasecmp(key, "Content-Type")) {
 		if (!req->content_type)
 			req->content_type = value ? value : "";
-	} else if (!strcasecmp(key, "Content-Length")) {
+	} else if (!strcasecmp(key, "Content-Length") || !strcasecmp(key, FRAME_WITHHELD_HEADER)) {
+		/* The gate withholds an oversized body and says how long it was
+		 * announced (gate.h); it never passes both headers on. */
 		if (!req->content_length)
 			req->content_length = value;
 	} else if (!strcasecmp(key, "If-None-Match")) {
@@ -179,13 +181,16 @@ static enum MHD_Result start_request(struct server *s, struct MHD_Connection *co
 	}
 	r->req.path = url + s->base_len;
 	if (dispatch_begin(s->dispatch, &r->req, &r->st, &r->reply)) {
-		/* Answering before the request is complete makes libmicrohttpd
-		 * close the connection with the body unread. So a small body is
-		 * read and dropped first, which keeps the connection; an
-		 * announced body over 1 MiB is answered at once (CALL-3, 413
-		 * without waiting for it), and the gate reads and drops what the
-		 * client still sends, so the close does not reset the answer. */
-		if (r->req.content_length && strtoull(r->req.content_length, NULL, 10) > DISPATCH_MAX_BODY)
+		/* Answering a POST before its body makes libmicrohttpd close
+		 * the connection with the body unread. So a small body is read
+		 * and dropped first, which keeps the connection, and so is the
+		 * empty body of a request whose oversized body the gate withholds
+		 * (gate.h: it is answered at once all the same). Any other body
+		 * announced over 1 MiB is answered at once (CALL-3, 413 without
+		 * waiting for it), and the gate reads and drops what the client
+		 * still sends, so the close does not reset the answer. */
+		if (r->req.content_length && strtoull(r->req.content_length, NULL, 10) > DISPATCH_MAX_BODY &&
+		    !MHD_lookup_connection_value(conn, MHD_HEADER_KIND, FRAME_WITHHELD_HEADER))
 			return send_reply(r);
 		r->phase = PHASE_DISCARD;
 		return MHD_YES;
