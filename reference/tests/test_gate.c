@@ -58,12 +58,12 @@ static void done(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_R
 
 static void setup(void)
 {
-	daemon_ = MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_NO_LISTEN_SOCKET, 0, NULL, NULL,
+	daemon_ = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_NO_LISTEN_SOCKET, 0, NULL, NULL,
 				   answer, NULL, MHD_OPTION_NOTIFY_COMPLETED, done, NULL,
 				   MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(2 * FRAME_MAX_HEAD), MHD_OPTION_END);
 	cr_assert(daemon_);
 	char err[256];
-	gate_ = gate_start(-1, daemon_, 1, err, sizeof err);
+	gate_ = gate_start(-1, &daemon_, 1, err, sizeof err);
 	cr_assert(gate_, "%s", err);
 }
 
