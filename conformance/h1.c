@@ -8,6 +8,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -114,10 +115,29 @@ struct h1_url {
     const char *path;      /* from the first '/' to the end */
 };
 
+/* Byte classes, for the checks made on every request's method, path and headers. */
+enum { TCHAR = 1, PCHAR = 2, HEX = 4 };
+
+static unsigned char classes[256];
+static pthread_once_t classes_once = PTHREAD_ONCE_INIT;
+
+static void classes_init(void)
+{
+    for (int ch = '0'; ch <= '9'; ch++)
+        classes[ch] = TCHAR | PCHAR | HEX;
+    for (int ch = 'a'; ch <= 'z'; ch++)
+        classes[ch] = TCHAR | PCHAR | (ch <= 'f' ? HEX : 0);
+    for (int ch = 'A'; ch <= 'Z'; ch++)
+        classes[ch] = TCHAR | PCHAR | (ch <= 'F' ? HEX : 0);
+    for (const char *p = "!#$%&'*+-.^_`|~"; *p; p++)
+        classes[(unsigned char)*p] |= TCHAR;
+    for (const char *p = "-._~!$&'()*+,;=:@/?"; *p; p++)
+        classes[(unsigned char)*p] |= PCHAR;
+}
+
 static int tchar(unsigned char ch)
 {
-    return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-           (ch && strchr("!#$%&'*+-.^_`|~", ch));
+    return classes[ch] & TCHAR;
 }
 
 /* The bytes libcurl sends in a path as they are: RFC 3986's pchar, '/' and
@@ -126,16 +146,13 @@ static int tchar(unsigned char ch)
 static int plain_path(const char *p)
 {
     for (; *p; p++) {
-        unsigned char ch = (unsigned char)*p;
-        if (ch == '%') {
-            if (!p[1] || !p[2] || !strchr("0123456789abcdefABCDEF", p[1]) ||
-                !strchr("0123456789abcdefABCDEF", p[2]))
+        if (*p == '%') {
+            if (!(classes[(unsigned char)p[1]] & HEX) || !(classes[(unsigned char)p[2]] & HEX))
                 return 0;
-            continue;
-        }
-        if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-              strchr("-._~!$&'()*+,;=:@/?", ch)))
+            p += 2;
+        } else if (!(classes[(unsigned char)*p] & PCHAR)) {
             return 0;
+        }
     }
     return 1;
 }
@@ -144,6 +161,7 @@ static int plain_path(const char *p)
  * canonical port and a plain path; -1 for any other, which libcurl sends. */
 static int parse_url(const char *url, struct h1_url *u)
 {
+    pthread_once(&classes_once, classes_init);
     if (strncmp(url, "http://", 7))
         return -1;
     const char *a = url + 7, *p = a, *hs, *he;
