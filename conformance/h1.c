@@ -263,32 +263,46 @@ int h1_plain(const struct http_request *q)
  * value only removes a header libcurl would add, and none of these is one. */
 static void format(struct strbuf *b, const struct http_request *q, const struct h1_url *u)
 {
-    strbuf_puts(b, q->method);
-    strbuf_putc(b, ' ');
-    strbuf_puts(b, u->path);
-    strbuf_puts(b, " HTTP/1.1\r\nHost: ");
-    if (u->default_port)
-        strbuf_putn(b, u->authority, u->hostlen);
-    else
-        strbuf_putn(b, u->authority, u->authlen);
-    strbuf_puts(b, "\r\nAccept: */*\r\n");
+    size_t ml = strlen(q->method), pl = strlen(u->path), hl = u->default_port ? u->hostlen : u->authlen;
+    int length = q->body || !strcmp(q->method, "POST");
+    char cl[32] = "";
+    size_t cll = length ? (size_t)snprintf(cl, sizeof cl, "%zu", q->body ? q->body_len : 0) : 0;
+    size_t n = ml + 1 + pl + sizeof " HTTP/1.1\r\nHost: " - 1 + hl + sizeof "\r\nAccept: */*\r\n" - 1 +
+               (length ? sizeof "Content-Length: \r\n" - 1 + cll : 0) + 2 + (q->body ? q->body_len : 0);
+    size_t *hlen = mem_array(NULL, q->nheaders + 1, sizeof *hlen);
     for (size_t i = 0; i < q->nheaders; i++) {
         const char *v = strchr(q->headers[i], ':') + 1;
         while (*v == ' ' || *v == '\t')
             v++;
-        if (!*v)
-            continue;
-        strbuf_puts(b, q->headers[i]);
-        strbuf_puts(b, "\r\n");
+        hlen[i] = *v ? strlen(q->headers[i]) : 0; /* no value: nothing sent */
+        n += hlen[i] ? hlen[i] + 2 : 0;
     }
-    if (q->body || !strcmp(q->method, "POST")) {
-        char cl[48];
-        snprintf(cl, sizeof cl, "Content-Length: %zu\r\n", q->body ? q->body_len : 0);
-        strbuf_puts(b, cl);
+    char *o = strbuf_room(b, n), *start = o;
+#define PUT(s, len) (memcpy(o, (s), (len)), o += (len))
+#define PUTS(lit) PUT(lit, sizeof lit - 1)
+    PUT(q->method, ml);
+    *o++ = ' ';
+    PUT(u->path, pl);
+    PUTS(" HTTP/1.1\r\nHost: ");
+    PUT(u->authority, hl);
+    PUTS("\r\nAccept: */*\r\n");
+    for (size_t i = 0; i < q->nheaders; i++)
+        if (hlen[i]) {
+            PUT(q->headers[i], hlen[i]);
+            PUTS("\r\n");
+        }
+    if (length) {
+        PUTS("Content-Length: ");
+        PUT(cl, cll);
+        PUTS("\r\n");
     }
-    strbuf_puts(b, "\r\n");
+    PUTS("\r\n");
     if (q->body)
-        strbuf_putn(b, q->body, q->body_len);
+        PUT(q->body, q->body_len);
+#undef PUTS
+#undef PUT
+    strbuf_grew(b, (size_t)(o - start));
+    free(hlen);
 }
 
 /* ---------- the connection ---------- */
