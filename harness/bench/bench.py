@@ -726,10 +726,11 @@ class Bench:
                      f"against a fresh reference server. The runner sends {nreq:,d} requests "
                      "(every step times its `repeat`, GET /health and GET /schema once, GET /health "
                      "after each robustness case: counted from the fixtures the way "
-                     "conformance/runner.c sends them); the other two replay the same requests, "
-                     "built by harness/bench/plan.py with the runner's token rules, in order, on "
-                     "one connection, checking each status (newman) or each status and JSON body "
-                     "(the Python loop).")
+                     "conformance/runner.c sends them; a raw step as many as the answers it expects); "
+                     "the other two replay the same requests but the raw steps' (bytes on a socket "
+                     "of their own, which neither can send), built by harness/bench/plan.py with the "
+                     "runner's token rules, in order, on one connection, checking each status "
+                     "(newman) or each status and JSON body (the Python loop).")
             # What the suite itself asks of any client: deliberate waits and bulk bytes.
             probe = planlib.build(cases, self.secret, "probe000")
             sleep_ms = sum(st["json"].get("ms", 0) * st["repeat"] for c in probe for st in c["steps"]
@@ -737,8 +738,12 @@ class Bench:
                            and isinstance(st["json"], dict)
                            and isinstance(st["json"].get("ms"), int))
             body_mb = sum(len(st["body"] or b"") * st["repeat"] for c in probe for st in c["steps"]) / 2**20
+            # a raw step's pause_ms: it waits that long between two parts of its bytes
+            pause_ms = sum(p.get("pause_ms", 0) for _, c in cases for st in c["steps"] if "raw" in st
+                           for p in st["raw"].get("send", []))
             L.append("")
-            L.append(f"The suite itself asks for {sleep_ms} ms of `sleep` calls and sends "
+            L.append(f"The suite itself asks for {sleep_ms} ms of `sleep` calls and {pause_ms:,d} ms of "
+                     f"pauses inside raw steps' bytes (fixtures/framing.json), and sends "
                      f"{body_mb:.1f} MiB of raw bodies (oversized and deeply nested ones): a floor "
                      "under any client's wall time per request, together with the server's own work; "
                      "the runner's own CPU per request is the client's share.")
