@@ -58,8 +58,8 @@ struct http_client {
     curl_socket_t *socks; /* open connections of this client */
     size_t nsocks, capsocks;
     struct h1 *h1;        /* the plain requests' connections; NULL: libcurl sends all */
-    /* While `one` runs a transfer next to h1: the socket it ends with, which
-     * goes to h1 when still good. */
+    /* While `one` hands its kept-alive connection to h1 (hand_over): the
+     * socket libcurl closes then, kept open. */
     int in_one;
     curl_socket_t back;
 };
@@ -321,8 +321,6 @@ static void setup_shape(struct http_client *c, struct xfer *x, const struct http
     curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, c);
     curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, close_socket);
     curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, c);
-    if (x == &c->one && c->h1) /* h1 keeps the connection for the next request (close_socket) */
-        curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
     if (shape == XFER_HEAD) {
         curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
     } else if (shape == XFER_CHUNKED) {
@@ -571,24 +569,29 @@ static int finish(struct xfer *x, CURLcode rc)
     return -1;
 }
 
-static int mentions(const char *s, const char *word)
+/* After libcurl's transfer on `one`: when libcurl keeps its connection alive
+ * (its own judgement of the answer's framing, Connection, an upload an early
+ * answer cut short...), h1 takes it over for the next request, so that a
+ * target still sees one connection per client. libcurl gives up a cached
+ * connection only when its handle goes: the handle is replaced, and
+ * close_socket keeps the socket open for h1. */
+static void hand_over(struct http_client *c, const char *url)
 {
-    size_t n = strlen(word);
-    for (; s && *s; s++)
-        if (!strncasecmp(s, word, n))
-            return 1;
-    return 0;
-}
-
-/* 1 when libcurl would have kept the connection of this answer alive. */
-static int reusable(CURL *e, const struct http_response *res)
-{
-    long version = 0;
-    curl_easy_getinfo(e, CURLINFO_HTTP_VERSION, &version);
-    char *conn = http_header(res, "connection");
-    int close_it = mentions(conn, "close"), keep = mentions(conn, "keep-alive");
-    free(conn);
-    return res->status > 0 && !close_it && (version != CURL_HTTP_VERSION_1_0 || keep);
+    curl_socket_t s = CURL_SOCKET_BAD;
+    if (curl_easy_getinfo(c->one.easy, CURLINFO_ACTIVESOCKET, &s) != CURLE_OK || s == CURL_SOCKET_BAD)
+        return;
+    c->in_one = 1;
+    curl_easy_cleanup(c->one.easy);
+    c->in_one = 0;
+    c->one.easy = curl_easy_init();
+    if (!c->one.easy)
+        mem_fail(sizeof(CURL *));
+    c->one.shape = XFER_NONE;
+    if (c->back == s)
+        h1_give(c->h1, url, c->back);
+    else if (c->back != CURL_SOCKET_BAD)
+        close(c->back);
+    c->back = CURL_SOCKET_BAD;
 }
 
 int http_do(struct http_client *c, const struct http_request *req, struct http_response *res)
@@ -603,24 +606,17 @@ int http_do(struct http_client *c, const struct http_request *req, struct http_r
     setup(c, &c->one, req, res);
     if (c->h1) {
         /* One connection per target at a time, as before h1 (a target may
-         * serve one connection at a time): libcurl 7.88 cannot be handed
-         * h1's (it connects even a socket said to be connected), so h1's
-         * goes and libcurl's comes back to h1 after the answer. */
+         * serve one connection at a time): libcurl 7.88 cannot be lent h1's
+         * (it connects even a socket said to be connected), so h1's goes and
+         * libcurl's comes to h1 after the answer. */
         int fd = h1_take(c->h1, req->url);
         if (fd >= 0)
             close(fd);
-        c->in_one = 1;
     }
     CURLcode rc = curl_easy_perform(c->one.easy);
-    c->in_one = 0;
     int out = finish(&c->one, rc);
-    if (c->back != CURL_SOCKET_BAD) {
-        if (rc == CURLE_OK && reusable(c->one.easy, res))
-            h1_give(c->h1, req->url, c->back);
-        else
-            close(c->back);
-        c->back = CURL_SOCKET_BAD;
-    }
+    if (c->h1)
+        hand_over(c, req->url);
     return out;
 }
 

@@ -90,7 +90,8 @@ static void *script_run(void *arg)
     return NULL;
 }
 
-static void script_start(struct script *s, const char *const *answers, int n)
+/* Starts a server of run's kind (script_run: the scripted answers). */
+static void serve(struct script *s, const char *const *answers, int n, void *(*run)(void *))
 {
     memset(s, 0, sizeof *s);
     pthread_mutex_init(&s->lock, NULL);
@@ -104,7 +105,12 @@ static void script_start(struct script *s, const char *const *answers, int n)
     getsockname(s->lfd, (struct sockaddr *)&a, &l);
     s->port = ntohs(a.sin_port);
     signal(SIGPIPE, SIG_IGN);
-    pthread_create(&s->th, NULL, script_run, s);
+    pthread_create(&s->th, NULL, run, s);
+}
+
+static void script_start(struct script *s, const char *const *answers, int n)
+{
+    serve(s, answers, n, script_run);
 }
 
 static void script_stop(struct script *s)
@@ -375,5 +381,74 @@ Test(h1, libcurl_and_h1_share_one_connection_to_a_one_connection_target)
     /* a new connection for each of libcurl's requests (h1's is closed first),
      * none for the requests after them */
     cr_assert_eq(s.conns, 3, "%d connections", s.conns);
+    script_stop(&s);
+}
+
+/* A target that answers 413 to a large body as soon as the header section is
+ * in and then ignores the rest of that connection, one connection at a time. */
+static void *early_then_deaf(void *arg)
+{
+    struct script *s = arg;
+    for (;;) {
+        int c = accept(s->lfd, NULL, NULL);
+        if (c < 0)
+            break;
+        pthread_mutex_lock(&s->lock);
+        s->conns++;
+        pthread_mutex_unlock(&s->lock);
+        char buf[65536];
+        size_t n = 0;
+        int deaf = 0;
+        for (;;) {
+            ssize_t r = recv(c, buf + n, sizeof buf - 1 - n, 0);
+            if (r <= 0)
+                break;
+            if (deaf)
+                continue;
+            n += (size_t)r;
+            buf[n] = '\0';
+            size_t len = whole(buf, n);
+            const char *end = strstr(buf, "\r\n\r\n"), *cl = strstr(buf, "Content-Length: ");
+            if (end && cl && cl < end && strtoul(cl + 16, NULL, 10) > 65536) {
+                static const char big[] = "HTTP/1.1 413 Payload Too Large\r\nContent-Length: 0\r\n\r\n";
+                deaf = write(c, big, sizeof big - 1) > 0;
+            } else if (len) {
+                deaf = write(c, ok, sizeof ok - 1) < 0;
+                memmove(buf, buf + len, n - len);
+                n -= len;
+            }
+        }
+        close(c);
+    }
+    return NULL;
+}
+
+Test(h1, a_connection_libcurl_gives_up_after_an_early_answer_is_not_reused)
+{
+    /* libcurl stops sending a body the target answered early and drops the
+     * connection: the next request, through h1, must not go on it. */
+    const char *const answers[] = {ok};
+    struct script s;
+    serve(&s, answers, 1, early_then_deaf);
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/afi/call/echo", s.port);
+    size_t n = 4u << 20;
+    char *body = malloc(n);
+    memset(body, ' ', n);
+    struct http_request big = {.method = "POST", .url = url, .body = body, .body_len = n},
+                        small = {.method = "POST", .url = url, .body = "{}", .body_len = 2};
+    struct http_client *c = http_client_new(5000);
+    for (int i = 0; i < 2; i++) {
+        struct http_response r = {0};
+        cr_assert_eq(http_do(c, &big, &r), 0, "big %d: %s", i, r.error);
+        cr_assert_eq(r.status, 413);
+        http_response_clear(&r);
+        cr_assert_eq(http_do(c, &small, &r), 0, "small %d: %s", i, r.error);
+        cr_assert_eq(r.status, 200);
+        cr_assert_str_eq(r.body, "{}");
+        http_response_clear(&r);
+    }
+    http_client_free(c);
+    free(body);
     script_stop(&s);
 }
