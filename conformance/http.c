@@ -1,5 +1,7 @@
-/* http.c: libcurl easy and multi handles, reused per worker so connections stay alive. */
+/* http.c: libcurl easy and multi handles, reused per worker so connections stay alive;
+ * plain single requests go through h1.c instead. */
 #include "http.h"
+#include "h1.h"
 #include "mem.h"
 
 #include <ctype.h>
@@ -55,6 +57,11 @@ struct http_client {
     int npool;
     curl_socket_t *socks; /* open connections of this client */
     size_t nsocks, capsocks;
+    struct h1 *h1;        /* the plain requests' connections; NULL: libcurl sends all */
+    /* While `one` hands its kept-alive connection to h1 (hand_over): the
+     * socket libcurl closes then, kept open. */
+    int in_one;
+    curl_socket_t back;
 };
 
 /* Process-wide: a run has one target, and the client of runner_prepare meets
@@ -78,6 +85,9 @@ struct http_client *http_client_new(long timeout_ms)
     pthread_once(&http_once, http_global);
     struct http_client *c = mem_calloc(1, sizeof *c);
     c->timeout_ms = timeout_ms;
+    c->back = CURL_SOCKET_BAD;
+    if (!h1_proxied())
+        c->h1 = h1_new();
     c->one.easy = curl_easy_init();
     c->multi = curl_multi_init();
     if (!c->one.easy || !c->multi) {
@@ -101,6 +111,7 @@ void http_client_free(struct http_client *c)
     curl_easy_cleanup(c->one.easy);
     curl_slist_free_all(c->one.hdrs);
     free(c->socks);
+    h1_free(c->h1);
     free(c);
 }
 
@@ -131,9 +142,14 @@ static size_t on_body(char *p, size_t sz, size_t n, struct http_response *r)
     return len;
 }
 
-static size_t on_header(char *p, size_t sz, size_t n, struct http_response *r)
+void http_client_curl_only(struct http_client *c)
 {
-    size_t len = sz * n;
+    h1_free(c->h1);
+    c->h1 = NULL;
+}
+
+void http_response_header(struct http_response *r, const char *p, size_t len)
+{
     if (len >= 5 && !strncmp(p, "HTTP/", 5)) {
         /* A new status line (after 100 Continue): forget earlier headers. */
         for (size_t i = 0; i < r->nh; i++) {
@@ -141,11 +157,11 @@ static size_t on_header(char *p, size_t sz, size_t n, struct http_response *r)
             free(r->hvalues[i]);
         }
         r->nh = 0;
-        return len;
+        return;
     }
     const char *colon = memchr(p, ':', len);
     if (!colon)
-        return len;
+        return;
     size_t nl = (size_t)(colon - p);
     const char *v = colon + 1, *e = p + len;
     while (v < e && (*v == ' ' || *v == '\t'))
@@ -161,7 +177,12 @@ static size_t on_header(char *p, size_t sz, size_t n, struct http_response *r)
     r->hnames[r->nh] = name;
     r->hvalues[r->nh] = mem_strndup(v, (size_t)(e - v));
     r->nh++;
-    return len;
+}
+
+static size_t on_header(char *p, size_t sz, size_t n, struct http_response *r)
+{
+    http_response_header(r, p, sz * n);
+    return sz * n;
 }
 
 /* ---------- delayed ACKs ----------
@@ -199,6 +220,12 @@ static int close_socket(void *ud, curl_socket_t fd)
             c->socks[i] = c->socks[--c->nsocks];
             break;
         }
+    if (c->in_one && c->h1) {
+        if (c->back != CURL_SOCKET_BAD)
+            close(c->back);
+        c->back = fd;
+        return 0;
+    }
     return close(fd);
 }
 
@@ -542,11 +569,55 @@ static int finish(struct xfer *x, CURLcode rc)
     return -1;
 }
 
+/* After libcurl's transfer on `one`: when libcurl keeps its connection alive
+ * (its own judgement of the answer's framing, Connection, an upload an early
+ * answer cut short...), h1 takes it over for the next request, so that a
+ * target still sees one connection per client. libcurl gives up a cached
+ * connection only when its handle goes: the handle is replaced, and
+ * close_socket keeps the socket open for h1. */
+static void hand_over(struct http_client *c, const char *url)
+{
+    curl_socket_t s = CURL_SOCKET_BAD;
+    if (curl_easy_getinfo(c->one.easy, CURLINFO_ACTIVESOCKET, &s) != CURLE_OK || s == CURL_SOCKET_BAD)
+        return;
+    c->in_one = 1;
+    curl_easy_cleanup(c->one.easy);
+    c->in_one = 0;
+    c->one.easy = curl_easy_init();
+    if (!c->one.easy)
+        mem_fail(sizeof(CURL *));
+    c->one.shape = XFER_NONE;
+    if (c->back == s)
+        h1_give(c->h1, url, c->back);
+    else if (c->back != CURL_SOCKET_BAD)
+        close(c->back);
+    c->back = CURL_SOCKET_BAD;
+}
+
 int http_do(struct http_client *c, const struct http_request *req, struct http_response *res)
 {
+    if (c->h1 && h1_plain(req)) {
+        long gap;
+        int rc = h1_do(c->h1, req, res, c->timeout_ms, http_stall_total >= HTTP_STALLS_TO_ARM, &gap);
+        if (gap >= HTTP_STALL_MS)
+            http_stall_total++;
+        return rc;
+    }
     setup(c, &c->one, req, res);
+    if (c->h1) {
+        /* One connection per target at a time, as before h1 (a target may
+         * serve one connection at a time): libcurl 7.88 cannot be lent h1's
+         * (it connects even a socket said to be connected), so h1's goes and
+         * libcurl's comes to h1 after the answer. */
+        int fd = h1_take(c->h1, req->url);
+        if (fd >= 0)
+            close(fd);
+    }
     CURLcode rc = curl_easy_perform(c->one.easy);
-    return finish(&c->one, rc);
+    int out = finish(&c->one, rc);
+    if (c->h1)
+        hand_over(c, req->url);
+    return out;
 }
 
 int http_do_many(struct http_client *c, const struct http_request *req, int repeat, int concurrency,

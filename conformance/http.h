@@ -34,8 +34,13 @@ struct http_client;
 struct http_client *http_client_new(long timeout_ms);
 void http_client_free(struct http_client *c);
 
-/* Sends req and fills *res (which must be zeroed or cleared). Returns 0 when an
- * answer was received, -1 otherwise (res->error says why). */
+/* Sends every request of c through libcurl, the plain ones too (h1.h): for
+ * comparing the two. */
+void http_client_curl_only(struct http_client *c);
+
+/* Sends req and fills *res (which must be zeroed or cleared): through h1.c
+ * when h1_plain(req), else through libcurl. Returns 0 when an answer was
+ * received, -1 otherwise (res->error says why). */
 int http_do(struct http_client *c, const struct http_request *req, struct http_response *res);
 
 /* Sends `repeat` copies of req, at most `concurrency` at a time, filling
@@ -60,6 +65,12 @@ long http_stalls(void);
 
 /* The values of header `lname` (lower case) joined with ", ", malloc'd; NULL when absent. */
 char *http_header(const struct http_response *res, const char *lname);
+
+/* Adds the header line p[0..len) (its CR LF may follow) to res, the name
+ * lower-cased, the value trimmed; a status line ("HTTP/...") forgets the
+ * headers so far (those of an interim 1xx answer); a line without a colon is
+ * ignored. */
+void http_response_header(struct http_response *res, const char *p, size_t len);
 
 void http_response_clear(struct http_response *res);
 

@@ -73,9 +73,15 @@ static int hex4(const unsigned char *s, unsigned *v)
 static char *jp_string(struct jparser *p)
 {
     size_t start = ++p->pos, end = start;
+    int plain = 1; /* printable ASCII without escapes: copied as it is */
     while (end < p->len && p->s[end] != '"') {
-        if (p->s[end] == '\\')
+        unsigned char c = p->s[end];
+        if (c == '\\') {
+            plain = 0;
             end++;
+        } else if (c < 0x20 || c >= 0x80) {
+            plain = 0;
+        }
         end++;
     }
     if (end >= p->len) {
@@ -84,6 +90,12 @@ static char *jp_string(struct jparser *p)
     }
     char *out = mem_alloc(end - start + 1);
     size_t o = 0;
+    if (plain) {
+        memcpy(out, p->s + start, end - start);
+        out[end - start] = '\0';
+        p->pos = end + 1;
+        return out;
+    }
     while (p->pos < end) {
         unsigned char c = p->s[p->pos];
         if (c > 0x20 && c < 0x80 && c != '\\') { /* the common byte, without utf8_seq */

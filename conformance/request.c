@@ -137,10 +137,12 @@ static int set_body(struct request *rq, const cJSON *spec, struct vars *v, char 
     const cJSON *rb64 = cJSON_GetObjectItemCaseSensitive(spec, "body_b64");
     const cJSON *parts = cJSON_GetObjectItemCaseSensitive(spec, "body_parts");
     if (js) {
-        cJSON *body = vars_subst_json(v, js, err, errlen);
-        if (!body)
+        /* a body without variables is printed as it is, not copied first */
+        int subst = vars_mentioned(js);
+        cJSON *body = subst ? vars_subst_json(v, js, err, errlen) : NULL;
+        if (subst && !body)
             return -1;
-        rq->body = jsonx_print(body);
+        rq->body = jsonx_print(body ? body : js);
         rq->http.body_len = strlen(rq->body);
         cJSON_Delete(body);
         if (!fixture_sets(hdrs, "Content-Type"))

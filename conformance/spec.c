@@ -8,6 +8,15 @@
 
 #define DOT " \xC2\xB7 "
 
+/* The first of several headings with one id is the one found, as before the
+ * sorted index: the sort breaks ties by document order. */
+static int by_id(const void *a, const void *b)
+{
+    const struct spec_req *x = *(const struct spec_req *const *)a, *y = *(const struct spec_req *const *)b;
+    int c = strcmp(x->id, y->id);
+    return c ? c : (x > y) - (x < y);
+}
+
 struct spec *spec_load(const char *path, char *err, size_t errlen)
 {
     FILE *f = fopen(path, "r");
@@ -52,6 +61,10 @@ struct spec *spec_load(const char *path, char *err, size_t errlen)
         spec_free(s);
         return NULL;
     }
+    s->by_id = mem_array(NULL, s->n, sizeof *s->by_id);
+    for (size_t i = 0; i < s->n; i++)
+        s->by_id[i] = &s->reqs[i];
+    qsort(s->by_id, s->n, sizeof *s->by_id, by_id);
     return s;
 }
 
@@ -59,10 +72,15 @@ const struct spec_req *spec_find(const struct spec *spec, const char *id)
 {
     if (!spec)
         return NULL;
-    for (size_t i = 0; i < spec->n; i++)
-        if (!strcmp(spec->reqs[i].id, id))
-            return &spec->reqs[i];
-    return NULL;
+    size_t lo = 0, hi = spec->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(spec->by_id[mid]->id, id) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < spec->n && !strcmp(spec->by_id[lo]->id, id) ? spec->by_id[lo] : NULL;
 }
 
 void spec_free(struct spec *spec)
@@ -74,5 +92,6 @@ void spec_free(struct spec *spec)
         free(spec->reqs[i].rule);
     }
     free(spec->reqs);
+    free(spec->by_id);
     free(spec);
 }

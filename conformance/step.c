@@ -18,7 +18,8 @@ struct stepctx {
     struct request *rqs;        /* the request built for each target, or zeroed when none goes there */
     int *who;                   /* the target of each request */
     int spread;                 /* they go to more than one target */
-    cJSON *ex;                  /* expect, variables substituted */
+    const cJSON *ex;            /* expect, variables substituted */
+    cJSON *ex_owned;            /* ex when it is a substituted copy, else NULL */
     struct http_response *res;  /* repeat answers */
     cJSON **bodies;             /* each parsed as strict JSON, or NULL */
     int n;
@@ -214,7 +215,7 @@ int step_run(const struct step_env *env, const struct fixture_step *st, int n, s
 {
     char name[64], err[600];
     snprintf(name, sizeof name, "step %d", n);
-    struct stepctx s = {env, st, {n, st->name ? st->name : name, NULL, 0}, NULL, NULL, 0, NULL, NULL, NULL,
+    struct stepctx s = {env, st, {n, st->name ? st->name : name, NULL, 0}, NULL, NULL, 0, NULL, NULL, NULL, NULL,
                         st->repeat, out};
     s.rqs = mem_calloc((size_t)env->ntargets, sizeof *s.rqs);
     s.who = mem_calloc((size_t)st->repeat, sizeof *s.who);
@@ -225,13 +226,15 @@ int step_run(const struct step_env *env, const struct fixture_step *st, int n, s
     if (build_requests(&s, err, sizeof err)) {
         struct failure *f = failure_add(out, n, s.at.step_name, env->requirement);
         failure_msg(f, "cannot build the request: %s", err);
-    } else if (!(s.ex = vars_subst_json(env->vars, st->expect, err, sizeof err))) {
+    } else if (!(s.ex = st->expect && !vars_mentioned(st->expect)
+                            ? st->expect
+                            : (s.ex_owned = vars_subst_json(env->vars, st->expect, err, sizeof err)))) {
         struct failure *f = failure_add(out, n, s.at.step_name, env->requirement);
         failure_msg(f, "cannot build the expectations: %s", err);
     } else {
         exchange(&s);
     }
-    cJSON_Delete(s.ex);
+    cJSON_Delete(s.ex_owned);
     for (int t = 0; t < env->ntargets; t++)
         request_clear(&s.rqs[t]);
     free(s.rqs);

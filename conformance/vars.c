@@ -169,3 +169,13 @@ cJSON *vars_subst_json(struct vars *v, const cJSON *t, char *err, size_t errlen)
     }
     return cJSON_Duplicate(t, 1);
 }
+
+int vars_mentioned(const cJSON *t)
+{
+    if (cJSON_IsString(t))
+        return strstr(t->valuestring, "${") != NULL;
+    for (const cJSON *c = t && (cJSON_IsArray(t) || cJSON_IsObject(t)) ? t->child : NULL; c; c = c->next)
+        if (vars_mentioned(c))
+            return 1;
+    return 0;
+}

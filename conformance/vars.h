@@ -31,4 +31,9 @@ char *vars_subst_string(struct vars *v, const char *s, char *err, size_t errlen)
  * keys are not substituted. Caller frees with cJSON_Delete; NULL on error. */
 cJSON *vars_subst_json(struct vars *v, const cJSON *t, char *err, size_t errlen);
 
+/* 1 when a string of t (not an object key) holds "${": only then can
+ * vars_subst_json give anything but an exact copy of t, which a caller that
+ * only reads the result can then skip (t may be NULL). */
+int vars_mentioned(const cJSON *t);
+
 #endif

@@ -120,22 +120,6 @@ def need_binary(path):
                     pytrace=False)
 
 
-# The framing cases that fail against today's reference (harness/data/README.md): a run of
-# the whole suite expects them while the list exists.
-FRAMING_XFAIL = os.path.join(ROOT, "harness", "data", "framing-xfail.txt")
-# The framing cases uvicorn's h11 parser does not pass (the file says why); the port stays as
-# it is, and its whole-suite runs pass this list.
-FRAMING_XFAIL_FASTAPI = os.path.join(ROOT, "harness", "data", "framing-xfail-fastapi.txt")
-
-
-def known_failures(args):
-    """--expected-failures FRAMING_XFAIL for a `run` of the whole suite that names no list."""
-    if args and args[0] == "run" and os.path.exists(FRAMING_XFAIL) \
-            and not {"--suite", "--expected-failures"} & set(args):
-        return ["--expected-failures", FRAMING_XFAIL]
-    return []
-
-
 def conformance(*args, secret=None, timeout=120, env_extra=None, cwd=ROOT):
     """Runs build/conformance from the repository root; returns the CompletedProcess (text mode).
 
@@ -148,7 +132,7 @@ def conformance(*args, secret=None, timeout=120, env_extra=None, cwd=ROOT):
     env.update(env_extra or {})
     # errors="replace": a runner that echoes a target's invalid UTF-8 must not crash the harness
     # (test_reports.py checks the terminal output's bytes itself)
-    return subprocess.run([RUNNER, *args, *known_failures(args)], env=env, capture_output=True,
+    return subprocess.run([RUNNER, *args], env=env, capture_output=True,
                           encoding="utf-8", errors="replace", timeout=timeout, cwd=cwd)
 
 

@@ -15,7 +15,7 @@ import tempfile
 import pytest
 
 from conftest import (FASTAPI_SERVE, PYTHON, ROOT, RUNNER, SERVER, cluster_case_ids,
-                      closing_line, free_port, jwks_case_ids, known_failures, need_binary, output_of,
+                      closing_line, free_port, jwks_case_ids, need_binary, output_of,
                       run_conformance, stop_child, wait_health, write_suite)
 
 PG_CLUSTER = os.path.join(ROOT, "scripts", "pg-cluster.sh")
@@ -103,7 +103,7 @@ def cases(report):
 
 def not_passed(report):
     return [f"{c['id']} [{c['status']}]: {(c['failures'] or [{}])[0].get('message', '')}"
-            for c in cases(report).values() if c["status"] not in ("passed", "xfail")]
+            for c in cases(report).values() if c["status"] != "passed"]
 
 
 def test_two_reference_instances_on_one_postgres_pass_everything(pg, started, tmp_path):
@@ -111,8 +111,7 @@ def test_two_reference_instances_on_one_postgres_pass_everything(pg, started, tm
     secret, url = secrets.token_hex(24), pg()
     a = started([SERVER, "--port", "{port}", "--store", url], secret)
     b = started([SERVER, "--port", "{port}", "--store", url], secret)
-    cp, rep = run_all(tmp_path, [a.base, b.base], secret, "--level", "full",
-                      *known_failures(["run"]))
+    cp, rep = run_all(tmp_path, [a.base, b.base], secret, "--level", "full")
     # without a key the FULL-* cases are skipped (harness/test_full_level.py, test_jwks.py run them)
     bad = [c for c in not_passed(rep) if not c.startswith(("full.", "jwks.")) or "[skipped]" not in c]
     assert not bad, "\n".join(bad[:30])
@@ -122,7 +121,7 @@ def test_two_reference_instances_on_one_postgres_pass_everything(pg, started, tm
     assert cluster_case_ids() and all(got[i]["status"] == "passed" for i in cluster_case_ids())
     full = [i for i in got if i.startswith(("full.", "jwks."))]
     s = rep["summary"]
-    assert s["passed"] + s["expected_failures"] == s["total"] - len(full) == len(got) - len(full)
+    assert s["passed"] == s["total"] - len(full) == len(got) - len(full)
     assert "cluster_skipped" not in rep["summary"]
     assert f"against 2 targets ({a.base}, {b.base})" in cp.stdout
 
@@ -187,7 +186,7 @@ def test_a_single_target_skips_the_cluster_cases_and_says_why_once(started, tmp_
     need_binary(RUNNER)
     secret = secrets.token_hex(24)
     a = started([SERVER, "--port", "{port}"], secret)
-    cp, rep = run_all(tmp_path, [a.base], secret, "--level", "full", *known_failures(["run"]))
+    cp, rep = run_all(tmp_path, [a.base], secret, "--level", "full")
     assert cp.returncode == 0, output_of(cp)[-3000:]
     n = len(cluster_case_ids())
     lines = [ln for ln in cp.stdout.splitlines() if "tagged cluster" in ln]
@@ -199,7 +198,7 @@ def test_a_single_target_skips_the_cluster_cases_and_says_why_once(started, tmp_
     assert "against " + a.base + " (run" in cp.stdout  # the header of one target as before
     assert "answered by target" not in cp.stdout
     # the cluster cases are level full: a core run of one target says nothing about them
-    core = run_conformance("run", "--target", a.base, "-q", *known_failures(["run"]), secret=secret)
+    core = run_conformance("run", "--target", a.base, "-q", secret=secret)
     assert core.returncode == 0 and "cluster" not in core.stdout, output_of(core)[-2000:]
 
 
@@ -253,11 +252,11 @@ def test_make_cluster_runs_both_deployments_and_leaves_nothing_behind(tmp_path):
                                                        "report.md", "report.tap"], impl
         rep = json.loads((d / "report.json").read_text())
         assert len(rep["targets"]) == 2 and len(set(rep["targets"])) == distinct, rep["targets"]
-        s = rep["summary"]  # the framing cases of harness/data/framing-xfail*.txt: expected failures
+        s = rep["summary"]
         # with a key file, the cases tagged jwks (they need --key-source jwks) are skipped
         skipped = {c["id"] for c in cases(rep).values() if c["status"] == "skipped"}
         assert skipped == set(jwks_case_ids()), (impl, skipped)
-        assert s["passed"] + s["expected_failures"] == s["total"] - len(skipped) > 0, (impl, s)
+        assert s["passed"] == s["total"] - len(skipped) > 0, (impl, s)
         assert all(c["status"] == "passed" for c in cases(rep).values() if c["id"] in cluster_case_ids())
     tmp_dirs = re.findall(r"a throwaway PostgreSQL in (/tmp/afi-cluster-\w+)", cp.stdout)
     assert len(tmp_dirs) == 1, cp.stdout

@@ -1,8 +1,9 @@
 """The framing suite (fixtures/framing.json) can fail: every case fails against a small raw
 test server that answers malformed and well-formed requests alike with an HTML 400, and
-against one that keeps silent; and today's reference server fails (or, for a SHOULD, warns
-on) exactly the cases of harness/data/framing-xfail.txt. The mutating proxy reads requests whole, so it cannot
-express a framing fault: these servers stand in for its mutants."""
+against one that keeps silent; and the reference server passes every case, the SHOULDs
+included (harness/test_framing_port.py holds the FastAPI port to the same). The mutating
+proxy reads requests whole, so it cannot express a framing fault: these servers stand in
+for its mutants."""
 import json
 import os
 import socket
@@ -10,7 +11,7 @@ import threading
 
 import pytest
 
-from conftest import FRAMING_XFAIL, FIXTURES, RUNNER, need_binary, run_conformance
+from conftest import FIXTURES, RUNNER, need_binary, run_conformance
 
 HTML = b"<html><body><h1>400 Bad Request</h1></body></html>"
 
@@ -110,12 +111,8 @@ def test_every_framing_case_fails_against_a_broken_server(mode, tmp_path):
             assert "within" in msgs, (i, msgs[:300])
 
 
-def test_the_reference_fails_exactly_the_listed_framing_cases(reference, tmp_path):
-    if not os.path.exists(FRAMING_XFAIL):
-        pytest.skip("no framing-xfail.txt: the reference's gate is fixed")
-    with open(FRAMING_XFAIL, encoding="utf-8") as f:
-        listed = {ln.strip() for ln in f if ln.strip() and not ln.startswith("#")}
-    _, cases = run_framing(tmp_path, reference.base, reference.secret)
-    failed = {i for i, c in cases.items() if c["status"] in ("failed", "warned")}
-    assert failed == listed, f"failing but not listed: {sorted(failed - listed)}; " \
-                             f"listed but passing: {sorted(listed - failed)}"
+def test_the_reference_passes_every_framing_case(reference, tmp_path):
+    cp, cases = run_framing(tmp_path, reference.base, reference.secret)
+    assert set(cases) == framing_ids()
+    bad = sorted((i, c["status"]) for i, c in cases.items() if c["status"] != "passed")
+    assert not bad and cp.returncode == 0, (bad, cp.stdout[-2000:])

@@ -218,3 +218,20 @@ def test_rob_1_connection_is_reused_after_a_4xx(reference, port, status):
     assert [a[0] for a in got] == [status, 200, 200], got
     assert_envelope(got[0], status)
     assert "connection" not in got[0][1] or got[0][1]["connection"].lower() != "close", got[0]
+
+
+DISCARD_MAX = 4 * MIB  # reference/gate.h GATE_DISCARD_MAX
+
+
+@pytest.mark.parametrize("length", [MIB + 1, DISCARD_MAX, DISCARD_MAX + 1])
+def test_rob_1_a_413_keeps_the_connection_when_the_body_is_within_the_discard_bound(reference, port, length):
+    head = b"POST /afi/call/echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n" \
+           b"Content-Length: %d\r\n\r\n" % length
+    then = post(b"/call/echo", b'{"text":"again"}', token=mint(reference.secret))
+    got = answers(exchange(port, head + b" " * length + then + HEALTH, timeout=20)[0])
+    assert_envelope(got[0], 413)
+    if length <= DISCARD_MAX:
+        assert [a[0] for a in got] == [413, 200, 200], got
+        assert got[0][1].get("connection", "").lower() != "close", got[0]
+    else:  # never read: 413 at once, then the close
+        assert len(got) == 1 and got[0][1].get("connection", "").lower() == "close", got

@@ -16,7 +16,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
-from conftest import (FASTAPI_SERVE, FRAMING_XFAIL, FRAMING_XFAIL_FASTAPI, PYTHON, ROOT, RUNNER, SERVER, Target,
+from conftest import (FASTAPI_SERVE, PYTHON, ROOT, RUNNER, SERVER, Target,
                       cluster_case_ids, fixture_case_ids, jwks_case_ids, need_binary, run_conformance)
 from mutants import runs
 from mutants.port_faults import PORT_FAULTS
@@ -25,8 +25,6 @@ KEY_TYPES = ("rsa", "p256")
 FULL_SUITE = os.path.join(ROOT, "fixtures", "full.json")
 TARGETS = {"reference": f"{SERVER} --port {{port}}",
            "fastapi": f"{PYTHON} {FASTAPI_SERVE} --port {{port}}"}
-# The framing cases each implementation is known to fail (harness/data/framing-xfail*.txt).
-XFAIL = {"reference": FRAMING_XFAIL, "fastapi": FRAMING_XFAIL_FASTAPI}
 # Each FULL-* fault of the port and the case of fixtures/full.json made to catch it.
 KILLERS = {
     "key_ignored": "full.key.valid",
@@ -66,16 +64,15 @@ def statuses(report):
 @pytest.mark.parametrize("key_type", KEY_TYPES)
 @pytest.mark.parametrize("target", sorted(TARGETS))
 def test_the_whole_suite_passes_at_the_full_level(target, key_type, tmp_path):
-    rc, report, out = spawn_run(TARGETS[target], key_type, tmp_path, target,
-                                "--expected-failures", XFAIL[target])
+    rc, report, out = spawn_run(TARGETS[target], key_type, tmp_path, target)
     assert report, out
     # the cases tagged cluster need two targets, those tagged jwks the runner's JWK Set
     # (harness/test_jwks.py): a run with one target and a key file skips them
     skipped = set(cluster_case_ids()) | set(jwks_case_ids())
-    bad = {i: s for i, s in statuses(report).items() if s not in ("passed", "xfail") and i not in skipped}
+    bad = {i: s for i, s in statuses(report).items() if s != "passed" and i not in skipped}
     assert not bad and rc == 0, f"{bad} {out}"
     s = report["summary"]
-    assert s["passed"] + s["expected_failures"] == len(fixture_case_ids()) - len(skipped)
+    assert s["passed"] == len(fixture_case_ids()) - len(skipped)
     assert {i for i in statuses(report) if i.startswith("full.")} == set(KILLERS.values())
 
 

@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from conftest import BUILD, CLOSING_RE, ROOT, closing_line, fixture_case_ids, known_failures
+from conftest import BUILD, CLOSING_RE, ROOT, closing_line, fixture_case_ids
 
 VERSION = open(os.path.join(ROOT, "VERSION")).read().strip()
 
@@ -50,7 +50,7 @@ def test_installed_runner_checks_installed_reference_from_elsewhere(installed, t
     report = tmp_path / "r.json"
     cp = subprocess.run([str(installed / "bin" / "conformance"), "run", "-q",
                          "--spawn", f"{installed / 'bin' / 'reference-server'} --port {{port}}",
-                         "--report", f"json:{report}", *known_failures(["run"])],
+                         "--report", f"json:{report}"],
                         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert cp.returncode == 0, cp.stdout + cp.stderr
     m = CLOSING_RE.match(closing_line(cp.stdout))

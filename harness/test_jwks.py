@@ -25,7 +25,7 @@ from children import free_port
 from conftest import FIXTURES, PYTHON, Target, fixture_case_ids, http, jwks_case_ids, run_conformance
 from mutants import runs
 from mutants.port_faults import PORT_FAULTS
-from test_full_level import KEY_TYPES, TARGETS, XFAIL, spawn_run, statuses
+from test_full_level import KEY_TYPES, TARGETS, spawn_run, statuses
 
 JWKS_SUITE = os.path.join(FIXTURES, "jwks.json")
 # Each fault of FULL-6..FULL-8 and the case of fixtures/jwks.json made to catch it.
@@ -49,16 +49,15 @@ KILLERS = {
 @pytest.mark.parametrize("key_type", KEY_TYPES)
 @pytest.mark.parametrize("target", sorted(TARGETS))
 def test_the_whole_suite_passes_with_a_jwk_set(target, key_type, tmp_path):
-    rc, report, out = spawn_run(TARGETS[target], key_type, tmp_path, f"{target}-jwks", "--key-source", "jwks",
-                                "--expected-failures", XFAIL[target])
+    rc, report, out = spawn_run(TARGETS[target], key_type, tmp_path, f"{target}-jwks", "--key-source", "jwks")
     assert report, out
     status = statuses(report)
     assert {i: status[i] for i in jwks_case_ids() if status[i] != "passed"} == {}, out
-    bad = {i: s for i, s in status.items() if s not in ("passed", "xfail", "skipped")}
+    bad = {i: s for i, s in status.items() if s not in ("passed", "skipped")}
     assert not bad and rc == 0, f"{bad} {out}"
     # only the cases tagged cluster (they need two targets) are skipped
     s = report["summary"]
-    assert s["passed"] + s["expected_failures"] == len(fixture_case_ids()) - s["cluster_skipped"]["cases"], s
+    assert s["passed"] == len(fixture_case_ids()) - s["cluster_skipped"]["cases"], s
 
 
 def test_every_jwks_fault_has_its_case():

@@ -18,7 +18,7 @@ import uuid
 
 import pytest
 
-from conftest import ROOT, SERVER, closing_line, free_port, http, known_failures, mint, \
+from conftest import ROOT, SERVER, closing_line, free_port, http, mint, \
     need_binary, run_conformance, stop_child, wait_health
 
 PG_CLUSTER = os.path.join(ROOT, "scripts", "pg-cluster.sh")
@@ -400,8 +400,7 @@ def test_a_hung_database_is_answered_within_the_bound(cluster, instances):
 def test_the_whole_suite_passes_on_postgres(instances):
     secret = secrets.token_hex(24)
     inst = instances(secret)
-    cp = run_conformance("run", "--target", inst.base, *known_failures(["run"]), secret=secret,
-                         timeout=300)
+    cp = run_conformance("run", "--target", inst.base, secret=secret, timeout=300)
     assert cp.returncode == 0, cp.stdout[-2000:] + cp.stderr[-2000:]
     assert closing_line(cp.stdout).split(",")[1].strip() == "0 failed", closing_line(cp.stdout)
 

@@ -93,7 +93,7 @@ int frame_check_head(const char *head, size_t len, struct frame_info *info, char
 		http11 = 0;
 	else
 		return bad_head(why, whylen, "the request line does not end in HTTP/1.0 or HTTP/1.1");
-	int host = 0, te = 0, length_seen = 0;
+	int host = 0, te = 0, length_seen = 0, expect = 0, withheld = 0;
 	unsigned long long length = 0;
 	for (p = eol + 1; p < end; p = eol + 1) {
 		eol = memchr(p, '\n', (size_t)(end - p));
@@ -118,6 +118,10 @@ int frame_check_head(const char *head, size_t len, struct frame_info *info, char
 		while (vlast > v && (vlast[-1] == ' ' || vlast[-1] == '\t'))
 			vlast--;
 		size_t nlen = (size_t)(colon - p), vlen = (size_t)(vlast - v);
+		if (nlen == 6 && !strncasecmp(p, "Expect", 6))
+			expect = 1;
+		if (nlen == sizeof FRAME_WITHHELD_HEADER - 1 && !strncasecmp(p, FRAME_WITHHELD_HEADER, nlen))
+			withheld = 1;
 		if (nlen == 4 && !strncasecmp(p, "Host", 4)) {
 			if (host++)
 				return bad_head(why, whylen, "two Host headers");
@@ -158,6 +162,8 @@ int frame_check_head(const char *head, size_t len, struct frame_info *info, char
 		info->has_length = length_seen;
 		info->length = length;
 		info->head_method = head_method;
+		info->expect = expect;
+		info->withheld_header = withheld;
 	}
 	return 0;
 }

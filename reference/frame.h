@@ -15,6 +15,9 @@
 #define FRAME_MAX_HEAD (32 * 1024)
 /* The longest request line, part of the header section. */
 #define FRAME_MAX_LINE (16 * 1024)
+/* A header the gate adds for libmicrohttpd (gate.h); a client's own is
+ * flagged in frame_info so that the gate drops it. */
+#define FRAME_WITHHELD_HEADER "AFI-Withheld-Length"
 
 enum frame_event {
 	FRAME_MORE,	/* all of data went into the head being collected: feed more */
@@ -30,6 +33,8 @@ struct frame_info {
 	int has_length;		/* a Content-Length was given */
 	unsigned long long length;
 	int head_method;	/* HEAD: its answer carries no body */
+	int expect;		/* an Expect header: the client may wait before sending the body */
+	int withheld_header;	/* a FRAME_WITHHELD_HEADER header */
 };
 
 /* One connection's framing state. Zero it with frame_init; it owns no

@@ -1,6 +1,6 @@
 /* Owns client connections, frames every request, relays well-formed ones to
- * libmicrohttpd over a socket pair and answers malformed ones with the
- * envelope, after every earlier answer. */
+ * the libmicrohttpd daemon its thread drives over a socket pair and answers
+ * malformed ones with the envelope, after every earlier answer. */
 #define _GNU_SOURCE	/* accept4, pipe2 */
 #include "gate.h"
 
@@ -18,12 +18,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dispatch.h"
 #include "envelope.h"
 
 #define SPOOL_CAP (256 * 1024)	/* a direction stops reading beyond this much unsent */
 #define ANSWER_HEAD_MAX 8192	/* an answer head longer than this is followed until close */
 #define READ_CHUNK 65536
-#define MAX_LOOPS 64
 
 /* Bytes waiting to be sent: data[off..off+len). */
 struct spool {
@@ -59,6 +59,10 @@ struct loop {
 	pthread_t thread;
 	int started;
 	int epoll_fd;
+	struct MHD_Daemon *daemon;	/* driven by this thread only (external polling) */
+	int daemon_ready;	/* its epoll fd is readable or a connection was added: MHD_run */
+	long long daemon_due;	/* ms (CLOCK_MONOTONIC) by which MHD_run is due (MHD_get_timeout) */
+	struct link *fed;	/* links written to since the last MHD_run: their answers are read right after it */
 	int wake_pipe[2];	/* gate_add wakes the loop for its handovers */
 	pthread_mutex_t lock;	/* guards handovers */
 	struct handover *handovers;
@@ -70,6 +74,8 @@ struct loop {
 struct link {
 	struct loop *loop;
 	struct link *prev, *next;
+	struct link *fed_next;	/* in loop->fed while fed is set */
+	int fed;
 	int cfd, mfd;		/* the client's socket; our end of the pair (-1 once closed) */
 	unsigned cmask, mmask;	/* events registered for each */
 	struct end cend, mend;
@@ -78,6 +84,7 @@ struct link {
 	struct spool kinds;	/* one byte per request passed on, unanswered: 1 for HEAD */
 	unsigned long long completed, answered;	/* requests passed on in full; final answers */
 	int partial;		/* the head of an incomplete request was passed on */
+	int withholding;	/* the body being received is dropped, not passed on (gate.h) */
 	enum answer_state astate;
 	unsigned long long aleft;
 	char ahead[ANSWER_HEAD_MAX];
@@ -90,11 +97,10 @@ struct link {
 struct gate {
 	int listen_fd;
 	int stop_pipe[2];
-	struct MHD_Daemon *daemon;
 	unsigned nloops;
 	unsigned next_loop;	/* round robin for gate_add */
 	pthread_mutex_t next_lock;
-	struct loop loops[MAX_LOOPS];
+	struct loop loops[GATE_MAX_LOOPS];
 };
 
 static int spool_put(struct spool *s, const char *p, size_t n)
@@ -146,6 +152,12 @@ static void link_free(struct link *l)
 		lp->links = l->next;
 	if (l->next)
 		l->next->prev = l->prev;
+	for (struct link **f = &lp->fed; *f; f = &(*f)->fed_next) {
+		if (*f == l) {
+			*f = l->fed_next;
+			break;
+		}
+	}
 	close(l->cfd);
 	if (l->mfd >= 0)
 		close(l->mfd);
@@ -235,6 +247,38 @@ static void follow_answers(struct link *l, const char *p, size_t n)
 	}
 }
 
+static int is_header(const char *line, size_t len, const char *name)
+{
+	size_t n = strlen(name);
+	return len > n && line[n] == ':' && !strncasecmp(line, name, n);
+}
+
+/* Queues the head for libmicrohttpd: as it came, or without its
+ * Content-Length and with FRAME_WITHHELD_HEADER instead when the body is
+ * withheld; never with a client's own FRAME_WITHHELD_HEADER. */
+static int put_head(struct link *l)
+{
+	const struct frame *f = l->frame;
+	if (!l->withholding && !f->info.withheld_header)
+		return spool_put(&l->to_server, f->head, f->head_len);
+	const char *p = f->head, *end = f->head + f->head_len;
+	for (const char *eol; p < end; p = eol + 1) {
+		eol = memchr(p, '\n', (size_t)(end - p));	/* the head ends in LF */
+		size_t n = (size_t)(eol + 1 - p);
+		if (p != f->head && (n == 1 || (n == 2 && *p == '\r')) && l->withholding) {
+			char line[64];
+			int k = snprintf(line, sizeof line, FRAME_WITHHELD_HEADER ": %llu\r\n", f->info.length);
+			if (spool_put(&l->to_server, line, (size_t)k) < 0)
+				return -1;
+		}
+		if ((l->withholding && is_header(p, n, "Content-Length")) || is_header(p, n, FRAME_WITHHELD_HEADER))
+			continue;
+		if (spool_put(&l->to_server, p, n) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 /* Frames what the client sent and queues the well-formed part for the server. */
 static int take_client_bytes(struct link *l, const char *p, size_t n)
 {
@@ -248,19 +292,27 @@ static int take_client_bytes(struct link *l, const char *p, size_t n)
 			l->bad = 1;
 			return 0;
 		case FRAME_HEAD: {
-			char kind = (char)l->frame->info.head_method;
-			if (spool_put(&l->to_server, l->frame->head, l->frame->head_len) < 0 ||
-			    spool_put(&l->kinds, &kind, 1) < 0)
+			const struct frame_info *fi = &l->frame->info;
+			char kind = (char)fi->head_method;
+			/* ROB-1, CALL-3: an oversized body within the bound is withheld (gate.h). */
+			l->withholding = fi->has_length && fi->length > DISPATCH_MAX_BODY &&
+					 fi->length <= GATE_DISCARD_MAX && !fi->expect;
+			if (put_head(l) < 0 || spool_put(&l->kinds, &kind, 1) < 0)
 				return -1;
-			l->partial = 1;
+			if (l->withholding)
+				l->completed++;	/* libmicrohttpd has all of it */
+			else
+				l->partial = 1;
 			break;
 		}
 		case FRAME_BODY:
 		case FRAME_END:
-			if (used && spool_put(&l->to_server, p, used) < 0)
+			if (used && !l->withholding && spool_put(&l->to_server, p, used) < 0)
 				return -1;
 			if (ev == FRAME_END) {
-				l->completed++;
+				if (!l->withholding)
+					l->completed++;
+				l->withholding = 0;
 				l->partial = 0;
 			}
 			break;
@@ -310,8 +362,14 @@ static void flush_server(struct link *l)
 	ssize_t n = send(l->mfd, l->to_server.data + l->to_server.off, l->to_server.len, MSG_NOSIGNAL);
 	if (n < 0 && !would_block())
 		l->server_unwritable = 1;
-	if (n > 0)
+	if (n > 0) {
 		spool_drop(&l->to_server, (size_t)n);
+		if (!l->fed) {
+			l->fed = 1;
+			l->fed_next = l->loop->fed;
+			l->loop->fed = l;
+		}
+	}
 }
 
 /* Decides what follows from the link's state: closing, the refusal, the
@@ -327,8 +385,9 @@ static int settle(struct link *l)
 		int all_answered = l->answered >= l->completed;
 		if (l->server_eof || ((l->bad || l->client_eof) && all_answered)) {
 			/* A malformed request is refused only when no answer to it has
-			 * gone out already (an early 413 may have). */
-			if (l->bad && l->answered == l->completed && l->astate == ANSWER_HEAD &&
+			 * gone out already (an early 413 may have, or the answer to a
+			 * request whose withheld body stopped short). */
+			if (l->bad && !l->withholding && l->answered == l->completed && l->astate == ANSWER_HEAD &&
 			    put_refusal(l, l->frame->why) < 0) {
 				link_free(l);
 				return -1;
@@ -483,7 +542,8 @@ static void link_open(struct loop *lp, int fd, const struct sockaddr *addr, sock
 		return;
 	}
 	/* On failure libmicrohttpd has closed pair[1] itself. */
-	if (MHD_add_connection(lp->gate->daemon, pair[1], addr, addrlen) != MHD_YES) {
+	lp->daemon_ready = 1;
+	if (MHD_add_connection(lp->daemon, pair[1], addr, addrlen) != MHD_YES) {
 		close(pair[0]);
 		close(fd);
 		link_release(l);
@@ -512,6 +572,36 @@ static void take_handovers(struct loop *lp)
 	}
 }
 
+static long long now_ms(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* Runs the daemon when it has work or a timeout is due, then reads at once
+ * what it answered on the links just written to: the request and its
+ * answer pass in one turn of the loop, with no thread to wake. */
+static void drive_daemon(struct loop *lp)
+{
+	long long now = now_ms();
+	if (!lp->daemon_ready && !lp->fed && now < lp->daemon_due)
+		return;
+	lp->daemon_ready = 0;
+	MHD_run(lp->daemon);
+	MHD_UNSIGNED_LONG_LONG wait;
+	lp->daemon_due = now + (MHD_get_timeout(lp->daemon, &wait) == MHD_YES && wait < 1000 ? (long long)wait : 1000);
+	struct link *l = lp->fed;
+	lp->fed = NULL;
+	while (l) {
+		struct link *next = l->fed_next;
+		l->fed = 0;
+		if (!l->dead && l->mfd >= 0)
+			server_event(l, EPOLLIN);
+		l = next;
+	}
+}
+
 static void *run(void *arg)
 {
 	struct loop *lp = arg;
@@ -519,12 +609,15 @@ static void *run(void *arg)
 	struct epoll_event ev[64];
 	time_t checked = time(NULL);
 	for (;;) {
-		int n = epoll_wait(lp->epoll_fd, ev, 64, 1000);
+		long long wait = lp->daemon_ready || lp->fed ? 0 : lp->daemon_due - now_ms();
+		int n = epoll_wait(lp->epoll_fd, ev, 64, wait < 0 ? 0 : (int)wait);
 		for (int i = 0; i < n; i++) {
 			void *p = ev[i].data.ptr;
 			if (p == &g->stop_pipe)
 				return NULL;
-			if (p == &lp->wake_pipe) {
+			if (p == &lp->daemon) {
+				lp->daemon_ready = 1;
+			} else if (p == &lp->wake_pipe) {
 				take_handovers(lp);
 			} else if (p == &g->listen_fd) {
 				for (int k = 0; k < 16; k++) {
@@ -546,6 +639,7 @@ static void *run(void *arg)
 					server_event(e->link, ev[i].events);
 			}
 		}
+		drive_daemon(lp);
 		time_t now = time(NULL);
 		if (now != checked) {
 			checked = now;
@@ -608,26 +702,30 @@ static void loop_clear(struct loop *lp)
 	pthread_mutex_destroy(&lp->lock);
 }
 
-static int loop_start(struct gate *g, struct loop *lp)
+static int loop_start(struct gate *g, struct loop *lp, struct MHD_Daemon *daemon)
 {
 	lp->gate = g;
+	lp->daemon = daemon;
 	pthread_mutex_init(&lp->lock, NULL);
 	lp->wake_pipe[0] = lp->wake_pipe[1] = -1;
 	lp->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
 	struct epoll_event lev = {.events = EPOLLIN | EPOLLEXCLUSIVE, .data.ptr = &g->listen_fd};
 	struct epoll_event sev = {.events = EPOLLIN, .data.ptr = &g->stop_pipe};
 	struct epoll_event wev = {.events = EPOLLIN, .data.ptr = &lp->wake_pipe};
+	struct epoll_event dev = {.events = EPOLLIN, .data.ptr = &lp->daemon};
+	const union MHD_DaemonInfo *info = MHD_get_daemon_info(daemon, MHD_DAEMON_INFO_EPOLL_FD);
 	if (lp->epoll_fd < 0 || pipe2(lp->wake_pipe, O_NONBLOCK | O_CLOEXEC) < 0 ||
 	    (g->listen_fd >= 0 && epoll_ctl(lp->epoll_fd, EPOLL_CTL_ADD, g->listen_fd, &lev) < 0) ||
 	    epoll_ctl(lp->epoll_fd, EPOLL_CTL_ADD, g->stop_pipe[0], &sev) < 0 ||
-	    epoll_ctl(lp->epoll_fd, EPOLL_CTL_ADD, lp->wake_pipe[0], &wev) < 0 ||
+	    epoll_ctl(lp->epoll_fd, EPOLL_CTL_ADD, lp->wake_pipe[0], &wev) < 0 || !info ||
+	    epoll_ctl(lp->epoll_fd, EPOLL_CTL_ADD, info->epoll_fd, &dev) < 0 ||
 	    pthread_create(&lp->thread, NULL, run, lp))
 		return -1;
 	lp->started = 1;
 	return 0;
 }
 
-struct gate *gate_start(int listen_fd, struct MHD_Daemon *daemon, unsigned loops, char *err, size_t errlen)
+struct gate *gate_start(int listen_fd, struct MHD_Daemon *const *daemons, unsigned loops, char *err, size_t errlen)
 {
 	struct gate *g = calloc(1, sizeof *g);
 	if (!g) {
@@ -637,8 +735,7 @@ struct gate *gate_start(int listen_fd, struct MHD_Daemon *daemon, unsigned loops
 		return NULL;
 	}
 	g->listen_fd = listen_fd;
-	g->daemon = daemon;
-	g->nloops = loops < 1 ? 1 : loops > MAX_LOOPS ? MAX_LOOPS : loops;
+	g->nloops = loops > GATE_MAX_LOOPS ? GATE_MAX_LOOPS : loops;
 	pthread_mutex_init(&g->next_lock, NULL);
 	g->stop_pipe[0] = g->stop_pipe[1] = -1;
 	if (pipe2(g->stop_pipe, O_CLOEXEC) < 0) {
@@ -648,7 +745,7 @@ struct gate *gate_start(int listen_fd, struct MHD_Daemon *daemon, unsigned loops
 		return NULL;
 	}
 	for (unsigned i = 0; i < g->nloops; i++) {
-		if (loop_start(g, &g->loops[i]) < 0) {
+		if (loop_start(g, &g->loops[i], daemons[i]) < 0) {
 			snprintf(err, errlen, "cannot start the connection gate: %s", strerror(errno));
 			g->nloops = i + 1;
 			gate_stop(g);

@@ -12,7 +12,11 @@
  *
  * Design: each client connection is paired with one end of a Unix socket
  * pair whose other end is given to libmicrohttpd (MHD_add_connection). The
- * gate relays bytes both ways. Client to server it passes on only requests
+ * gate relays bytes both ways. Each gate thread drives a daemon of its own
+ * (external polling: its epoll fd is in the thread's epoll set, and the
+ * thread calls MHD_run), so a request is framed, handled and its answer
+ * relayed in one thread, mostly in one turn of its loop: no thread is woken
+ * twice per request, as a relay to libmicrohttpd's own threads needed. Client to server it passes on only requests
  * whose head and body framing it has checked, so libmicrohttpd only ever
  * parses well-formed requests; server to client it follows the answers'
  * framing, so that it knows when every request passed on has been answered.
@@ -24,7 +28,18 @@
  * than GATE_STALL_SECONDS (else 400 and close); an idle connection is closed
  * after GATE_IDLE_SECONDS; after its last answer a closing connection's
  * remaining input is read and dropped for GATE_LINGER_SECONDS at most, so that
- * the close does not reset the answer away. */
+ * the close does not reset the answer away.
+ *
+ * Oversized bodies (CALL-3, ROB-1's SHOULD that a connection serves the next
+ * request after a 413): a body announced over DISPATCH_MAX_BODY and at most
+ * GATE_DISCARD_MAX bytes is withheld. libmicrohttpd gets the head without its
+ * Content-Length and with FRAME_WITHHELD_HEADER: <the length> instead, so it
+ * answers at once (413, or what CALL-4 puts before it) a request it sees as
+ * complete and keeps the connection, while the gate reads and drops the body
+ * within the stall bound. A larger body, or one announced with Expect (the
+ * client may wait for a 100 Continue that will not come), is passed on as it
+ * is: libmicrohttpd answers 413 at once and closes, and the body is never
+ * read beyond the linger. A client's own FRAME_WITHHELD_HEADER is dropped. */
 #ifndef AFI_GATE_H
 #define AFI_GATE_H
 
@@ -36,14 +51,20 @@
 #define GATE_STALL_SECONDS 10
 #define GATE_IDLE_SECONDS 60
 #define GATE_LINGER_SECONDS 2
+#define GATE_DISCARD_MAX (4ull * 1024 * 1024)
+#define GATE_MAX_LOOPS 64
 
 struct MHD_Daemon;
 struct gate;
 
-/* Starts `loops` gate threads (at least one) on listen_fd (a listening
- * socket the gate takes over and closes; it may be -1 for a gate fed only by
- * gate_add) for daemon. Returns NULL with err filled on failure. */
-struct gate *gate_start(int listen_fd, struct MHD_Daemon *daemon, unsigned loops, char *err, size_t errlen);
+/* Starts `loops` gate threads (1 to GATE_MAX_LOOPS) on listen_fd (a
+ * listening socket the gate takes over and closes; it may be -1 for a gate
+ * fed only by gate_add). Thread i drives daemons[i], started by the caller
+ * with MHD_USE_EPOLL and no internal thread (and MHD_ALLOW_SUSPEND_RESUME
+ * for a connection to be resumed from another thread); the caller stops the
+ * daemons after gate_stop. Returns NULL with err filled on failure. */
+struct gate *gate_start(int listen_fd, struct MHD_Daemon *const *daemons, unsigned loops, char *err,
+			size_t errlen);
 
 /* Takes over a connected stream socket fd (closed by the gate in every
  * case) as if it had just been accepted from addr. Returns 0, or -1 when it

@@ -1,7 +1,7 @@
-/* libmicrohttpd glue: a thread pool on epoll, bodies read up to 1 MiB, and
- * suspended connections for deferred answers.
+/* libmicrohttpd glue: one daemon per gate thread, driven by it (gate.h),
+ * bodies read up to 1 MiB, and suspended connections for deferred answers.
  *
- * Why suspend/resume for `sleep`: each pool thread serves many connections,
+ * Why suspend/resume for `sleep`: each gate thread serves many connections,
  * so sleeping inside the handler would stall all of them for up to 5 s.
  * Instead the reply is computed at once, the connection is suspended, and the
  * delay thread resumes it when the time has come; the handler then sends the
@@ -15,7 +15,6 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,14 +30,14 @@
 #define DISCARD_LIMIT (64ull * 1024 * 1024)
 
 struct server {
-	struct MHD_Daemon *daemon;
+	struct MHD_Daemon *daemons[GATE_MAX_LOOPS];	/* one per gate thread */
+	unsigned ndaemons;
 	struct dispatch *dispatch;
 	struct delay *delay;
 	struct gate *gate;
 	char *base;
 	size_t base_len;
 	uint16_t port;
-	atomic_int in_flight;	/* requests begun and not yet completed */
 };
 
 enum phase {
@@ -83,7 +82,9 @@ static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind, const 
 	} else if (!strcasecmp(key, "Content-Type")) {
 		if (!req->content_type)
 			req->content_type = value ? value : "";
-	} else if (!strcasecmp(key, "Content-Length")) {
+	} else if (!strcasecmp(key, "Content-Length") || !strcasecmp(key, FRAME_WITHHELD_HEADER)) {
+		/* The gate withholds an oversized body and says how long it was
+		 * announced (gate.h); it never passes both headers on. */
 		if (!req->content_length)
 			req->content_length = value;
 	} else if (!strcasecmp(key, "If-None-Match")) {
@@ -168,7 +169,6 @@ static enum MHD_Result start_request(struct server *s, struct MHD_Connection *co
 	*con_cls = r;
 	r->srv = s;
 	r->conn = conn;
-	atomic_fetch_add(&s->in_flight, 1);
 	MHD_get_connection_values(conn, MHD_HEADER_KIND, collect_header, &r->req);
 	r->req.method = method;
 	/* ENV-5: a path outside the base is not_found like any unknown path. */
@@ -179,13 +179,16 @@ static enum MHD_Result start_request(struct server *s, struct MHD_Connection *co
 	}
 	r->req.path = url + s->base_len;
 	if (dispatch_begin(s->dispatch, &r->req, &r->st, &r->reply)) {
-		/* Answering before the request is complete makes libmicrohttpd
-		 * close the connection with the body unread. So a small body is
-		 * read and dropped first, which keeps the connection; an
-		 * announced body over 1 MiB is answered at once (CALL-3, 413
-		 * without waiting for it), and the gate reads and drops what the
-		 * client still sends, so the close does not reset the answer. */
-		if (r->req.content_length && strtoull(r->req.content_length, NULL, 10) > DISPATCH_MAX_BODY)
+		/* Answering a POST before its body makes libmicrohttpd close
+		 * the connection with the body unread. So a small body is read
+		 * and dropped first, which keeps the connection, and so is the
+		 * empty body of a request whose oversized body the gate withholds
+		 * (gate.h: it is answered at once all the same). Any other body
+		 * announced over 1 MiB is answered at once (CALL-3, 413 without
+		 * waiting for it), and the gate reads and drops what the client
+		 * still sends, so the close does not reset the answer. */
+		if (r->req.content_length && strtoull(r->req.content_length, NULL, 10) > DISPATCH_MAX_BODY &&
+		    !MHD_lookup_connection_value(conn, MHD_HEADER_KIND, FRAME_WITHHELD_HEADER))
 			return send_reply(r);
 		r->phase = PHASE_DISCARD;
 		return MHD_YES;
@@ -248,8 +251,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 			 enum MHD_RequestTerminationCode toe)
 {
-	struct server *s = cls;
 	struct request *r = *con_cls;
+	(void)cls;
 	(void)conn;
 	(void)toe;
 	if (!r)
@@ -259,7 +262,6 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	free(r->body);
 	free(r);
 	*con_cls = NULL;
-	atomic_fetch_sub(&s->in_flight, 1);
 }
 
 /* libmicrohttpd's messages, less the ones about TCP options: its side of
@@ -333,22 +335,27 @@ struct server *server_start(const struct server_config *cfg, struct dispatch *d,
 		long n = sysconf(_SC_NPROCESSORS_ONLN);
 		threads = n > 0 ? (unsigned)n : 1;
 	}
-	unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_NO_LISTEN_SOCKET | MHD_ALLOW_SUSPEND_RESUME |
-			 MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0);
-	s->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s,
-				     MHD_OPTION_EXTERNAL_LOGGER, log_library, NULL,	/* first, to see every message */
-				     MHD_OPTION_THREAD_POOL_SIZE, threads,
-				     MHD_OPTION_UNESCAPE_CALLBACK, keep_escapes, NULL,
-				     MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-				     MHD_OPTION_CONNECTION_TIMEOUT, 60u,
-				     /* room for a head the gate let through, plus buffers */
-				     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(2 * FRAME_MAX_HEAD),
-				     MHD_OPTION_END);
-	if (!s->daemon) {
-		snprintf(err, errlen, "cannot start libmicrohttpd");
-		goto fail;
+	if (threads > GATE_MAX_LOOPS)
+		threads = GATE_MAX_LOOPS;
+	/* External polling: the gate thread of each daemon runs it. */
+	unsigned flags = MHD_USE_EPOLL | MHD_USE_NO_LISTEN_SOCKET | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG |
+			 (v6 ? MHD_USE_IPv6 : 0);
+	for (; s->ndaemons < threads; s->ndaemons++) {
+		struct MHD_Daemon *d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s,
+							MHD_OPTION_EXTERNAL_LOGGER, log_library, NULL,	/* first, to see every message */
+							MHD_OPTION_UNESCAPE_CALLBACK, keep_escapes, NULL,
+							MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+							MHD_OPTION_CONNECTION_TIMEOUT, 60u,
+							/* room for a head the gate let through, plus buffers */
+							MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(2 * FRAME_MAX_HEAD),
+							MHD_OPTION_END);
+		if (!d) {
+			snprintf(err, errlen, "cannot start libmicrohttpd");
+			goto fail;
+		}
+		s->daemons[s->ndaemons] = d;
 	}
-	s->gate = gate_start(fd, s->daemon, threads, err, errlen);
+	s->gate = gate_start(fd, s->daemons, threads, err, errlen);
 	fd = -1;	/* the gate owns it now, even when it failed */
 	if (!s->gate)
 		goto fail;
@@ -357,8 +364,8 @@ fail:
 	if (fd >= 0)
 		close(fd);
 	if (s) {
-		if (s->daemon)
-			MHD_stop_daemon(s->daemon);
+		for (unsigned i = 0; i < s->ndaemons; i++)
+			MHD_stop_daemon(s->daemons[i]);
 		delay_free(s->delay);
 		free(s->base);
 		free(s);
@@ -381,12 +388,12 @@ void server_stop(struct server *s)
 {
 	if (!s)
 		return;
-	/* Stop accepting; let sleeping calls wake and every started request end. */
+	/* Stop accepting and close every connection; every sleeping call must
+	 * be resumed before its daemon may stop, which ends each request. */
 	gate_stop(s->gate);
 	delay_drain(s->delay, 6000);
-	for (int i = 0; i < 1000 && atomic_load(&s->in_flight) > 0; i++)
-		usleep(10000);
-	MHD_stop_daemon(s->daemon);
+	for (unsigned i = 0; i < s->ndaemons; i++)
+		MHD_stop_daemon(s->daemons[i]);
 	delay_free(s->delay);
 	free(s->base);
 	free(s);

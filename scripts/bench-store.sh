@@ -3,7 +3,9 @@
 # reference server on the in-memory store, on PostgreSQL with one instance and with two
 # instances on one database, side by side in one run, and PostgreSQL's own ceiling for
 # the same statements (pgbench -M prepared, a custom script per call: the revocation
-# check of the token's jti plus the call's statement, as the server sends them).
+# check of the token's jti plus the call's statement, as the server sends them), with
+# the CPU each configuration spends per call, split between the load generator, the
+# server and PostgreSQL (the figure that explains the ratios on a small machine).
 # Writes reports/bench-store.md (OUT overrides); never part of make check.
 # Environment: AFI_BUILD (default build), DUR seconds per measurement (default 5),
 # ROUNDS of every measurement, the best kept (default 3), CONC requests in flight
@@ -30,6 +32,13 @@ cleanup() {
 }
 trap cleanup EXIT
 url=$(scripts/pg-cluster.sh start "$tmp/pg")
+postmaster=$(head -n 1 "$tmp/pg/data/postmaster.pid")
+# The settings every write waits for, read from the cluster rather than assumed.
+pg_settings=$(psql -h "$tmp/pg" -U postgres -Atc "SELECT string_agg(name || ' ' || setting, ', ' ORDER BY name)
+  FROM pg_settings WHERE name IN ('fsync', 'synchronous_commit')" postgres)
+# pgbench's sessions get the server's own session setting too (store_pg.c's session_sql).
+bound_ms=$(awk '/#define STORE_PG_BOUND_MS/ { print $3 }' reference/store_pg.h)
+[ -n "$bound_ms" ] || { echo "bench-store: no STORE_PG_BOUND_MS in reference/store_pg.h" >&2; exit 1; }
 
 AFI_SECRET=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
 export AFI_SECRET
@@ -80,12 +89,14 @@ $revoked
 SELECT status, val, newrev FROM afi_incr(convert_to(:pre::text || 'c' || :k::text, 'UTF8'), 1, 9007199254740992);
 EOF
 
-# start_server NAME [--store URL]: starts an instance, sets $port.
+# start_server NAME [--store URL]: starts an instance, sets $port (and pid_of[$port]).
+declare -A pid_of
 start_server() {
   local name=$1
   shift
   "$bin/reference-server" --port 0 --threads "$conc" "$@" >"$tmp/$name.out" 2>"$tmp/$name.log" &
   pids+=($!)
+  local pid=$!
   local line=""
   for _ in $(seq 100); do
     line=$(head -n 1 "$tmp/$name.out")
@@ -95,6 +106,7 @@ start_server() {
   [ -n "$line" ] || { echo "bench-store: $name did not start:" >&2; cat "$tmp/$name.log" >&2; exit 1; }
   port=${line##*:}
   port=${port%%/*}
+  pid_of[$port]=$pid
 }
 
 stop_servers() {
@@ -102,24 +114,69 @@ stop_servers() {
   pids=()
 }
 
-# wrk_run FN CONNS PORT...: one wrk per port at once, CONNS connections each;
-# prints "req/s p99_ms errors" (sums; the p99 is the worst instance's).
+# CPU accounting, in clock ticks of all cores together. pg_ticks: the cluster's
+# processes (the postmaster, its live children, and the children it has reaped, as
+# pgbench's backends are once pgbench disconnects). proc_ticks PID...: those processes.
+# run_ticks FILE CMD...: runs CMD and writes the CPU ticks it used to FILE.
+tck=$(getconf CLK_TCK)
+pg_ticks() {
+  local p t=0
+  for p in $postmaster $(pgrep -P "$postmaster"); do
+    t=$((t + $(awk '{ print $14 + $15 + $16 + $17 }' "/proc/$p/stat" 2>/dev/null || echo 0)))
+  done
+  echo "$t"
+}
+proc_ticks() {
+  local p t=0
+  for p in "$@"; do t=$((t + $(awk '{ print $14 + $15 }' "/proc/$p/stat"))); done
+  echo "$t"
+}
+run_ticks() {
+  local file=$1 rc=0
+  shift
+  # times' second line: the user and system time of the subshell's children (CMD), as 1m2.345s.
+  (rc=0; "$@" || rc=$?; times >"$file.times"; exit "$rc") || rc=$?
+  tail -n 1 "$file.times" | awk -v tck="$tck" '{ for (i = 1; i <= 2; i++) { split($i, a, /[ms]/); s += a[1] * 60 + a[2] }
+    printf "%.0f\n", s * tck }' >"$file"
+  return "$rc"
+}
+# per_call TICKS CALLS: microseconds of CPU per call.
+per_call() {
+  awk -v t="$1" -v n="$2" -v tck="$tck" 'BEGIN { if (n > 0) printf "%.0f", t * 1e6 / tck / n; else print 0 }'
+}
+
+# wrk_run FN CONNS PORT...: one wrk per port at once, CONNS connections each; prints
+# "req/s p99_ms errors client_us server_us pg_us" (sums; the p99 is the worst
+# instance's; CPU per call of the wrk processes, the servers behind PORT... and
+# PostgreSQL).
 wrk_run() {
   local fn=$1 conns=$2
   shift 2
-  local i=0 files=()
+  local i=0 files=() srv=()
+  rm -f "$tmp"/ticks.*
+  for p in "$@"; do srv+=("${pid_of[$p]}"); done
+  local s0 g0
+  s0=$(proc_ticks "${srv[@]}")
+  g0=$(pg_ticks)
   for p in "$@"; do
-    AFI_BENCH_FN=$fn AFI_BENCH_TOKEN=$token wrk -t1 -c"$conns" -d"${dur}s" --latency -s "$tmp/call.lua" \
-      "http://127.0.0.1:$p/afi" >"$tmp/wrk.$i" 2>&1 &
+    run_ticks "$tmp/ticks.$i" env AFI_BENCH_FN="$fn" AFI_BENCH_TOKEN="$token" wrk -t1 -c"$conns" -d"${dur}s" --latency \
+      -s "$tmp/call.lua" "http://127.0.0.1:$p/afi" >"$tmp/wrk.$i" 2>&1 &
     files+=("$tmp/wrk.$i")
     i=$((i + 1))
   done
   wait_jobs
-  awk '/^Requests\/sec:/ { rps += $2 }
+  local s1 g1 c
+  s1=$(proc_ticks "${srv[@]}")
+  g1=$(pg_ticks)
+  c=$(cat "$tmp"/ticks.[0-9] | awk '{ t += $1 } END { print t + 0 }')
+  local line
+  line=$(awk '/^Requests\/sec:/ { rps += $2 }
        /^ +99%/ { v = $2; ms = v + 0; if (v ~ /us$/) ms /= 1000; else if (v ~ /[^m]s$/) ms *= 1000; if (ms > p99) p99 = ms }
        /Non-2xx/ { bad += $NF }
        /Socket errors/ { gsub(/,/, ""); sock += $4 + $6 + $8 + $10 }
-       END { printf "%.0f %.2f %s\n", rps, p99, bad + sock ? (bad + 0) "-non-2xx," (sock + 0) "-socket-errors" : "ok" }' "${files[@]}"
+       END { printf "%.0f %.2f %s\n", rps, p99, bad + sock ? (bad + 0) "-non-2xx," (sock + 0) "-socket-errors" : "ok" }' "${files[@]}")
+  local calls=$(( ${line%% *} * dur ))
+  echo "$line $(per_call "$c" "$calls") $(per_call $((s1 - s0)) "$calls") $(per_call $((g1 - g0)) "$calls")"
 }
 
 # Waits for the wrk jobs of this shell (not the servers).
@@ -130,18 +187,30 @@ wait_jobs() {
   done
 }
 
-# pgbench_run FN: "tps p99_ms errors" for the same statements, CONC clients.
+# pgbench_run FN: "tps p99_ms errors client_us 0 pg_us" for the same statements,
+# CONC clients, with the server's session setting.
 pgbench_run() {
   local fn=$1
   rm -f "$tmp"/pgb.*
-  local db_dir=$tmp/pg
-  (cd "$tmp" && pgbench -n -h "$db_dir" -U postgres -M prepared -c "$conc" -j 2 -T "$dur" \
+  local db_dir=$tmp/pg g0 g1 before
+  before=$(pgrep -c -P "$postmaster" || true)
+  g0=$(pg_ticks)
+  (cd "$tmp" && PGOPTIONS="-c statement_timeout=$bound_ms" run_ticks "$tmp/ticks.pgb" \
+     pgbench -n -h "$db_dir" -U postgres -M prepared -c "$conc" -j 2 -T "$dur" \
      -D jti="$jti" -D pre=p5:bench: -f "$tmp/$fn.sql" --log --log-prefix="$tmp/pgb" postgres >"$tmp/pgbench.out" 2>&1) ||
     { echo "bench-store: pgbench failed:" >&2; cat "$tmp/pgbench.out" >&2; exit 1; }
-  local tps
+  # Its backends' CPU reaches the postmaster's account once they are reaped.
+  for _ in $(seq 40); do
+    [ "$(pgrep -c -P "$postmaster" || true)" -le "$before" ] && break
+    sleep 0.05
+  done
+  g1=$(pg_ticks)
+  local tps calls
   tps=$(awk '/^tps = / { printf "%.0f", $3 }' "$tmp/pgbench.out")
+  calls=$(awk '/^number of transactions actually processed: / { print $NF }' "$tmp/pgbench.out")
   cat "$tmp"/pgb.* | awk '{ print $3 }' | sort -n | awk -v tps="$tps" '
-    { v[NR] = $1 } END { i = int(NR * 0.99); if (i < 1) i = 1; printf "%s %.2f ok\n", tps, v[i] / 1000 }'
+    { v[NR] = $1 } END { i = int(NR * 0.99); if (i < 1) i = 1; printf "%s %.2f ok", tps, v[i] / 1000 }'
+  echo " $(per_call "$(cat "$tmp/ticks.pgb")" "$calls") 0 $(per_call $((g1 - g0)) "$calls")"
 }
 
 fns=(kv_set kv_get counter_incr)
@@ -187,17 +256,20 @@ mkdir -p "$(dirname "$out")"
   echo "PostgreSQL connections per instance, pgbench clients). One viewer (sub \`bench\`,"
   echo "a jti, so each call also checks its revocation), 1000 keys (kv_set, kv_get) or"
   echo "1000 counters, picked at random per request. PostgreSQL 15 in a throwaway cluster"
-  echo "(scripts/pg-cluster.sh) with fsync and synchronous_commit on: every 200 is on disk."
-  echo "Two instances: two wrk at once, $((conc / 2)) connections each; their p99 is the"
-  echo "worse of the two. The ceiling is pgbench -M prepared running the very statements"
-  echo "the server sends per call (revocation check plus the call's statement)."
+  echo "(scripts/pg-cluster.sh; $pg_settings, the same for the server and pgbench):"
+  echo "every 200 is on disk. The server and pgbench both reach it over its unix socket"
+  echo "(wrk reaches the server over loopback TCP). Two instances: two wrk at once,"
+  echo "$((conc / 2)) connections each; their p99 is the worse of the two. The ceiling is"
+  echo "pgbench -M prepared running the very statements the server sends per call (the"
+  echo "revocation check, then the call's statement: two round trips, as the server makes"
+  echo "them), in sessions with the server's statement_timeout (${bound_ms} ms)."
   echo
   echo "| call | memory, 1 instance | PostgreSQL, 1 instance | PostgreSQL, 2 instances | pgbench, same SQL | 1 instance / pgbench |"
   echo "|---|---|---|---|---|---|"
   for fn in "${fns[@]}"; do
-    read -r m_rps m_p99 m_err <<<"${res[mem,$fn]}"
-    read -r p1_rps p1_p99 p1_err <<<"${res[pg1,$fn]}"
-    read -r p2_rps p2_p99 p2_err <<<"${res[pg2,$fn]}"
+    read -r m_rps m_p99 m_err _ <<<"${res[mem,$fn]}"
+    read -r p1_rps p1_p99 p1_err _ <<<"${res[pg1,$fn]}"
+    read -r p2_rps p2_p99 p2_err _ <<<"${res[pg2,$fn]}"
     read -r b_tps b_p99 _ <<<"${res[pgb,$fn]}"
     ratio=$(awk -v a="$p1_rps" -v b="$b_tps" 'BEGIN { if (b > 0) printf "%.0f%%", 100 * a / b; else print "n/a" }')
     flag() { [ "$1" = ok ] || echo " (${1//-/ })"; }
@@ -205,8 +277,32 @@ mkdir -p "$(dirname "$out")"
          "$p2_rps/s, p99 $p2_p99 ms$(flag "$p2_err") | $b_tps/s, p99 $b_p99 ms | $ratio |"
   done
   echo
+  echo "Where the time goes: CPU per call in µs (all cores together, from the same best"
+  echo "round), split between the load generator (wrk or pgbench), the reference server(s)"
+  echo "and PostgreSQL (every process of the cluster). Two cores give 2,000,000 µs of CPU"
+  echo "a second, so a total of T µs per call caps the rate near 2,000,000 / T calls a second."
+  echo "The last column bounds the ratio of the first table while the cores are the limit:"
+  echo "a call through the server costs at least the HTTP side (the memory column) plus"
+  echo "what pgbench spends on the same SQL (its libpq client work and PostgreSQL's), so"
+  echo "1 instance / pgbench stays below pgbench / (memory + pgbench)."
+  echo
+  echo "| call | memory, 1 instance | PostgreSQL, 1 instance | PostgreSQL, 2 instances | pgbench, same SQL | bound on the ratio |"
+  echo "|---|---|---|---|---|---|"
+  cpu_cell() {
+    read -r _ _ _ c s g <<<"$1"
+    echo "$2 $c + server $s + PostgreSQL $g = $((c + s + g))"
+  }
+  for fn in "${fns[@]}"; do
+    read -r _ _ _ bc _ bg <<<"${res[pgb,$fn]}"
+    read -r _ _ _ mc ms mg <<<"${res[mem,$fn]}"
+    bound=$(awk -v b=$((bc + bg)) -v m=$((mc + ms + mg)) 'BEGIN { if (b + m > 0) printf "%.0f%%", 100 * b / (b + m); else print "n/a" }')
+    echo "| \`$fn\` | $(cpu_cell "${res[mem,$fn]}" wrk) | $(cpu_cell "${res[pg1,$fn]}" wrk) |" \
+         "$(cpu_cell "${res[pg2,$fn]}" wrk) | pgbench $bc + PostgreSQL $bg = $((bc + bg)) | $bound |"
+  done
+  echo
   echo "Goal (issue 12): the reference on PostgreSQL reaches at least 70% of pgbench for"
   echo "the same statements. The machine is shared and small: wrk, the server(s) and"
-  echo "PostgreSQL share its cores, while pgbench has no HTTP server or client to feed."
+  echo "PostgreSQL share its cores, while pgbench has no HTTP server or client to feed;"
+  echo "the memory column's total is what the HTTP side costs per call before any SQL."
 } >"$out"
 cat "$out"

@@ -20,7 +20,7 @@ cc -std=c17 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Wall -Wextra -Werror -O
 # The runner as it was before issue 11's speed work (BENCH_BASELINE_REF names another
 # commit), built from `git archive` with that commit's own Makefile: the "before" of the
 # runner's before/after figures. Without git or the commit, bench.md says so.
-baseline_ref=${BENCH_BASELINE_REF:-6f6f094}
+baseline_ref=${BENCH_BASELINE_REF:-af401b5}
 rm -rf "$build/bench/baseline-src" "$build/bench/baseline-conformance" "$build/bench/baseline-ref"
 if git rev-parse -q --verify "$baseline_ref^{commit}" >/dev/null 2>&1; then
   mkdir -p "$build/bench/baseline-src"

@@ -88,16 +88,11 @@ pids+=($!)
 fastapi="http://127.0.0.1:$port/afi"
 wait_health "$fastapi" "${pids[-1]}" "$tmp/fastapi.log"
 
-# run NAME DIR XFAIL TARGET...: the whole suite against the targets, five reports in DIR,
-# the framing cases the implementation is known to fail expected when XFAIL exists
-# (harness/data/README.md).
+# run NAME DIR TARGET...: the whole suite against the targets, five reports in DIR.
 run() {
-  local name=$1 dir=$2 xfail=$3
-  shift 3
+  local name=$1 dir=$2
+  shift 2
   local args=()
-  if [ -f "$xfail" ]; then
-    args+=(--expected-failures "$xfail")
-  fi
   for t in "$@"; do
     args+=(--target "$t")
   done
@@ -109,11 +104,11 @@ run() {
 extra=("$@")
 rc=0
 echo "cluster: reference, two instances on one PostgreSQL: ${refs[*]}"
-run reference-cluster "$out/reference" harness/data/framing-xfail.txt "${refs[@]}" || rc=$?
+run reference-cluster "$out/reference" "${refs[@]}" || rc=$?
 # Two workers behind one URL: given twice, each case's steps use two connections.
 echo "cluster: FastAPI port, two workers on one PostgreSQL: $fastapi (twice)"
 frc=0
-run fastapi-cluster "$out/fastapi" harness/data/framing-xfail-fastapi.txt "$fastapi" "$fastapi" || frc=$?
+run fastapi-cluster "$out/fastapi" "$fastapi" "$fastapi" || frc=$?
 [ "$rc" -ne 0 ] || rc=$frc
 echo "reports: $out/reference/report.html $out/fastapi/report.html (and .md, .xml, .tap, .json beside them)"
 exit "$rc"

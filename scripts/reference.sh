@@ -7,6 +7,7 @@ reference_start() {
   local dir=$1 line=""
   AFI_SECRET=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
   export AFI_SECRET
+  : >"$dir/server.out"  # before the server's shell opens it: head below must find it
   "$bin/reference-server" --port 0 >"$dir/server.out" 2>"$dir/server.log" &
   pid=$!
   for _ in $(seq 100); do

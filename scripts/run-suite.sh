@@ -12,12 +12,6 @@ mkdir -p "$out"
 trap reference_stop EXIT
 reference_start "$out"
 
-# Known reference defects (harness/data/README.md), while the list exists.
-xfail=harness/data/framing-xfail.txt
-if [ -f "$xfail" ]; then
-  set -- --expected-failures "$xfail" "$@"
-fi
-
 rc=0
 "$bin/conformance" run --target "$url" --name reference \
   --report "json:$out/report.json" --report "junit:$out/junit.xml" \

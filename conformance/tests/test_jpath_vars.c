@@ -76,3 +76,29 @@ Test(vars, strings_and_typed_values)
     cJSON_Delete(big);
     vars_free(v);
 }
+
+Test(vars, a_tree_without_references_substitutes_to_itself)
+{
+    struct vars *v = vars_new(bi, NULL);
+    char err[200];
+    static const char *const plain[] = {"{\"${k}\":[1,2.50,true,null,\"$ {x}\",\"{}$\"],\"s\":\"x\"}", "[]", "7", "null"};
+    for (size_t i = 0; i < sizeof plain / sizeof plain[0]; i++) {
+        cJSON *t = J(plain[i]);
+        cr_assert_not(vars_mentioned(t), "%s", plain[i]);
+        cJSON *o = vars_subst_json(v, t, err, sizeof err);
+        char *a = jsonx_print(t), *b = jsonx_print(o);
+        cr_assert_str_eq(a, b, "the copy differs: skipping it would be wrong");
+        free(a);
+        free(b);
+        cJSON_Delete(o);
+        cJSON_Delete(t);
+    }
+    static const char *const refs[] = {"\"${run}\"", "{\"a\":{\"b\":[\"x${run}\"]}}", "[1,\"${nope}\"]"};
+    for (size_t i = 0; i < sizeof refs / sizeof refs[0]; i++) {
+        cJSON *t = J(refs[i]);
+        cr_assert(vars_mentioned(t), "%s", refs[i]);
+        cJSON_Delete(t);
+    }
+    cr_assert_not(vars_mentioned(NULL));
+    vars_free(v);
+}

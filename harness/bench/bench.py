@@ -134,6 +134,23 @@ def proc_cpu_ticks(pid):
     return int(fields[11]) + int(fields[12])
 
 
+def proc_cpu_ns(pid):
+    """Nanoseconds on a CPU of every thread of pid (/proc/PID/task/*/schedstat, first
+    field): precise where clock ticks are 10 ms each, for short runs."""
+    total = 0
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return 0
+    for tid in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
+                total += int(f.read().split()[0])
+        except (OSError, ValueError, IndexError):
+            pass
+    return total
+
+
 def proc_rss_kb(pid):
     with open(f"/proc/{pid}/status") as f:
         for line in f:
@@ -187,6 +204,9 @@ class Target:
 
     def cpu_ticks(self):
         return sum(proc_cpu_ticks(p) for p in self.pids())
+
+    def cpu_ns(self):
+        return sum(proc_cpu_ns(p) for p in self.pids())
 
     def rss_kb(self):
         return proc_rss_kb(self.proc.pid)
@@ -706,10 +726,11 @@ class Bench:
                      f"against a fresh reference server. The runner sends {nreq:,d} requests "
                      "(every step times its `repeat`, GET /health and GET /schema once, GET /health "
                      "after each robustness case: counted from the fixtures the way "
-                     "conformance/runner.c sends them); the other two replay the same requests, "
-                     "built by harness/bench/plan.py with the runner's token rules, in order, on "
-                     "one connection, checking each status (newman) or each status and JSON body "
-                     "(the Python loop).")
+                     "conformance/runner.c sends them; a raw step as many as the answers it expects); "
+                     "the other two replay the same requests but the raw steps' (bytes on a socket "
+                     "of their own, which neither can send), built by harness/bench/plan.py with the "
+                     "runner's token rules, in order, on one connection, checking each status "
+                     "(newman) or each status and JSON body (the Python loop).")
             # What the suite itself asks of any client: deliberate waits and bulk bytes.
             probe = planlib.build(cases, self.secret, "probe000")
             sleep_ms = sum(st["json"].get("ms", 0) * st["repeat"] for c in probe for st in c["steps"]
@@ -717,8 +738,12 @@ class Bench:
                            and isinstance(st["json"], dict)
                            and isinstance(st["json"].get("ms"), int))
             body_mb = sum(len(st["body"] or b"") * st["repeat"] for c in probe for st in c["steps"]) / 2**20
+            # a raw step's pause_ms: it waits that long between two parts of its bytes
+            pause_ms = sum(p.get("pause_ms", 0) for _, c in cases for st in c["steps"] if "raw" in st
+                           for p in st["raw"].get("send", []))
             L.append("")
-            L.append(f"The suite itself asks for {sleep_ms} ms of `sleep` calls and sends "
+            L.append(f"The suite itself asks for {sleep_ms} ms of `sleep` calls and {pause_ms:,d} ms of "
+                     f"pauses inside raw steps' bytes (fixtures/framing.json), and sends "
                      f"{body_mb:.1f} MiB of raw bodies (oversized and deeply nested ones): a floor "
                      "under any client's wall time per request, together with the server's own work; "
                      "the runner's own CPU per request is the client's share.")
@@ -802,21 +827,29 @@ class Bench:
         try:
             cases = planlib.load([d], "core")
             nreq = planlib.count_requests(cases)
-            seq, cpu, old, old_cpu = [], [], [], []
+            seq, cpu, srv, old, old_cpu, old_srv = [], [], [], [], [], []
             have_old = os.access(BASELINE, os.X_OK)
+
+            def timed(runner, runs, cpus, srvs):
+                # the target's CPU over the same run: one request at a time, the
+                # runner waits for it, so it is part of the runner's wall time
+                s0 = t.cpu_ns()
+                runs.append(self.run_runner(t, jobs=1, suites=[d], runner=runner))
+                srvs.append((t.cpu_ns() - s0) / 1e6 / nreq)
+                cpus.append(self.last_runner_cpu * 1000 / nreq)
+
             for _ in range(self.runs):
-                seq.append(self.run_runner(t, jobs=1, suites=[d]))
-                cpu.append(self.last_runner_cpu * 1000 / nreq)
+                timed(RUNNER, seq, cpu, srv)
                 if have_old:  # the runner before, in turn with the current one
-                    old.append(self.run_runner(t, jobs=1, suites=[d], runner=BASELINE))
-                    old_cpu.append(self.last_runner_cpu * 1000 / nreq)
+                    timed(BASELINE, old, old_cpu, old_srv)
             bad = [x for x in seq + old if x[1] != 0]
             u = {"n": n, "nreq": nreq, "bad": bad,
                  "seq_ms_per_req": Figure([x[0] * 1000 / nreq for x in seq]),
-                 "seq_cpu_ms_per_req": Figure(cpu)}
+                 "seq_cpu_ms_per_req": Figure(cpu), "srv_ms_per_req": Figure(srv)}
             if old:
                 u["old_ms_per_req"] = Figure([x[0] * 1000 / nreq for x in old])
                 u["old_cpu_ms_per_req"] = Figure(old_cpu)
+                u["old_srv_ms_per_req"] = Figure(old_srv)
             py, u["py_mism"] = self.pyloop_replay(t, cases)
             u["py_ms_per_req"] = Figure(py)
             nm_run, nm_proc, u["nm_fail"], _, _, nm_why = self.newman_replay(t, cases)
@@ -1030,6 +1063,8 @@ class Bench:
         _, rows, _ = self.results.get("throughput", ([], {}, {}))
         one = rows.get(("reference", 1))
         floor = f"; wrk on 1 connection: {1000 / one['rps'].med:.3f} ms" if one else ""
+        if fig.get("srv_ms_per_req") and fig["srv_ms_per_req"].values:
+            floor += f"; the reference server's CPU: {fig['srv_ms_per_req'].med:.3f} ms"
         self.goal(per_request, "< 0.1 ms", f"{ms:.3f} ms (the runner's own CPU: {cpu:.3f} ms{floor})",
                   ms < 0.1, f"{ms - 0.1:.3f} ms over, {ms / 0.1:.1f}x the goal")
         if fig.get("newman_ms_per_req"):
@@ -1221,9 +1256,10 @@ class Bench:
           "Server CPU per call is utime+stime of the server's processes (/proc/PID/stat, "
           "uvicorn workers included) over the run, divided by the requests wrk completed. "
           "The static baseline (harness/bench/static_server.c, built with the project's flags) "
-          "runs libmicrohttpd exactly as the reference server does (same daemon flags, a pool "
-          "of one thread per core, connections accepted by a thread of its own and handed over "
-          "with MHD_add_connection like reference/gate.c) and answers every request with the "
+          "runs libmicrohttpd on the client sockets themselves (a pool of one thread per core, "
+          "connections accepted by a thread of its own and "
+          "handed over with MHD_add_connection; the reference instead frames every request in its "
+          "gate, whose threads drive one daemon each over a socket pair) and answers every request with the "
           "echo call's 46 bytes, with no JWT or JSON work: the practical ceiling here. The "
           "FastAPI port runs as `serve.py` (1 worker, asyncio, h11) and as `serve.py --fast` "
           "(2 worker processes, uvloop, httptools; the port sets TCP_NODELAY itself, which "
@@ -1312,18 +1348,25 @@ class Bench:
         w(f"One generated suite of {u['n']:,d} cases, each a single `POST /call/echo` with a token, "
           "checking status and the exact body; the three clients replay the same "
           f"{u['nreq']:,d} requests in order on one connection. This is the like-for-like per-request "
-          "comparison: no bulk bodies, no sleeps.")
+          "comparison: no bulk bodies, no sleeps. One request at a time, the runner waits for each "
+          "answer: its wall time per request is at least its own CPU plus the server's (every case's "
+          "token is new to the server, which verifies it; wrk's single token is verified once and "
+          "cached), measured over the same runs from /proc/PID/task/*/schedstat.")
         w("")
         w("| what | ms per request | cost vs the runner |")
         w("|---|---|---|")
         base = u["seq_ms_per_req"].med
         w(f"| runner, --jobs 1 | {u['seq_ms_per_req'].fmt('{:.3f}')} | 1x |")
         w(f"| runner, --jobs 1: its own CPU (user+sys) only | {u['seq_cpu_ms_per_req'].fmt('{:.3f}')} | – |")
+        w(f"| runner, --jobs 1: the reference server's CPU over the same runs | "
+          f"{u['srv_ms_per_req'].fmt('{:.3f}')} | – |")
         if u.get("old_ms_per_req"):
             ref = self.baseline_ref()
             w(f"| runner before ({ref}), --jobs 1 | {u['old_ms_per_req'].fmt('{:.3f}')} | "
               f"{u['old_ms_per_req'].med / base:.2f}x |")
             w(f"| runner before ({ref}), --jobs 1: its own CPU | {u['old_cpu_ms_per_req'].fmt('{:.3f}')} | – |")
+            w(f"| runner before ({ref}), --jobs 1: the reference server's CPU | "
+              f"{u['old_srv_ms_per_req'].fmt('{:.3f}')} | – |")
         w(f"| bare Python http.client loop, JSON checks | {u['py_ms_per_req'].fmt('{:.3f}')} | "
           f"{u['py_ms_per_req'].med / base:.2f}x |")
         if u.get("newman_ms_per_req"):

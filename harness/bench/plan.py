@@ -55,12 +55,21 @@ def load(dirs, level="core", only_ids=None):
     return out
 
 
+def _step_requests(st):
+    """The requests of one step: its repeat, or for a raw step (docs/fixtures.md) the
+    answers it expects, each to one request of its bytes."""
+    if "raw" in st:
+        return max(1, len(st["raw"].get("expect", [])))
+    return st["request"].get("repeat", 1)
+
+
 def count_requests(cases):
     """What a runner sends for these cases: GET /health and GET /schema once per run, every
-    step times its repeat, and GET /health after each robustness case (conformance/runner.c, runwide.c)."""
+    step times its repeat (a raw step its expected answers), and GET /health after each
+    robustness case (conformance/runner.c, runwide.c)."""
     n = 2
     for _, case in cases:
-        n += sum(st["request"].get("repeat", 1) for st in case["steps"])
+        n += sum(_step_requests(st) for st in case["steps"])
         if "robustness" in case.get("tags", []):
             n += 1
     return n
@@ -185,6 +194,8 @@ def build(cases, secret, run_id, now=None):
 
         steps = []
         for st in case["steps"]:
+            if "raw" in st:
+                continue  # raw bytes on a socket of its own: no HTTP client replays them
             r = st["request"]
             headers = []
             auth = r.get("auth", "header")

@@ -1,12 +1,13 @@
 /* static_server.c: the benchmark's ceiling, a libmicrohttpd server that answers every
  * request with one fixed JSON body and does no JWT or JSON work at all.
  *
- * It runs libmicrohttpd the way the reference server does (reference/server.c: the
- * same daemon flags, MHD_USE_EPOLL_INTERNAL_THREAD with a pool of one thread per core,
- * and connections accepted by a thread of its own and handed over with
- * MHD_add_connection, as reference/gate.c does, which spreads them evenly over the
- * pool), so `make bench` can say how close the reference server gets to what
- * libmicrohttpd itself allows on this machine. Not part of the product: built by
+ * It runs libmicrohttpd on the client sockets themselves, MHD_USE_EPOLL_INTERNAL_THREAD
+ * with a pool of one thread per core, connections accepted by a thread of its own and
+ * handed over with MHD_add_connection. The reference server instead keeps every client
+ * connection in its gate (reference/gate.c frames each request, then its thread drives a
+ * daemon of its own over a socket pair), so the gap between the two is the price of the
+ * gate and of the protocol's work: `make bench` says how close the reference gets to
+ * what libmicrohttpd itself allows on this machine. Not part of the product: built by
  * scripts/bench.sh with the project's compiler flags.
  *
  * Usage: static-server [--port N] [--threads N]

@@ -205,4 +205,9 @@ Test(frame, check_head_reports_the_body_framing)
 	static const char head[] = "HEAD /x HTTP/1.1\r\nHost: x\r\nContent-Length: 12\r\n\r\n";
 	cr_assert_eq(frame_check_head(head, sizeof head - 1, &info, why, sizeof why), 0);
 	cr_assert(!info.chunked && info.has_length && info.length == 12 && info.head_method);
+	cr_assert(!info.expect && !info.withheld_header);
+	static const char flagged[] = "POST /x HTTP/1.1\r\nHost: x\r\nexpect: 100-continue\r\n"
+				      "afi-withheld-length: 3\r\nContent-Length: 2\r\n\r\n";
+	cr_assert_eq(frame_check_head(flagged, sizeof flagged - 1, &info, why, sizeof why), 0);
+	cr_assert(info.expect && info.withheld_header && info.length == 2);
 }

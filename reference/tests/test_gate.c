@@ -12,13 +12,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dispatch.h"
 #include "gate.h"
 #include "malformed.h"
 
 static struct MHD_Daemon *daemon_;
 static struct gate *gate_;
 
-/* Answers every request with 200 and the body "<method> <url> <body bytes>;". */
+/* Answers every request with 200 and the body "<method> <url> <body bytes>;",
+ * the bytes followed by " withheld=<length>" when the gate withheld a body. */
 static enum MHD_Result answer(void *cls, struct MHD_Connection *c, const char *url, const char *method,
 			      const char *version, const char *data, size_t *size, void **con_cls)
 {
@@ -36,7 +38,9 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *c, const char *u
 		return MHD_YES;
 	}
 	char body[256];
-	int n = snprintf(body, sizeof body, "%s %s %zu;", method, url, *seen);
+	const char *withheld = MHD_lookup_connection_value(c, MHD_HEADER_KIND, FRAME_WITHHELD_HEADER);
+	int n = snprintf(body, sizeof body, "%s %s %zu%s%s;", method, url, *seen, withheld ? " withheld=" : "",
+			 withheld ? withheld : "");
 	struct MHD_Response *r = MHD_create_response_from_buffer((size_t)n, body, MHD_RESPMEM_MUST_COPY);
 	enum MHD_Result ret = MHD_queue_response(c, 200, r);
 	MHD_destroy_response(r);
@@ -54,12 +58,12 @@ static void done(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_R
 
 static void setup(void)
 {
-	daemon_ = MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_NO_LISTEN_SOCKET, 0, NULL, NULL,
+	daemon_ = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_NO_LISTEN_SOCKET, 0, NULL, NULL,
 				   answer, NULL, MHD_OPTION_NOTIFY_COMPLETED, done, NULL,
 				   MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(2 * FRAME_MAX_HEAD), MHD_OPTION_END);
 	cr_assert(daemon_);
 	char err[256];
-	gate_ = gate_start(-1, daemon_, 1, err, sizeof err);
+	gate_ = gate_start(-1, &daemon_, 1, err, sizeof err);
 	cr_assert(gate_, "%s", err);
 }
 
@@ -197,5 +201,72 @@ Test(gate, a_stalled_body_is_refused_within_the_bound)
 	time_t took = time(NULL) - t0;
 	cr_assert(strstr(out, "GET /a 0;") && strstr(out, "did not arrive within"), "%s", out);
 	cr_assert_leq(took, GATE_STALL_SECONDS + 3, "answered after %lld s", (long long)took);
+	free(out);
+}
+
+/* A request announcing a body of len bytes, the body, then OK_GET. */
+static char *announced(unsigned long long len, const char *extra, size_t *n)
+{
+	char head[256];
+	int h = snprintf(head, sizeof head, "POST /b HTTP/1.1\r\nHost: x\r\n%sContent-Length: %llu\r\n\r\n", extra, len);
+	*n = (size_t)h + len + strlen(OK_GET);
+	char *s = malloc(*n);
+	cr_assert(s);
+	memcpy(s, head, (size_t)h);
+	memset(s + h, ' ', len);
+	memcpy(s + h + len, OK_GET, strlen(OK_GET));
+	return s;
+}
+
+Test(gate, an_oversized_body_within_the_bound_is_withheld_and_the_connection_kept)
+{
+	unsigned long long sizes[] = {DISPATCH_MAX_BODY + 1ull, GATE_DISCARD_MAX};
+	for (int i = 0; i < 2; i++) {
+		size_t n, len;
+		char *s = announced(sizes[i], "", &n), want[64];
+		char *out = exchange(s, n, 0, &len);
+		snprintf(want, sizeof want, "POST /b 0 withheld=%llu;", sizes[i]);
+		const char *a = strstr(out, want), *b = strstr(out, "GET /a 0;");
+		cr_assert(a && b && a < b, "%llu: %.300s", sizes[i], out);
+		cr_assert(!strstr(out, "Connection: close"), "%s", out);
+		free(out);
+		free(s);
+	}
+}
+
+Test(gate, a_larger_body_or_one_after_expect_is_passed_on)
+{
+	const char *extra[] = {"", "Expect: 100-continue\r\n"};
+	unsigned long long sizes[] = {GATE_DISCARD_MAX + 1, DISPATCH_MAX_BODY + 1ull};
+	for (int i = 0; i < 2; i++) {
+		size_t n, len;
+		char *s = announced(sizes[i], extra[i], &n), want[64];
+		char *out = exchange(s, n, 0, &len);
+		snprintf(want, sizeof want, "POST /b %llu;", sizes[i]);
+		cr_assert(strstr(out, want) && strstr(out, "GET /a 0;"), "%llu: %.300s", sizes[i], out);
+		cr_assert(!strstr(out, "withheld"), "%s", out);
+		free(out);
+		free(s);
+	}
+}
+
+Test(gate, a_stalled_withheld_body_closes_without_a_second_answer)
+{
+	char s[256];
+	int n = snprintf(s, sizeof s, "POST /b HTTP/1.1\r\nHost: x\r\nContent-Length: %llu\r\n\r\n{}",
+			 DISPATCH_MAX_BODY + 1ull);
+	size_t len;
+	char *out = exchange(s, (size_t)n, 1, &len);
+	cr_assert(strstr(out, "withheld="), "%s", out);
+	cr_assert_eq(count(out, "HTTP/1.1 "), 1, "%s", out);
+	free(out);
+}
+
+Test(gate, a_clients_own_withheld_header_is_dropped)
+{
+	static const char s[] = "POST /b HTTP/1.1\r\nHost: x\r\n" FRAME_WITHHELD_HEADER ": 5\r\nContent-Length: 2\r\n\r\n{}";
+	size_t len;
+	char *out = exchange(s, sizeof s - 1, 0, &len);
+	cr_assert(strstr(out, "POST /b 2;"), "%s", out);
 	free(out);
 }
