@@ -12,6 +12,7 @@
 
 #include "h1.h"
 #include "http.h"
+#include "testutil.h"
 
 #define SEEN_MAX 64
 
@@ -30,23 +31,6 @@ struct script {
     pthread_t th;
 };
 
-/* The length of the whole request at the head of buf[0..n), or 0 when incomplete. */
-static size_t whole(const char *buf, size_t n)
-{
-    const char *end = strstr(buf, "\r\n\r\n");
-    if (!end)
-        return 0;
-    size_t head = (size_t)(end + 4 - buf);
-    const char *te = strstr(buf, "Transfer-Encoding: chunked");
-    if (te && te < end) {
-        const char *last = strstr(end + 4, "0\r\n\r\n");
-        return last ? (size_t)(last + 5 - buf) : 0;
-    }
-    const char *cl = strstr(buf, "Content-Length: ");
-    size_t body = cl && cl < end ? strtoul(cl + 16, NULL, 10) : 0;
-    return n >= head + body ? head + body : 0;
-}
-
 static void *script_run(void *arg)
 {
     struct script *s = arg;
@@ -61,7 +45,7 @@ static void *script_run(void *arg)
         size_t n = 0, len;
         for (;;) {
             buf[n] = '\0';
-            while (!(len = whole(buf, n))) {
+            while (!(len = testutil_request_len(buf, n))) {
                 ssize_t r = recv(c, buf + n, sizeof buf - 1 - n, 0);
                 if (r <= 0)
                     goto next;
@@ -97,13 +81,7 @@ static void serve(struct script *s, const char *const *answers, int n, void *(*r
     pthread_mutex_init(&s->lock, NULL);
     s->answers = answers;
     s->nanswers = n;
-    s->lfd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t l = sizeof a;
-    cr_assert_eq(bind(s->lfd, (struct sockaddr *)&a, sizeof a), 0);
-    cr_assert_eq(listen(s->lfd, 8), 0);
-    getsockname(s->lfd, (struct sockaddr *)&a, &l);
-    s->port = ntohs(a.sin_port);
+    s->lfd = testutil_listen(&s->port);
     signal(SIGPIPE, SIG_IGN);
     pthread_create(&s->th, NULL, run, s);
 }
@@ -407,7 +385,7 @@ static void *early_then_deaf(void *arg)
                 continue;
             n += (size_t)r;
             buf[n] = '\0';
-            size_t len = whole(buf, n);
+            size_t len = testutil_request_len(buf, n);
             const char *end = strstr(buf, "\r\n\r\n"), *cl = strstr(buf, "Content-Length: ");
             if (end && cl && cl < end && strtoul(cl + 16, NULL, 10) > 65536) {
                 static const char big[] = "HTTP/1.1 413 Payload Too Large\r\nContent-Length: 0\r\n\r\n";

@@ -10,18 +10,7 @@
 #include <unistd.h>
 
 #include "http.h"
-
-static int listener(int *port)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t l = sizeof a;
-    cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
-    cr_assert_eq(listen(fd, 8), 0);
-    getsockname(fd, (struct sockaddr *)&a, &l);
-    *port = ntohs(a.sin_port);
-    return fd;
-}
+#include "testutil.h"
 
 /* Answers every connection 413 as soon as the header section is in, then
  * closes without reading the body (a reset, as many servers do). */
@@ -62,7 +51,7 @@ static void *early_413(void *arg)
 
 static void early_answer(int read_headers, int plain)
 {
-    int port, lfd = listener(&port);
+    int port, lfd = testutil_listen(&port);
     signal(SIGPIPE, SIG_IGN);
     struct srv sv = {lfd, read_headers};
     pthread_t th;
@@ -105,7 +94,7 @@ Test(http, the_plain_client_reads_an_answer_sent_before_the_request)
 
 Test(http, no_answer_is_reported)
 {
-    int port, lfd = listener(&port);
+    int port, lfd = testutil_listen(&port);
     close(lfd);
     char url[64];
     snprintf(url, sizeof url, "http://127.0.0.1:%d/afi/health", port);
@@ -169,7 +158,7 @@ Test(http, a_target_stalling_on_delayed_acks_is_counted_and_worked_around)
     /* Each stall costs the kernel's delayed-ACK timer (40 ms or more); without
      * the quick ACKs all but the first few of the 40 answers would stall. The
      * bound leaves room for a busy machine delaying a send by 30 ms now and then. */
-    int port, lfd = listener(&port);
+    int port, lfd = testutil_listen(&port);
     pthread_t th;
     pthread_create(&th, NULL, split_server, (void *)(intptr_t)lfd);
     char url[64];
@@ -204,7 +193,7 @@ Test(http, a_pool_that_grows_keeps_every_handle_pointing_at_its_own_transfer)
     /* Growing the pool moves its transfers; a handle kept set up for the same
      * kind of request must not write into where its transfer was (it did: a
      * crash in a later step, once concurrency 5 followed concurrency 2). */
-    int port, lfd = listener(&port);
+    int port, lfd = testutil_listen(&port);
     pthread_t th;
     pthread_create(&th, NULL, split_server, (void *)(intptr_t)lfd);
     char url[64];
@@ -242,22 +231,6 @@ struct recorder {
     int n;
 };
 
-/* The whole request at the head of buf[0..n) (headers and body), or 0 when incomplete. */
-static size_t request_len(const char *buf, size_t n)
-{
-    const char *end = strstr(buf, "\r\n\r\n");
-    if (!end)
-        return 0;
-    size_t head = (size_t)(end + 4 - buf);
-    if (strstr(buf, "Transfer-Encoding: chunked") && strstr(buf, "Transfer-Encoding: chunked") < end) {
-        const char *last = strstr(end + 4, "0\r\n\r\n");
-        return last ? (size_t)(last + 5 - buf) : 0;
-    }
-    const char *cl = strstr(buf, "Content-Length: ");
-    size_t body = cl && cl < end ? strtoul(cl + 16, NULL, 10) : 0;
-    return n >= head + body ? head + body : 0;
-}
-
 static void *recorder_run(void *arg)
 {
     struct recorder *rc = arg;
@@ -269,7 +242,7 @@ static void *recorder_run(void *arg)
         size_t n = 0, len;
         for (;;) {
             buf[n] = '\0';
-            while (!(len = request_len(buf, n))) {
+            while (!(len = testutil_request_len(buf, n))) {
                 ssize_t r = recv(c, buf + n, sizeof buf - 1 - n, 0);
                 if (r <= 0)
                     goto next;
@@ -310,7 +283,7 @@ Test(http, options_of_one_request_never_reach_the_next_on_a_reused_handle)
 {
     struct recorder rc = {.lock = PTHREAD_MUTEX_INITIALIZER};
     int port;
-    rc.lfd = listener(&port);
+    rc.lfd = testutil_listen(&port);
     pthread_t th;
     pthread_create(&th, NULL, recorder_run, &rc);
     char base[64], url[96];

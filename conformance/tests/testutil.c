@@ -2,6 +2,8 @@
 #include "testutil.h"
 
 #include <criterion/criterion.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <stdlib.h>
 #include <string.h>
@@ -90,4 +92,32 @@ char *testutil_slurp_path(const char *path)
 
     cr_assert_not_null(s, "%s: %s", path, err);
     return s;
+}
+
+int testutil_listen(int *port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t l = sizeof a;
+    cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+    cr_assert_eq(listen(fd, 8), 0);
+    getsockname(fd, (struct sockaddr *)&a, &l);
+    *port = ntohs(a.sin_port);
+    return fd;
+}
+
+size_t testutil_request_len(const char *buf, size_t n)
+{
+    const char *end = strstr(buf, "\r\n\r\n");
+    if (!end)
+        return 0;
+    size_t head = (size_t)(end + 4 - buf);
+    const char *te = strstr(buf, "Transfer-Encoding: chunked");
+    if (te && te < end) {
+        const char *last = strstr(end + 4, "0\r\n\r\n");
+        return last ? (size_t)(last + 5 - buf) : 0;
+    }
+    const char *cl = strstr(buf, "Content-Length: ");
+    size_t body = cl && cl < end ? strtoul(cl + 16, NULL, 10) : 0;
+    return n >= head + body ? head + body : 0;
 }

@@ -1,5 +1,6 @@
 /* testutil.h: helpers the conformance unit tests share: sample report paths,
- * loading and rendering them, a scratch directory, reading files whole.
+ * loading and rendering them, a scratch directory, reading files whole, and
+ * the two pieces of the tests' scripted HTTP servers.
  * Each helper asserts (Criterion) instead of returning an error. */
 #ifndef AFI_CONFORMANCE_TESTUTIL_H
 #define AFI_CONFORMANCE_TESTUTIL_H
@@ -33,5 +34,13 @@ char *testutil_slurp(FILE *f);
 
 /* The whole file at path as a string. Caller frees. */
 char *testutil_slurp_path(const char *path);
+
+/* A socket listening on 127.0.0.1 on a free port, which *port receives. */
+int testutil_listen(int *port);
+
+/* The length of the whole request (header section and body, Content-Length
+ * or chunked) at the head of the NUL-terminated buf[0..n), or 0 while it is
+ * incomplete. */
+size_t testutil_request_len(const char *buf, size_t n);
 
 #endif
