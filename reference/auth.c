@@ -180,8 +180,7 @@ static int b64url_value(unsigned char c)
 	return -1;
 }
 
-/* Decodes unpadded base64url into out (room for n * 3 / 4 bytes); -1 when invalid. */
-static long b64url_decode(const char *in, size_t n, unsigned char *out)
+long auth_b64url_decode(const char *in, size_t n, unsigned char *out)
 {
 	size_t o = 0;
 	unsigned acc = 0;
@@ -312,7 +311,7 @@ static int key_verifies(EVP_PKEY *pkey, int es256, const char *input, size_t inl
 	unsigned char sig[AUTH_MAX_TOKEN];
 	unsigned char *der = NULL;
 	int derlen = 0, ok = 0;
-	long n = b64url_decode(sig64, siglen, sig);
+	long n = auth_b64url_decode(sig64, siglen, sig);
 	if (n <= 0)
 		return 0;
 	const unsigned char *s = sig;
@@ -337,7 +336,7 @@ static int key_verifies(EVP_PKEY *pkey, int es256, const char *input, size_t inl
 static cJSON *segment_object(const char *seg, size_t n)
 {
 	unsigned char out[AUTH_MAX_TOKEN];
-	long len = b64url_decode(seg, n, out);
+	long len = auth_b64url_decode(seg, n, out);
 	if (len < 0)
 		return NULL;
 	cJSON *obj = sjson_parse((const char *)out, (size_t)len, NULL, 0);

@@ -88,4 +88,8 @@ void auth_viewer_clear(struct auth_viewer *viewer);
 /* "public", "viewer", or the role name. */
 const char *auth_level_name(enum auth_level level);
 
+/* Decodes the unpadded base64url in[0..n) into out, which has room for
+ * n * 3 / 4 bytes. Returns the bytes written, or -1 when in is not base64url. */
+long auth_b64url_decode(const char *in, size_t n, unsigned char *out);
+
 #endif

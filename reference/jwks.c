@@ -12,42 +12,20 @@
 #include <string.h>
 #include <time.h>
 
+#include "auth.h"
 #include "sjson.h"
 
 /* Decodes strict unpadded base64url (RFC 7515 §2) into a new buffer; NULL when invalid. */
 static unsigned char *unb64url(const char *in, size_t *outlen)
 {
-	size_t n = strlen(in), o = 0;
-	unsigned acc = 0;
-	int bits = 0;
-	if (!n || n % 4 == 1)
+	size_t n = strlen(in);
+	unsigned char *out = n ? malloc(n * 3 / 4 + 1) : NULL;
+	long o = out ? auth_b64url_decode(in, n, out) : -1;
+	if (o < 0) {
+		free(out);
 		return NULL;
-	unsigned char *out = malloc(n * 3 / 4 + 1);
-	if (!out)
-		return NULL;
-	for (size_t i = 0; i < n; i++) {
-		int c = (unsigned char)in[i], v;
-		if (c >= 'A' && c <= 'Z')
-			v = c - 'A';
-		else if (c >= 'a' && c <= 'z')
-			v = c - 'a' + 26;
-		else if (c >= '0' && c <= '9')
-			v = c - '0' + 52;
-		else if (c == '-' || c == '_')
-			v = c == '-' ? 62 : 63;
-		else {
-			free(out);
-			return NULL;
-		}
-		acc = (acc << 6) | (unsigned)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			out[o++] = (unsigned char)(acc >> bits);
-			acc &= (1u << bits) - 1;
-		}
 	}
-	*outlen = o;
+	*outlen = (size_t)o;
 	return out;
 }
 
