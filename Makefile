@@ -38,8 +38,12 @@ endif
 pc_cflags = $(shell pkg-config --cflags $(1) 2>/dev/null)
 pc_libs   = $(shell pkg-config --libs $(1) 2>/dev/null)
 
-REF_CFLAGS  = $(call pc_cflags,libmicrohttpd libcjson libjwt libpq libcrypto libcurl)
-REF_LIBS    = $(call pc_libs,libmicrohttpd libcjson libjwt libpq libcrypto libcurl) -lpthread -lm
+# The server verifies every signature with OpenSSL; its tests mint tokens with
+# libjwt, an implementation independent of the one under test.
+REF_CFLAGS  = $(call pc_cflags,libmicrohttpd libcjson libpq libcrypto libcurl)
+REF_LIBS    = $(call pc_libs,libmicrohttpd libcjson libpq libcrypto libcurl) -lpthread -lm
+REF_TEST_CFLAGS = $(REF_CFLAGS) $(call pc_cflags,libjwt)
+REF_TEST_LIBS   = $(REF_LIBS) $(call pc_libs,libjwt)
 CONF_CFLAGS = $(call pc_cflags,libcurl libcjson libjwt libcrypto)
 CONF_LIBS   = $(call pc_libs,libcurl libcjson libjwt libcrypto) -lpthread -lm
 TEST_LIBS   = $(call pc_libs,criterion)
@@ -70,6 +74,10 @@ $(BUILD)/obj/reference/%.o: reference/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $(REF_CFLAGS) -Ireference -c $< -o $@
 
+$(BUILD)/obj/reference/tests/%.o: reference/tests/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(REF_TEST_CFLAGS) -Ireference -c $< -o $@
+
 $(BUILD)/obj/conformance/%.o: conformance/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $(CONF_CFLAGS) -Iconformance -c $< -o $@
@@ -81,7 +89,7 @@ $(BUILD)/conformance: $(call obj,$(CONF_SRC))
 	$(CC) $(LDSAN) $^ -o $@ $(CONF_LIBS)
 
 $(BUILD)/reference-tests: $(call obj,$(REF_MODS) $(REF_TESTS))
-	$(CC) $(LDSAN) $^ -o $@ $(REF_LIBS) $(TEST_LIBS)
+	$(CC) $(LDSAN) $^ -o $@ $(REF_TEST_LIBS) $(TEST_LIBS)
 
 $(BUILD)/conformance-tests: $(call obj,$(CONF_MODS) $(CONF_TESTS))
 	$(CC) $(LDSAN) $^ -o $@ $(CONF_LIBS) $(TEST_LIBS)
@@ -102,14 +110,14 @@ fuzzobj      = $(patsubst %.c,$(FUZZ)/obj/%.o,$(1))
 
 $(FUZZ)/obj/reference/%.o: reference/%.c
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) $(REF_CFLAGS) -Ireference -Ireference/tests -c $< -o $@
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(REF_TEST_CFLAGS) -Ireference -Ireference/tests -c $< -o $@
 
 $(FUZZ)/obj/conformance/%.o: conformance/%.c
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(CONF_CFLAGS) -Iconformance -c $< -o $@
 
 $(REF_FUZZ): $(FUZZ)/%: $(FUZZ)/obj/reference/fuzz/%.o $(call fuzzobj,$(REF_MODS) reference/tests/token.c)
-	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer $^ -o $@ $(REF_LIBS)
+	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer $^ -o $@ $(REF_TEST_LIBS)
 
 $(CONF_FUZZ): $(FUZZ)/%: $(FUZZ)/obj/conformance/fuzz/%.o $(call fuzzobj,$(CONF_MODS))
 	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer $^ -o $@ $(CONF_LIBS)

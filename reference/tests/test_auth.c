@@ -94,6 +94,47 @@ Test(auth, bad_signature_is_refused)
 	free(t);
 }
 
+/* RFC 7515 Appendix A.1: the HS256 example and its key (the JWK's k, decoded).
+ * Its claims have no sub, so a verified signature shows as the sub refusal. */
+static const unsigned char rfc7515_a1_key[64] = {
+	0x03, 0x23, 0x35, 0x4b, 0x2b, 0x0f, 0xa5, 0xbc, 0x83, 0x7e, 0x06, 0x65, 0x77, 0x7b, 0xa6, 0x8f,
+	0x5a, 0xb3, 0x28, 0xe6, 0xf0, 0x54, 0xc9, 0x28, 0xa9, 0x0f, 0x84, 0xb2, 0xd2, 0x50, 0x2e, 0xbf,
+	0xd3, 0xfb, 0x5a, 0x92, 0xd2, 0x06, 0x47, 0xef, 0x96, 0x8a, 0xb4, 0xc3, 0x77, 0x62, 0x3d, 0x22,
+	0x3d, 0x2e, 0x21, 0x72, 0x05, 0x2e, 0x4f, 0x08, 0xc0, 0xcd, 0x9a, 0xf5, 0x67, 0xd0, 0x80, 0xa3,
+};
+#define RFC7515_A1_INPUT                                        \
+	"eyJ0eXAiOiJKV1QiLA0KICJhbGciOiJIUzI1NiJ9."               \
+	"eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ."
+
+static const char *a1_refusal(const char *sig)
+{
+	static char err[128];
+	struct auth_config c = {.secret = rfc7515_a1_key, .secret_len = sizeof rfc7515_a1_key};
+	struct auth_viewer v;
+	char token[512];
+	snprintf(token, sizeof token, "%s%s", RFC7515_A1_INPUT, sig);
+	err[0] = '\0';
+	cr_assert_eq(auth_verify(&c, token, strlen(token), NOW, &v, err, sizeof err), AUTH_INVALID);
+	return err;
+}
+
+Test(auth, hs256_verifies_the_rfc7515_a1_example)
+{
+	cr_assert(strstr(a1_refusal("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"), "sub"),
+		  "the signature verifies, so the missing sub is what is refused: %s", a1_refusal("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"));
+}
+
+/* AUTH-2: only the one canonical spelling of the MAC verifies (as libjwt, which
+ * compares the text): 'l' differs from the final 'k' only in the two bits the
+ * 256-bit MAC does not use; a signature one character short or long is refused. */
+Test(auth, hs256_signature_is_compared_as_its_exact_text)
+{
+	const char *bad[] = {"dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXl", "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjX",
+			     "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXkA", "eBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		cr_assert(strstr(a1_refusal(bad[i]), "signature"), "signature %s: %s", bad[i], a1_refusal(bad[i]));
+}
+
 Test(auth, malformed_tokens_are_refused)
 {
 	struct auth_viewer v;
