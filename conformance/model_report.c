@@ -6,7 +6,7 @@
 #include "mem.h"
 #include "model_exec.h"
 #include "reproduce.h"
-#include "version.h"
+#include "results.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -173,14 +173,7 @@ cJSON *model_report_json(const struct model_report_run *r)
 {
     const struct model_plan *p = r->plan;
     const struct model_check *c = r->check;
-    cJSON *doc = cJSON_CreateObject();
-    cJSON_AddStringToObject(doc, "format", "afi-conformance-report");
-    cJSON_AddNumberToObject(doc, "version", 1);
-    cJSON *tool = cJSON_AddObjectToObject(doc, "tool");
-    cJSON_AddStringToObject(tool, "name", "afi-conformance");
-    cJSON_AddStringToObject(tool, "version", AFI_TOOL_VERSION);
-    cJSON_AddStringToObject(tool, "afi_version", AFI_PROTOCOL_VERSION);
-    cJSON_AddStringToObject(doc, "implementation", r->name ? r->name : "target");
+    cJSON *doc = results_report_head(r->name ? r->name : "target");
     struct strbuf t = {0};
     for (int i = 0; i < p->ntargets; i++)
         strbuf_printf(&t, "%s%s", i ? " " : "", r->targets[i]);

@@ -114,9 +114,8 @@ static cJSON *requirements_json(const struct runner *r)
     return arr;
 }
 
-cJSON *results_report(const struct runner *r, const char *implementation)
+cJSON *results_report_head(const char *implementation)
 {
-    struct status_tally k = results_count(r);
     cJSON *doc = cJSON_CreateObject();
     cJSON_AddStringToObject(doc, "format", "afi-conformance-report");
     cJSON_AddNumberToObject(doc, "version", 1);
@@ -124,7 +123,14 @@ cJSON *results_report(const struct runner *r, const char *implementation)
     cJSON_AddStringToObject(tool, "name", "afi-conformance");
     cJSON_AddStringToObject(tool, "version", AFI_TOOL_VERSION);
     cJSON_AddStringToObject(tool, "afi_version", AFI_PROTOCOL_VERSION);
-    cJSON_AddStringToObject(doc, "implementation", implementation ? implementation : "unnamed");
+    cJSON_AddStringToObject(doc, "implementation", implementation);
+    return doc;
+}
+
+cJSON *results_report(const struct runner *r, const char *implementation)
+{
+    struct status_tally k = results_count(r);
+    cJSON *doc = results_report_head(implementation ? implementation : "unnamed");
     cJSON_AddStringToObject(doc, "target", r->o.target);
     cJSON *targets = cJSON_AddArrayToObject(doc, "targets");
     for (int t = 0; t < r->o.ntargets; t++)

@@ -15,6 +15,10 @@ struct status_tally results_count(const struct runner *r);
  * cJSON_Delete. implementation is the --name label (NULL: "unnamed"). */
 cJSON *results_report(const struct runner *r, const char *implementation);
 
+/* The members every JSON report starts with (format, version, tool,
+ * implementation), shared by `run` and `model` reports; caller owns the object. */
+cJSON *results_report_head(const char *implementation);
+
 /* Prints each failed, warned, expected-failure and unexpected-pass case with
  * its failures, then the counts; the closing line is exactly
  * "N passed, M failed" (+ ", K skipped"). */
