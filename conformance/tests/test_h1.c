@@ -43,15 +43,7 @@ static void *script_run(void *arg)
         pthread_mutex_unlock(&s->lock);
         char buf[65536];
         size_t n = 0, len;
-        for (;;) {
-            buf[n] = '\0';
-            while (!(len = testutil_request_len(buf, n))) {
-                ssize_t r = recv(c, buf + n, sizeof buf - 1 - n, 0);
-                if (r <= 0)
-                    goto next;
-                n += (size_t)r;
-                buf[n] = '\0';
-            }
+        while ((len = testutil_read_request(c, buf, sizeof buf, &n))) {
             pthread_mutex_lock(&s->lock);
             if (s->nseen < SEEN_MAX) {
                 s->seen[s->nseen] = malloc(len + 1);
@@ -64,11 +56,9 @@ static void *script_run(void *arg)
             int close_after = a[0] == '!';
             a += close_after;
             if (write(c, a, strlen(a)) < 0 || close_after)
-                goto next;
-            memmove(buf, buf + len, n - len);
-            n -= len;
+                break;
+            testutil_request_done(buf, &n, len);
         }
-    next:
         close(c);
     }
     return NULL;

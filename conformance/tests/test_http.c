@@ -240,15 +240,7 @@ static void *recorder_run(void *arg)
             break;
         char buf[16384];
         size_t n = 0, len;
-        for (;;) {
-            buf[n] = '\0';
-            while (!(len = testutil_request_len(buf, n))) {
-                ssize_t r = recv(c, buf + n, sizeof buf - 1 - n, 0);
-                if (r <= 0)
-                    goto next;
-                n += (size_t)r;
-                buf[n] = '\0';
-            }
+        while ((len = testutil_read_request(c, buf, sizeof buf, &n))) {
             pthread_mutex_lock(&rc->lock);
             if (rc->n < RECORD_MAX)
                 rc->seen[rc->n++] = strndup(buf, len);
@@ -256,11 +248,9 @@ static void *recorder_run(void *arg)
             static const char ans[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
             int head = !strncmp(buf, "HEAD ", 5);
             if (write(c, ans, sizeof ans - 1 - (head ? 2 : 0)) < 0)
-                goto next;
-            memmove(buf, buf + len, n - len);
-            n -= len;
+                break;
+            testutil_request_done(buf, &n, len);
         }
-    next:
         close(c);
     }
     return NULL;

@@ -106,6 +106,26 @@ int testutil_listen(int *port)
     return fd;
 }
 
+size_t testutil_read_request(int fd, char *buf, size_t cap, size_t *n)
+{
+    size_t len;
+    buf[*n] = '\0';
+    while (!(len = testutil_request_len(buf, *n))) {
+        ssize_t r = recv(fd, buf + *n, cap - 1 - *n, 0);
+        if (r <= 0)
+            return 0;
+        *n += (size_t)r;
+        buf[*n] = '\0';
+    }
+    return len;
+}
+
+void testutil_request_done(char *buf, size_t *n, size_t len)
+{
+    memmove(buf, buf + len, *n - len);
+    *n -= len;
+}
+
 size_t testutil_request_len(const char *buf, size_t n)
 {
     const char *end = strstr(buf, "\r\n\r\n");

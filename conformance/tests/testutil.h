@@ -43,4 +43,10 @@ int testutil_listen(int *port);
  * incomplete. */
 size_t testutil_request_len(const char *buf, size_t n);
 
+/* Reads from fd until buf[0..*n) (of cap bytes, NUL-terminated) starts with a
+ * whole request; returns its length, or 0 when the peer closed or failed first.
+ * testutil_request_done drops that request from buf, keeping what follows. */
+size_t testutil_read_request(int fd, char *buf, size_t cap, size_t *n);
+void testutil_request_done(char *buf, size_t *n, size_t len);
+
 #endif
