@@ -369,16 +369,13 @@ static void hmac_fetch(void)
 	hmac_alg = EVP_MAC_fetch(NULL, "HMAC", NULL);
 }
 
-static const char b64url_chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
 /* AUTH-2: 1 when sig64[0..siglen) is the unpadded base64url of HMAC-SHA256
  * over input with secret. The signature is compared as text, in constant
  * time: only the one canonical spelling of the MAC verifies. */
 static int hs256_verifies(const struct auth_config *cfg, const char *input, size_t inlen, const char *sig64,
 			  size_t siglen)
 {
-	unsigned char mac[EVP_MAX_MD_SIZE];
-	char want[44];
+	unsigned char mac[EVP_MAX_MD_SIZE], want[45];
 	size_t maclen = 0;
 	char digest[] = "SHA256";
 	OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
@@ -391,18 +388,11 @@ static int hs256_verifies(const struct auth_config *cfg, const char *input, size
 	EVP_MAC_CTX_free(ctx);
 	if (!ok || siglen != 43)
 		return 0;
-	size_t o = 0;
-	for (size_t i = 0; i < 30; i += 3) {
-		unsigned v = (unsigned)mac[i] << 16 | (unsigned)mac[i + 1] << 8 | mac[i + 2];
-		want[o++] = b64url_chars[v >> 18];
-		want[o++] = b64url_chars[(v >> 12) & 63];
-		want[o++] = b64url_chars[(v >> 6) & 63];
-		want[o++] = b64url_chars[v & 63];
-	}
-	unsigned v = (unsigned)mac[30] << 8 | mac[31];
-	want[o++] = b64url_chars[v >> 10];
-	want[o++] = b64url_chars[(v >> 4) & 63];
-	want[o++] = b64url_chars[(v << 2) & 63];
+	/* base64 of 32 bytes is 43 characters and one '=': base64url drops the
+	 * '=' and spells 62 and 63 as '-' and '_' (RFC 7515 §2). */
+	EVP_EncodeBlock(want, mac, 32);
+	for (size_t i = 0; i < 43; i++)
+		want[i] = want[i] == '+' ? '-' : want[i] == '/' ? '_' : want[i];
 	return CRYPTO_memcmp(want, sig64, 43) == 0;
 }
 

@@ -561,9 +561,9 @@ class Bench:
             idle = t.rss_kb()
             rounds = []
             want = self.args.mem_requests
-            # A warm-up round first: each gate thread's allocator arena and
-            # libmicrohttpd's pools reach their working size over the first
-            # few hundred thousand requests, then stay (8 rounds measured flat).
+            # A warm-up round first: each gate thread's allocator arena grows
+            # to its working size over the first rounds; after that RSS moves
+            # by allocator noise, both ways, which a leak does not.
             for _ in range(3):
                 r = self.wrk(t, "mixed.lua", 32, 120, limit=(want + 1) // 2,
                              env={"BENCH_TOKENS": tokens, "BENCH_KEYS": "3"})
@@ -1317,9 +1317,9 @@ class Bench:
         w("VmRSS of a fresh reference server (/proc/PID/status): idle after start, then after "
           "each of three rounds of the mixed workload (at least "
           f"{self.args.mem_requests:,d} requests each, 32 connections, 100 viewers × 3 keys = 300 keys). "
-          "The first round warms up: the allocator arena of each gate thread and libmicrohttpd's "
-          "connection pools grow to their working size over it (in a run of eight rounds, RSS grew "
-          "over the first three and not after). Growth between the last two rounds would be "
+          "The first round warms up: the allocator arena of each gate thread grows to its working "
+          "size over the first rounds (in runs of six and eight rounds RSS rose over about three, "
+          "then stayed or also fell, as no leak can). Growth between the last two rounds would be "
           f"a leak; the goal allows {self.args.rss_tolerance_kb} KiB of allocator noise.")
         w("")
         w("| moment | requests so far | VmRSS KiB |")
