@@ -22,8 +22,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#define JWKS_STR_(x) #x
-#define JWKS_STR(x) JWKS_STR_(x)
+#define NUM_STR_(x) #x
+#define NUM_STR(x) NUM_STR_(x)
 
 static const char usage[] =
     "usage: conformance run --target URL [options]\n"
@@ -54,7 +54,7 @@ static const char usage[] =
     "                           jwks: the runner serves it in a JWK Set at\n"
     "                           http://127.0.0.1:PORT/jwks.json, rotates keys there, and runs the\n"
     "                           cases tagged jwks; a spawned target gets AFI_JWKS_URL,\n"
-    "                           AFI_JWKS_CACHE_SECONDS=" JWKS_STR(JWKS_CACHE_SECONDS) " and AFI_JWKS_REFRESH_SECONDS=" JWKS_STR(JWKS_REFRESH_SECONDS) "\n"
+    "                           AFI_JWKS_CACHE_SECONDS=" NUM_STR(JWKS_CACHE_SECONDS) " and AFI_JWKS_REFRESH_SECONDS=" NUM_STR(JWKS_REFRESH_SECONDS) "\n"
     "  --jwks-port N            the JWK Set's port (default: a free one); with --target, the\n"
     "                           target must fetch AFI_JWKS_URL from it, with those two settings\n"
     "  --only GLOB              run only matching case ids (repeatable)\n"
@@ -62,6 +62,10 @@ static const char usage[] =
     "  --expected-failures FILE case ids or globs expected to fail, one a line\n"
     "  --jobs N                 cases in parallel (default: the number of cores)\n"
     "  --timeout-ms N           per-request timeout (default 10000)\n"
+    "  --spin-us N              wait for each answer polling, without sleeping, for up to N\n"
+    "                           microseconds first (default " NUM_STR(RUNNER_SPIN_US) " when --jobs leaves a core\n"
+    "                           idle, else 0; 0: sleep at once): waking a sleeping client can\n"
+    "                           cost more than a local target's answer\n"
     "  --secret S               the shared secret (default: $AFI_SECRET)\n"
     "  --report FORMAT:PATH     json, junit, md, tap or html (repeatable)\n"
     "  --shard K/N              run the K-th of N disjoint parts\n"
@@ -73,7 +77,8 @@ static const char usage[] =
     "fixture error, 3 target unreachable.\n";
 
 enum { OPT_TARGET = CMD_OPT_OWN, OPT_LEVEL, OPT_ONLY, OPT_SKIP, OPT_XFAIL, OPT_JOBS, OPT_TIMEOUT, OPT_SECRET,
-       OPT_REPORT, OPT_SHARD, OPT_SPAWN, OPT_NAME, OPT_PRIVATE_KEY, OPT_KEY_TYPE, OPT_KEY_SOURCE, OPT_JWKS_PORT };
+       OPT_REPORT, OPT_SHARD, OPT_SPAWN, OPT_NAME, OPT_PRIVATE_KEY, OPT_KEY_TYPE, OPT_KEY_SOURCE, OPT_JWKS_PORT,
+       OPT_SPIN };
 
 enum { MAX_REPORTS = 32, MAX_TARGETS = 32 };
 
@@ -124,6 +129,7 @@ static int parse_options(struct run *x, int argc, char **argv)
         {"secret", 1, 0, OPT_SECRET}, {"report", 1, 0, OPT_REPORT}, {"shard", 1, 0, OPT_SHARD},
         {"spawn", 1, 0, OPT_SPAWN}, {"name", 1, 0, OPT_NAME}, {"private-key", 1, 0, OPT_PRIVATE_KEY},
         {"key-type", 1, 0, OPT_KEY_TYPE}, {"key-source", 1, 0, OPT_KEY_SOURCE}, {"jwks-port", 1, 0, OPT_JWKS_PORT},
+        {"spin-us", 1, 0, OPT_SPIN},
         {"verbose", 0, 0, 'v'}, {"quiet", 0, 0, 'q'},
         {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
     struct runner *r = &x->r;
@@ -156,6 +162,10 @@ static int parse_options(struct run *x, int argc, char **argv)
         case OPT_TIMEOUT:
             if ((r->o.timeout_ms = cmd_parse_pos(optarg)) < 1)
                 return cmd_usage_error(usage, "--timeout-ms: expected a positive integer, got \"%s\"", optarg);
+            break;
+        case OPT_SPIN:
+            if ((r->o.spin_us = strcmp(optarg, "0") ? cmd_parse_pos(optarg) : 0) < 0 || r->o.spin_us > 100000)
+                return cmd_usage_error(usage, "--spin-us: expected 0..100000, got \"%s\"", optarg);
             break;
         case OPT_SECRET: x->secret = optarg; break;
         case OPT_REPORT: {
@@ -253,8 +263,8 @@ static int serve_jwks(struct run *x)
     }
     unsetenv("AFI_PUBLIC_KEY_FILE");
     setenv("AFI_JWKS_URL", jwks_url(x->jwks), 1);
-    setenv("AFI_JWKS_CACHE_SECONDS", JWKS_STR(JWKS_CACHE_SECONDS), 1);
-    setenv("AFI_JWKS_REFRESH_SECONDS", JWKS_STR(JWKS_REFRESH_SECONDS), 1);
+    setenv("AFI_JWKS_CACHE_SECONDS", NUM_STR(JWKS_CACHE_SECONDS), 1);
+    setenv("AFI_JWKS_REFRESH_SECONDS", NUM_STR(JWKS_REFRESH_SECONDS), 1);
     setenv("AFI_ISSUER", KEYS_ISSUER, 1);
     setenv("AFI_AUDIENCE", KEYS_AUDIENCE, 1);
     return -1;
@@ -549,8 +559,11 @@ int cmd_run(int argc, char **argv)
         x.sp[i].log_fd = -1;
     x.r.o.jobs = (int)sysconf(_SC_NPROCESSORS_ONLN);
     x.r.o.timeout_ms = 10000;
+    x.r.o.spin_us = -1;
     x.r.sel.shard_k = x.r.sel.shard_n = 1;
     int rc = parse_options(&x, argc, argv);
+    if (x.r.o.spin_us < 0) /* a spinning worker must not take the core a local target needs */
+        x.r.o.spin_us = x.r.o.jobs < sysconf(_SC_NPROCESSORS_ONLN) ? RUNNER_SPIN_US : 0;
     if (rc < 0)
         rc = run(&x);
     stop_spawned(&x);

@@ -38,7 +38,59 @@ struct h1 {
     unsigned long clock;
     char *in;             /* bytes received and not yet consumed */
     size_t nin, capin;
+    long spin_ns;         /* h1_spin's budget; 0: always sleep */
+    int spin_skip;        /* waits left that sleep at once after spins found nothing */
+    int spin_backoff;     /* how many the next miss skips */
+    long spins;           /* waits that spun */
 };
+
+/* Misses double the waits that skip the spin, up to this many. */
+#define H1_SPIN_BACKOFF_MAX 64
+
+void h1_spin(struct h1 *c, long us)
+{
+    c->spin_ns = us > 0 ? us * 1000 : 0;
+    c->spin_skip = c->spin_backoff = 0;
+}
+
+long h1_spins(const struct h1 *c)
+{
+    return c->spins;
+}
+
+/* Polls fd without sleeping until it is readable or c's budget is spent
+ * (the caller's deadline bounds the budget too); 1 when readable. A spin
+ * that finds nothing makes the next waits sleep at once, so a target slower
+ * than the budget costs a few microseconds a request, not the budget. */
+static int spin(struct h1 *c, const struct timespec *deadline)
+{
+    if (!c->spin_ns)
+        return 0;
+    if (c->spin_skip > 0) {
+        c->spin_skip--;
+        return 0;
+    }
+    struct timespec t0, t;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    c->spins++;
+    for (;;) {
+        struct pollfd p = {c->fd, POLLIN, 0};
+        if (poll(&p, 1, 0) > 0) {
+            c->spin_backoff = 0;
+            return 1;
+        }
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        long ns = (t.tv_sec - t0.tv_sec) * 1000000000L + (t.tv_nsec - t0.tv_nsec);
+        if (ns >= c->spin_ns || t.tv_sec > deadline->tv_sec ||
+            (t.tv_sec == deadline->tv_sec && t.tv_nsec >= deadline->tv_nsec))
+            break;
+    }
+    c->spin_backoff = c->spin_backoff ? c->spin_backoff * 2 : 1;
+    if (c->spin_backoff > H1_SPIN_BACKOFF_MAX)
+        c->spin_backoff = H1_SPIN_BACKOFF_MAX;
+    c->spin_skip = c->spin_backoff;
+    return 0;
+}
 
 struct h1 *h1_new(void)
 {
@@ -648,7 +700,14 @@ static enum attempt exchange(struct h1 *c, const struct strbuf *out, int reused,
             return res->status ? ANSWERED : FAILED;
         }
         struct pollfd p = {c->fd, (short)(POLLIN | (sending ? POLLOUT : 0)), 0};
-        int pr = poll(&p, 1, (int)left);
+        int pr;
+        if (!sending && spin(c, deadline)) {
+            pr = 1;
+            p.revents = POLLIN;
+        } else {
+            left = ms_left(deadline); /* a spin may have taken some */
+            pr = poll(&p, 1, left > 0 ? (int)left : 0);
+        }
         if (pr < 0 && errno != EINTR) {
             snprintf(res->error, sizeof res->error, "poll: %s", strerror(errno));
             drop(c);

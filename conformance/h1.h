@@ -26,6 +26,18 @@ struct h1;
 struct h1 *h1_new(void);
 void h1_free(struct h1 *c);
 
+/* Waits for answers by polling the socket without sleeping for up to us
+ * microseconds before sleeping in poll (0, the default: sleep at once). On
+ * a virtual machine whose idle vCPUs halt, waking a sleeping client costs
+ * tens of microseconds a request, more than a local target's whole answer;
+ * a client that spins while the target works does not pay it. A spin that
+ * finds nothing makes the next waits sleep at once (1, 2, 4 ... 64 of them),
+ * so a slower target costs little CPU. */
+void h1_spin(struct h1 *c, long us);
+
+/* How many waits of c have spun so far. */
+long h1_spins(const struct h1 *c);
+
 /* 1 when req is one this client sends as libcurl would; 0 when libcurl must. */
 int h1_plain(const struct http_request *req);
 

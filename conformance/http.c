@@ -148,6 +148,12 @@ void http_client_curl_only(struct http_client *c)
     c->h1 = NULL;
 }
 
+void http_client_spin(struct http_client *c, long us)
+{
+    if (c->h1)
+        h1_spin(c->h1, us);
+}
+
 void http_response_header(struct http_response *r, const char *p, size_t len)
 {
     if (len >= 5 && !strncmp(p, "HTTP/", 5)) {

@@ -38,6 +38,10 @@ void http_client_free(struct http_client *c);
  * comparing the two. */
 void http_client_curl_only(struct http_client *c);
 
+/* Plain requests wait for their answers spinning for up to us microseconds
+ * before sleeping (h1_spin); 0, the default, sleeps at once. */
+void http_client_spin(struct http_client *c, long us);
+
 /* Sends req and fills *res (which must be zeroed or cleared): through h1.c
  * when h1_plain(req), else through libcurl. Returns 0 when an answer was
  * received, -1 otherwise (res->error says why). */

@@ -82,6 +82,7 @@ static void *work(void *arg)
 {
     struct runner *r = arg;
     struct http_client *hc = http_client_new(r->o.timeout_ms);
+    http_client_spin(hc, r->o.spin_us);
     for (;;) {
         pthread_mutex_lock(&r->lock);
         int idx = next_case(r);

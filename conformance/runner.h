@@ -20,6 +20,10 @@
 #include "spec.h"
 #include "status.h"
 
+/* The spin budget `run` gives its workers when they leave a core idle:
+ * longer than a local target takes to answer a plain request. */
+#define RUNNER_SPIN_US 200
+
 struct case_result {
     enum status status;            /* STATUS_PENDING until a selected case has run */
     double ms;
@@ -41,6 +45,7 @@ struct runner_opts {
     struct jwks *jwks;       /* --key-source jwks: the JWK Set server, or NULL; borrowed */
     int jobs;
     long timeout_ms;
+    long spin_us;            /* the workers' clients wait for answers spinning this long first (h1_spin) */
     runner_progress_fn progress; /* may be NULL */
     void *progress_ctx;
 };

@@ -27,6 +27,7 @@ struct script {
     char *seen[SEEN_MAX];
     size_t seenlen[SEEN_MAX];
     int nseen, conns;
+    int delay_ms;         /* waited before each answer */
     pthread_mutex_t lock;
     pthread_t th;
 };
@@ -55,6 +56,8 @@ static void *script_run(void *arg)
             pthread_mutex_unlock(&s->lock);
             int close_after = a[0] == '!';
             a += close_after;
+            if (s->delay_ms)
+                usleep((useconds_t)s->delay_ms * 1000);
             if (write(c, a, strlen(a)) < 0 || close_after)
                 break;
             testutil_request_done(buf, &n, len);
@@ -177,14 +180,16 @@ Test(h1, requests_libcurl_treats_specially_stay_with_it)
     cr_assert(h1_plain(&yes));
 }
 
-/* Sends GET n times on one client; the answers must be status[i] (200 when
- * status is NULL) with body want[i]. */
-static void expect_bodies(struct script *s, const char *const *want, const long *status, int n)
+/* Sends GET n times on one client waiting spin_us spinning (h1_spin); the
+ * answers must be status[i] (200 when status is NULL) with body want[i]. */
+static void expect_bodies_spinning(struct script *s, const char *const *want, const long *status, int n,
+                                   long spin_us)
 {
     char url[64];
     snprintf(url, sizeof url, "http://127.0.0.1:%d/afi/health", s->port);
     struct http_request q = {.method = "GET", .url = url};
     struct http_client *c = http_client_new(5000);
+    http_client_spin(c, spin_us);
     for (int i = 0; i < n; i++) {
         struct http_response r = {0};
         cr_assert_eq(http_do(c, &q, &r), 0, "answer %d: %s", i, r.error);
@@ -195,6 +200,11 @@ static void expect_bodies(struct script *s, const char *const *want, const long 
         http_response_clear(&r);
     }
     http_client_free(c);
+}
+
+static void expect_bodies(struct script *s, const char *const *want, const long *status, int n)
+{
+    expect_bodies_spinning(s, want, status, n, 0);
 }
 
 Test(h1, every_framing_of_an_answer_is_read)
@@ -215,6 +225,64 @@ Test(h1, every_framing_of_an_answer_is_read)
     expect_bodies(&s, want, NULL, 7);
     /* closes: after "Connection: close" and after HTTP/1.0's close-delimited body */
     cr_assert_eq(s.conns, 3, "%d connections", s.conns);
+    script_stop(&s);
+}
+
+Test(h1, every_framing_of_an_answer_is_read_while_spinning)
+{
+    /* Answers split over several reads (the 100 and 103 before the final
+     * answer come in one write with it, a delayed one in another) are read
+     * the same whether the client sleeps or spins between them. */
+    const char *const answers[] = {
+        "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfinal",
+        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+        "!HTTP/1.0 200 OK\r\n\r\nuntil the end",
+        "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nend",
+    };
+    const char *const want[] = {"final", "abc", "until the end", "end"};
+    struct script s;
+    script_start(&s, answers, 4);
+    expect_bodies_spinning(&s, want, NULL, 4, 100000);
+    cr_assert_eq(s.conns, 2, "%d connections", s.conns);
+    s.delay_ms = 20; /* answers later than a 1 ms spin: it gives up, they still arrive */
+    expect_bodies_spinning(&s, want, NULL, 4, 1000);
+    script_stop(&s);
+}
+
+/* The spins of n GETs on one h1 client with budget spin_us to s. */
+static long spins_of(struct script *s, int n, long spin_us)
+{
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/afi/health", s->port);
+    struct http_request q = {.method = "GET", .url = url};
+    struct h1 *c = h1_new();
+    h1_spin(c, spin_us);
+    for (int i = 0; i < n; i++) {
+        struct http_response r = {0};
+        long gap;
+        cr_assert_eq(h1_do(c, &q, &r, 5000, 0, &gap), 0, "request %d: %s", i, r.error);
+        cr_assert_eq(r.status, 200, "request %d", i);
+        http_response_clear(&r);
+    }
+    long spins = h1_spins(c);
+    h1_free(c);
+    return spins;
+}
+
+Test(h1, a_spin_that_finds_nothing_makes_the_next_waits_sleep)
+{
+    const char *const answers[] = {ok};
+    struct script s;
+    script_start(&s, answers, 1);
+    /* a target that answers within the budget: every wait spins */
+    cr_assert_eq(spins_of(&s, 8, 100000), 8);
+    /* one that answers after 20 ms, a 1 ms budget: requests 1, 3, 6 and 11
+     * spin, the misses skip 1, 2, 4, then 8 waits */
+    s.delay_ms = 20;
+    cr_assert_eq(spins_of(&s, 12, 1000), 4);
+    /* no budget, no spin */
+    s.delay_ms = 0;
+    cr_assert_eq(spins_of(&s, 3, 0), 0);
     script_stop(&s);
 }
 
@@ -303,7 +371,9 @@ Test(h1, broken_answers_keep_their_status_and_say_why)
     }
 }
 
-Test(h1, a_silent_target_times_out)
+/* The time limit catches a spin that outlives the request's deadline: its
+ * budget below is a minute. */
+Test(h1, a_silent_target_times_out, .timeout = 20)
 {
     int lfd = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
@@ -315,11 +385,15 @@ Test(h1, a_silent_target_times_out)
     snprintf(url, sizeof url, "http://127.0.0.1:%d/afi/health", ntohs(a.sin_port));
     struct http_request q = {.method = "GET", .url = url};
     struct http_client *c = http_client_new(300);
-    struct http_response r = {0};
-    cr_assert_eq(http_do(c, &q, &r), -1);
-    cr_assert_eq(r.status, 0);
-    cr_assert(strstr(r.error, "timed out after 300 milliseconds"), "%s", r.error);
-    http_response_clear(&r);
+    /* a spin longer than the timeout still ends with it */
+    for (long spin_us = 0; spin_us <= 60000000; spin_us += 60000000) {
+        http_client_spin(c, spin_us);
+        struct http_response r = {0};
+        cr_assert_eq(http_do(c, &q, &r), -1);
+        cr_assert_eq(r.status, 0);
+        cr_assert(strstr(r.error, "timed out after 300 milliseconds"), "spin %ld: %s", spin_us, r.error);
+        http_response_clear(&r);
+    }
     http_client_free(c);
     close(lfd);
 }

@@ -610,10 +610,10 @@ class Bench:
 
     # ------------------------------------------------------------ 3. runner
 
-    def run_runner(self, t, jobs=None, suites=None, report=None, runner=RUNNER):
-        """One timed `conformance run`; (seconds, exit code, last output line). Its
-        whole output stays in self.last_runner_stdout."""
-        argv = [runner, "run", "--target", t.base, "--level", "core", "-q"]
+    def run_runner(self, t, jobs=None, suites=None, report=None, runner=RUNNER, extra=()):
+        """One timed `conformance run` (extra: more options); (seconds, exit code,
+        last output line). Its whole output stays in self.last_runner_stdout."""
+        argv = [runner, "run", "--target", t.base, "--level", "core", "-q", *extra]
         if jobs:
             argv += ["--jobs", str(jobs)]
         for s in suites or []:
@@ -831,24 +831,29 @@ class Bench:
             cases = planlib.load([d], "core")
             nreq = planlib.count_requests(cases)
             seq, cpu, srv, old, old_cpu, old_srv = [], [], [], [], [], []
+            slp, slp_cpu, slp_srv = [], [], []
             have_old = os.access(BASELINE, os.X_OK)
 
-            def timed(runner, runs, cpus, srvs):
+            def timed(runner, runs, cpus, srvs, extra=()):
                 # the target's CPU over the same run: one request at a time, the
                 # runner waits for it, so it is part of the runner's wall time
                 s0 = t.cpu_ns()
-                runs.append(self.run_runner(t, jobs=1, suites=[d], runner=runner))
+                runs.append(self.run_runner(t, jobs=1, suites=[d], runner=runner, extra=extra))
                 srvs.append((t.cpu_ns() - s0) / 1e6 / nreq)
                 cpus.append(self.last_runner_cpu * 1000 / nreq)
 
             for _ in range(self.runs):
                 timed(RUNNER, seq, cpu, srv)
+                # the same runner sleeping at once in poll: its CPU is then its work alone
+                timed(RUNNER, slp, slp_cpu, slp_srv, extra=("--spin-us", "0"))
                 if have_old:  # the runner before, in turn with the current one
                     timed(BASELINE, old, old_cpu, old_srv)
-            bad = [x for x in seq + old if x[1] != 0]
+            bad = [x for x in seq + slp + old if x[1] != 0]
             u = {"n": n, "nreq": nreq, "bad": bad,
                  "seq_ms_per_req": Figure([x[0] * 1000 / nreq for x in seq]),
-                 "seq_cpu_ms_per_req": Figure(cpu), "srv_ms_per_req": Figure(srv)}
+                 "seq_cpu_ms_per_req": Figure(cpu), "srv_ms_per_req": Figure(srv),
+                 "slp_ms_per_req": Figure([x[0] * 1000 / nreq for x in slp]),
+                 "slp_cpu_ms_per_req": Figure(slp_cpu), "slp_srv_ms_per_req": Figure(slp_srv)}
             if old:
                 u["old_ms_per_req"] = Figure([x[0] * 1000 / nreq for x in old])
                 u["old_cpu_ms_per_req"] = Figure(old_cpu)
@@ -903,6 +908,8 @@ class Bench:
                     argv = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", binary, "run",
                             "--target", t.base, "--level", "core", "-q", "--jobs", "1", "--suite", d,
                             "--spec", os.path.join(ROOT, "docs", "protocol.md")]
+                    if binary == RUNNER:  # count its work, not the polls of its spins
+                        argv += ["--spin-us", "0"]
                     shown = [a.replace(self.tmp, "$TMP").replace(t.base, "$URL") for a in argv]
                     self.note_cmd("conformance runner under callgrind", shown, {"AFI_SECRET": "$AFI_SECRET"})
                     r = subprocess.run(argv, env=dict(os.environ, AFI_SECRET=self.secret),
@@ -1068,6 +1075,9 @@ class Bench:
         floor = f"; wrk on 1 connection: {1000 / one['rps'].med:.3f} ms" if one else ""
         if fig.get("srv_ms_per_req") and fig["srv_ms_per_req"].values:
             floor += f"; the reference server's CPU: {fig['srv_ms_per_req'].med:.3f} ms"
+        if fig.get("slp_ms_per_req") and fig["slp_ms_per_req"].values:
+            floor += (f"; with --spin-us 0: {fig['slp_ms_per_req'].med:.3f} ms, "
+                      f"its own CPU {fig['slp_cpu_ms_per_req'].med:.3f} ms")
         self.goal(per_request, "< 0.1 ms", f"{ms:.3f} ms (the runner's own CPU: {cpu:.3f} ms{floor})",
                   ms < 0.1, f"{ms - 0.1:.3f} ms over, {ms / 0.1:.1f}x the goal")
         if fig.get("newman_ms_per_req"):
@@ -1357,15 +1367,27 @@ class Bench:
           "comparison: no bulk bodies, no sleeps. One request at a time, the runner waits for each "
           "answer: its wall time per request is at least its own CPU plus the server's (every case's "
           "token is new to the server, which verifies it; wrk's single token is verified once and "
-          "cached), measured over the same runs from /proc/PID/task/*/schedstat.")
+          "cached), measured over the same runs from /proc/PID/task/*/schedstat. At --jobs 1 the "
+          "runner waits for each answer polling its socket without sleeping for up to 200 µs "
+          "first (`--spin-us`, its default when a core is left idle): its CPU then includes "
+          "that wait. With `--spin-us 0`, run in turn with it, it sleeps in poll at once and "
+          "its CPU is its work alone; the difference in wall time is what waking a sleeping "
+          "process costs on this machine.")
         w("")
         w("| what | ms per request | cost vs the runner |")
         w("|---|---|---|")
         base = u["seq_ms_per_req"].med
         w(f"| runner, --jobs 1 | {u['seq_ms_per_req'].fmt('{:.3f}')} | 1x |")
-        w(f"| runner, --jobs 1: its own CPU (user+sys) only | {u['seq_cpu_ms_per_req'].fmt('{:.3f}')} | – |")
+        w(f"| runner, --jobs 1: its own CPU (user+sys), spins included | "
+          f"{u['seq_cpu_ms_per_req'].fmt('{:.3f}')} | – |")
         w(f"| runner, --jobs 1: the reference server's CPU over the same runs | "
           f"{u['srv_ms_per_req'].fmt('{:.3f}')} | – |")
+        if u.get("slp_ms_per_req") and u["slp_ms_per_req"].values:
+            w(f"| runner, --jobs 1 --spin-us 0 | {u['slp_ms_per_req'].fmt('{:.3f}')} | "
+              f"{u['slp_ms_per_req'].med / base:.2f}x |")
+            w(f"| runner, --jobs 1 --spin-us 0: its own CPU | {u['slp_cpu_ms_per_req'].fmt('{:.3f}')} | – |")
+            w(f"| runner, --jobs 1 --spin-us 0: the reference server's CPU | "
+              f"{u['slp_srv_ms_per_req'].fmt('{:.3f}')} | – |")
         if u.get("old_ms_per_req"):
             ref = self.baseline_ref()
             w(f"| runner before ({ref}), --jobs 1 | {u['old_ms_per_req'].fmt('{:.3f}')} | "
