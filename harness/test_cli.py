@@ -44,7 +44,7 @@ def json_report(tmp_path, name, *args, secret=None):
 HELP_WORDS = {
     None: ["run", "list", "validate", "schema-diff", "coverage", "matrix"],
     "run": ["--target", "--suite", "--level", "--only", "--skip", "--expected-failures", "--jobs",
-            "--timeout-ms", "--secret", "--report", "--shard", "--spawn", "--name", "-v", "-q",
+            "--timeout-ms", "--spin-us", "--secret", "--report", "--shard", "--spawn", "--name", "-v", "-q",
             "json", "junit", "md", "tap", "html", "AFI_SECRET"],
     "list": ["list", "--suite", "--level", "--only", "--skip"],
     "validate": ["validate", "FILE"],
@@ -78,6 +78,8 @@ def test_help_names_the_options_and_exits_0(sub):
     (["run", "--target", "http://127.0.0.1:9/afi", "--shard", "x"], "--shard"),
     (["run", "--target", "http://127.0.0.1:9/afi", "--jobs", "0"], "--jobs"),
     (["run", "--target", "http://127.0.0.1:9/afi", "--timeout-ms", "abc"], "--timeout-ms"),
+    (["run", "--target", "http://127.0.0.1:9/afi", "--spin-us", "-1"], "--spin-us"),
+    (["run", "--target", "http://127.0.0.1:9/afi", "--spin-us", "100001"], "--spin-us"),
     (["run", "--target", "http://127.0.0.1:9/afi", "--report", "pdf:x.pdf"], "pdf"),
     (["run", "--target", "http://127.0.0.1:9/afi", "--report", "json"], "--report"),
     (["run", "--target", "http://127.0.0.1:9/afi", "--frobnicate"], "--frobnicate"),
