@@ -274,11 +274,12 @@ Test(h1, a_spin_that_finds_nothing_makes_the_next_waits_sleep)
     const char *const answers[] = {ok};
     struct script s;
     script_start(&s, answers, 1);
-    /* a target that answers within the budget: every wait spins */
-    cr_assert_eq(spins_of(&s, 8, 100000), 8);
-    /* one that answers after 20 ms, a 1 ms budget: requests 1, 3, 6 and 11
+    /* a target that answers within the budget (2 s, so that a loaded
+     * machine's delays do not count as misses): every wait spins */
+    cr_assert_eq(spins_of(&s, 8, 2000000), 8);
+    /* one that answers after 50 ms, a 1 ms budget: requests 1, 3, 6 and 11
      * spin, the misses skip 1, 2, 4, then 8 waits */
-    s.delay_ms = 20;
+    s.delay_ms = 50;
     cr_assert_eq(spins_of(&s, 12, 1000), 4);
     /* no budget, no spin */
     s.delay_ms = 0;
