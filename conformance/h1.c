@@ -58,40 +58,6 @@ long h1_spins(const struct h1 *c)
     return c->spins;
 }
 
-/* Polls fd without sleeping until it is readable or c's budget is spent
- * (the caller's deadline bounds the budget too); 1 when readable. A spin
- * that finds nothing makes the next waits sleep at once, so a target slower
- * than the budget costs a few microseconds a request, not the budget. */
-static int spin(struct h1 *c, const struct timespec *deadline)
-{
-    if (!c->spin_ns)
-        return 0;
-    if (c->spin_skip > 0) {
-        c->spin_skip--;
-        return 0;
-    }
-    struct timespec t0, t;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    c->spins++;
-    for (;;) {
-        struct pollfd p = {c->fd, POLLIN, 0};
-        if (poll(&p, 1, 0) > 0) {
-            c->spin_backoff = 0;
-            return 1;
-        }
-        clock_gettime(CLOCK_MONOTONIC, &t);
-        long ns = (t.tv_sec - t0.tv_sec) * 1000000000L + (t.tv_nsec - t0.tv_nsec);
-        if (ns >= c->spin_ns || t.tv_sec > deadline->tv_sec ||
-            (t.tv_sec == deadline->tv_sec && t.tv_nsec >= deadline->tv_nsec))
-            break;
-    }
-    c->spin_backoff = c->spin_backoff ? c->spin_backoff * 2 : 1;
-    if (c->spin_backoff > H1_SPIN_BACKOFF_MAX)
-        c->spin_backoff = H1_SPIN_BACKOFF_MAX;
-    c->spin_skip = c->spin_backoff;
-    return 0;
-}
-
 struct h1 *h1_new(void)
 {
     struct h1 *c = mem_calloc(1, sizeof *c);
@@ -670,6 +636,39 @@ static void quick(int fd)
     setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
 }
 
+/* Polls c's socket without sleeping until it is readable or c's budget is
+ * spent, never past the left_ms the request has; 1 when readable. A spin
+ * that finds nothing makes the next waits sleep at once, so a target slower
+ * than the budget costs a few microseconds a request, not the budget. */
+static int spin(struct h1 *c, long left_ms)
+{
+    if (!c->spin_ns)
+        return 0;
+    if (c->spin_skip > 0) {
+        c->spin_skip--;
+        return 0;
+    }
+    long budget = left_ms * 1000000L < c->spin_ns ? left_ms * 1000000L : c->spin_ns;
+    struct timespec t0, t;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    c->spins++;
+    for (;;) {
+        struct pollfd p = {c->fd, POLLIN, 0};
+        if (poll(&p, 1, 0) > 0) {
+            c->spin_backoff = 0;
+            return 1;
+        }
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        if ((t.tv_sec - t0.tv_sec) * 1000000000L + (t.tv_nsec - t0.tv_nsec) >= budget)
+            break;
+    }
+    c->spin_backoff = c->spin_backoff ? c->spin_backoff * 2 : 1;
+    if (c->spin_backoff > H1_SPIN_BACKOFF_MAX)
+        c->spin_backoff = H1_SPIN_BACKOFF_MAX;
+    c->spin_skip = c->spin_backoff;
+    return 0;
+}
+
 /* Outcomes of one attempt. */
 enum attempt { ANSWERED, FAILED, RETRY };
 
@@ -701,7 +700,7 @@ static enum attempt exchange(struct h1 *c, const struct strbuf *out, int reused,
         }
         struct pollfd p = {c->fd, (short)(POLLIN | (sending ? POLLOUT : 0)), 0};
         int pr;
-        if (!sending && spin(c, deadline)) {
+        if (!sending && spin(c, left)) {
             pr = 1;
             p.revents = POLLIN;
         } else {
