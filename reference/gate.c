@@ -67,6 +67,7 @@ struct loop {
 	pthread_mutex_t lock;	/* guards handovers */
 	struct handover *handovers;
 	struct link *links;
+	unsigned nlinks;	/* links it serves or has been handed: the gate's balance */
 	struct link *dead;	/* closed during an epoll batch, freed after it */
 	char in[READ_CHUNK];
 };
@@ -98,8 +99,7 @@ struct gate {
 	int listen_fd;
 	int stop_pipe[2];
 	unsigned nloops;
-	unsigned next_loop;	/* round robin for gate_add */
-	pthread_mutex_t next_lock;
+	pthread_mutex_t balance_lock;	/* guards every loop's nlinks */
 	struct loop loops[GATE_MAX_LOOPS];
 };
 
@@ -132,6 +132,34 @@ static void spool_drop(struct spool *s, size_t n)
 		s->off = 0;
 }
 
+/* The loop a new connection goes to: the one with the fewest connections,
+ * the accepting one (self; NULL for gate_add) among equals, so that a
+ * client that opens one connection at a time costs no handover. Why not
+ * whichever thread accepts: a load generator opens all its connections at
+ * once, one woken thread accepts most of them, and a store call blocks its
+ * thread (store.h), so connections sharing a thread wait for each other's
+ * statements while other threads idle. */
+static struct loop *pick_loop(struct gate *g, struct loop *self)
+{
+	pthread_mutex_lock(&g->balance_lock);
+	struct loop *best = self ? self : &g->loops[0];
+	for (unsigned i = 0; i < g->nloops; i++) {
+		if (g->loops[i].nlinks < best->nlinks)
+			best = &g->loops[i];
+	}
+	best->nlinks++;
+	pthread_mutex_unlock(&g->balance_lock);
+	return best;
+}
+
+/* A connection pick_loop gave lp is gone. */
+static void loop_leave(struct loop *lp)
+{
+	pthread_mutex_lock(&lp->gate->balance_lock);
+	lp->nlinks--;
+	pthread_mutex_unlock(&lp->gate->balance_lock);
+}
+
 static void link_release(struct link *l)
 {
 	free(l->frame);
@@ -161,6 +189,7 @@ static void link_free(struct link *l)
 	close(l->cfd);
 	if (l->mfd >= 0)
 		close(l->mfd);
+	loop_leave(lp);
 	l->dead = 1;
 	l->next = lp->dead;
 	lp->dead = l;
@@ -504,7 +533,8 @@ static void check_times(struct loop *lp, time_t now)
 	}
 }
 
-/* Pairs client fd with a new libmicrohttpd connection. Closes fd on failure. */
+/* Pairs client fd (counted in lp->nlinks by pick_loop) with a new
+ * libmicrohttpd connection. Closes fd on failure. */
 static void link_open(struct loop *lp, int fd, const struct sockaddr *addr, socklen_t addrlen)
 {
 	int pair[2] = {-1, -1};
@@ -515,6 +545,7 @@ static void link_open(struct loop *lp, int fd, const struct sockaddr *addr, sock
 			free(l->frame);
 		free(l);
 		close(fd);
+		loop_leave(lp);
 		return;
 	}
 	/* The gate relays an answer in the pieces libmicrohttpd wrote it in:
@@ -539,6 +570,7 @@ static void link_open(struct loop *lp, int fd, const struct sockaddr *addr, sock
 		close(pair[1]);
 		close(fd);
 		link_release(l);
+		loop_leave(lp);
 		return;
 	}
 	/* On failure libmicrohttpd has closed pair[1] itself. */
@@ -547,6 +579,7 @@ static void link_open(struct loop *lp, int fd, const struct sockaddr *addr, sock
 		close(pair[0]);
 		close(fd);
 		link_release(l);
+		loop_leave(lp);
 		return;
 	}
 	l->next = lp->links;
@@ -602,6 +635,30 @@ static void drive_daemon(struct loop *lp)
 	}
 }
 
+/* Queues fd for lp's thread and wakes it. Returns 0, or -1 when it could not
+ * be queued (fd is closed then) or the wake failed (the handover stays
+ * queued; gate_stop closes it). */
+static int hand_over(struct loop *lp, int fd, const struct sockaddr *addr, socklen_t addrlen)
+{
+	struct handover *h = calloc(1, sizeof *h);
+	if (!h || addrlen > sizeof h->addr) {
+		free(h);
+		close(fd);
+		loop_leave(lp);
+		return -1;
+	}
+	h->fd = fd;
+	memcpy(&h->addr, addr, addrlen);
+	h->addrlen = addrlen;
+	pthread_mutex_lock(&lp->lock);
+	h->next = lp->handovers;
+	lp->handovers = h;
+	pthread_mutex_unlock(&lp->lock);
+	if (write(lp->wake_pipe[1], "x", 1) < 0 && errno != EAGAIN)
+		return -1;
+	return 0;
+}
+
 static void *run(void *arg)
 {
 	struct loop *lp = arg;
@@ -627,7 +684,11 @@ static void *run(void *arg)
 							 SOCK_NONBLOCK | SOCK_CLOEXEC);
 					if (fd < 0)
 						break;
-					link_open(lp, fd, (struct sockaddr *)&addr, len);
+					struct loop *to = pick_loop(g, lp);
+					if (to == lp)
+						link_open(lp, fd, (struct sockaddr *)&addr, len);
+					else
+						hand_over(to, fd, (struct sockaddr *)&addr, len);
 				}
 			} else {
 				struct end *e = p;
@@ -655,27 +716,9 @@ static void *run(void *arg)
 
 int gate_add(struct gate *g, int fd, const struct sockaddr *addr, socklen_t addrlen)
 {
-	struct handover *h = calloc(1, sizeof *h);
-	if (!h || addrlen > sizeof h->addr) {
-		free(h);
-		close(fd);
-		return -1;
-	}
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 	fcntl(fd, F_SETFD, FD_CLOEXEC);
-	h->fd = fd;
-	memcpy(&h->addr, addr, addrlen);
-	h->addrlen = addrlen;
-	pthread_mutex_lock(&g->next_lock);
-	struct loop *lp = &g->loops[g->next_loop++ % g->nloops];
-	pthread_mutex_unlock(&g->next_lock);
-	pthread_mutex_lock(&lp->lock);
-	h->next = lp->handovers;
-	lp->handovers = h;
-	pthread_mutex_unlock(&lp->lock);
-	if (write(lp->wake_pipe[1], "x", 1) < 0 && errno != EAGAIN)
-		return -1;	/* the handover stays queued; gate_stop closes it */
-	return 0;
+	return hand_over(pick_loop(g, NULL), fd, addr, addrlen);
 }
 
 static void loop_clear(struct loop *lp)
@@ -736,7 +779,7 @@ struct gate *gate_start(int listen_fd, struct MHD_Daemon *const *daemons, unsign
 	}
 	g->listen_fd = listen_fd;
 	g->nloops = loops > GATE_MAX_LOOPS ? GATE_MAX_LOOPS : loops;
-	pthread_mutex_init(&g->next_lock, NULL);
+	pthread_mutex_init(&g->balance_lock, NULL);
 	g->stop_pipe[0] = g->stop_pipe[1] = -1;
 	if (pipe2(g->stop_pipe, O_CLOEXEC) < 0) {
 		snprintf(err, errlen, "cannot start the connection gate: %s", strerror(errno));
@@ -773,6 +816,6 @@ void gate_stop(struct gate *g)
 		close(g->stop_pipe[0]);
 		close(g->stop_pipe[1]);
 	}
-	pthread_mutex_destroy(&g->next_lock);
+	pthread_mutex_destroy(&g->balance_lock);
 	free(g);
 }

@@ -16,7 +16,10 @@
  * (external polling: its epoll fd is in the thread's epoll set, and the
  * thread calls MHD_run), so a request is framed, handled and its answer
  * relayed in one thread, mostly in one turn of its loop: no thread is woken
- * twice per request, as a relay to libmicrohttpd's own threads needed. Client to server it passes on only requests
+ * twice per request, as a relay to libmicrohttpd's own threads needed. A
+ * new connection goes to the thread serving the fewest (the accepting one
+ * among equals): a handler may block its thread on the store, so connections
+ * that share a thread wait for each other. Client to server it passes on only requests
  * whose head and body framing it has checked, so libmicrohttpd only ever
  * parses well-formed requests; server to client it follows the answers'
  * framing, so that it knows when every request passed on has been answered.

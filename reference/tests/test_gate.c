@@ -5,6 +5,7 @@
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -269,4 +270,88 @@ Test(gate, a_clients_own_withheld_header_is_dropped)
 	char *out = exchange(s, sizeof s - 1, 0, &len);
 	cr_assert(strstr(out, "POST /b 2;"), "%s", out);
 	free(out);
+}
+
+/* Connection spreading: a handler that blocks its thread, as a store call
+ * does (store.h), answers "together" only when every connection's request
+ * is being handled at the same time, each on a thread of its own. */
+#define SPREAD 4
+
+static pthread_mutex_t spread_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t spread_arrived = PTHREAD_COND_INITIALIZER;
+static int spread_in;
+
+static enum MHD_Result answer_when_both_in(void *cls, struct MHD_Connection *c, const char *url,
+					   const char *method, const char *version, const char *data,
+					   size_t *size, void **con_cls)
+{
+	(void)cls;
+	(void)url;
+	(void)method;
+	(void)version;
+	(void)data;
+	(void)size;
+	if (!*con_cls) {
+		*con_cls = c;
+		return MHD_YES;
+	}
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 3;
+	pthread_mutex_lock(&spread_lock);
+	spread_in++;
+	pthread_cond_broadcast(&spread_arrived);
+	while (spread_in < SPREAD && pthread_cond_timedwait(&spread_arrived, &spread_lock, &until) == 0)
+		;
+	const char *body = spread_in >= SPREAD ? "together" : "alone";
+	pthread_mutex_unlock(&spread_lock);
+	struct MHD_Response *r = MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_PERSISTENT);
+	enum MHD_Result ret = MHD_queue_response(c, 200, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+Test(gate_spread, connections_accepted_in_a_burst_go_to_different_threads, .timeout = 30)
+{
+	struct MHD_Daemon *d[SPREAD];
+	for (int i = 0; i < SPREAD; i++) {
+		d[i] = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_NO_LISTEN_SOCKET, 0, NULL, NULL,
+					answer_when_both_in, NULL, MHD_OPTION_END);
+		cr_assert(d[i]);
+	}
+	int lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	struct sockaddr_in addr = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t alen = sizeof addr;
+	cr_assert_eq(bind(lfd, (struct sockaddr *)&addr, sizeof addr), 0);
+	cr_assert_eq(listen(lfd, 16), 0);
+	cr_assert_eq(getsockname(lfd, (struct sockaddr *)&addr, &alen), 0);
+	char err[256];
+	struct gate *g = gate_start(lfd, d, SPREAD, err, sizeof err);
+	cr_assert(g, "%s", err);
+	/* Every thread idle in epoll_wait, then a burst, as a load generator opens its connections. */
+	usleep(200 * 1000);
+	int c[SPREAD];
+	for (int i = 0; i < SPREAD; i++)
+		c[i] = socket(AF_INET, SOCK_STREAM, 0);
+	for (int i = 0; i < SPREAD; i++)
+		cr_assert_eq(connect(c[i], (struct sockaddr *)&addr, sizeof addr), 0);
+	for (int i = 0; i < SPREAD; i++)
+		cr_assert_eq(send(c[i], OK_GET, strlen(OK_GET), 0), (ssize_t)strlen(OK_GET));
+	for (int i = 0; i < SPREAD; i++) {
+		char out[512] = "";
+		size_t got = 0;
+		struct pollfd p = {.fd = c[i], .events = POLLIN};
+		while (!strstr(out, "\r\n\r\ntogether") && !strstr(out, "\r\n\r\nalone")) {
+			cr_assert_eq(poll(&p, 1, 10000), 1, "connection %d: no answer", i);
+			ssize_t n = recv(c[i], out + got, sizeof out - 1 - got, 0);
+			cr_assert_gt(n, 0, "connection %d closed", i);
+			got += (size_t)n;
+			out[got] = '\0';
+		}
+		cr_assert(strstr(out, "\r\n\r\ntogether"), "connection %d was served alone: %s", i, out);
+		close(c[i]);
+	}
+	gate_stop(g);
+	for (int i = 0; i < SPREAD; i++)
+		MHD_stop_daemon(d[i]);
 }
