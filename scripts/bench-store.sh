@@ -304,5 +304,16 @@ mkdir -p "$(dirname "$out")"
   echo "the same statements. The machine is shared and small: wrk, the server(s) and"
   echo "PostgreSQL share its cores, while pgbench has no HTTP server or client to feed;"
   echo "the memory column's total is what the HTTP side costs per call before any SQL."
+  echo
+  echo "| call | 1 instance / pgbench | goal | verdict |"
+  echo "|---|---|---|---|"
+  for fn in "${fns[@]}"; do
+    read -r p1_rps _ <<<"${res[pg1,$fn]}"
+    read -r b_tps _ <<<"${res[pgb,$fn]}"
+    awk -v fn="$fn" -v a="$p1_rps" -v b="$b_tps" 'BEGIN {
+      if (b <= 0) { printf "| `%s` | n/a | >= 70%% | not measured |\n", fn; exit }
+      r = 100 * a / b
+      printf "| `%s` | %.0f%% | >= 70%% | %s |\n", fn, r, (r >= 70 ? "PASS" : sprintf("MISS (%.1f points short)", 70 - r)) }'
+  done
 } >"$out"
 cat "$out"
