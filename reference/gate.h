@@ -19,11 +19,11 @@
  * twice per request, as a relay to libmicrohttpd's own threads needed. A
  * new connection goes to the thread serving the fewest (the accepting one
  * among equals): a handler may block its thread on the store, so connections
- * that share a thread wait for each other. Client to server it passes on only requests
- * whose head and body framing it has checked, so libmicrohttpd only ever
- * parses well-formed requests; server to client it follows the answers'
- * framing, so that it knows when every request passed on has been answered.
- * A malformed request is answered by the gate with the 400 envelope after the
+ * that share a thread wait for each other. Client to server the gate passes
+ * on only requests whose head and body framing it has checked, so
+ * libmicrohttpd only ever parses well-formed requests; server to client it
+ * follows the answers' framing, so that it knows when every request passed
+ * on has been answered. A malformed request is answered by the gate with the 400 envelope after the
  * answers to every earlier request, in order, and the connection is closed.
  * Pipelining and keep-alive are libmicrohttpd's, unchanged.
  *

@@ -281,7 +281,7 @@ static pthread_mutex_t spread_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t spread_arrived = PTHREAD_COND_INITIALIZER;
 static int spread_in;
 
-static enum MHD_Result answer_when_both_in(void *cls, struct MHD_Connection *c, const char *url,
+static enum MHD_Result answer_when_all_in(void *cls, struct MHD_Connection *c, const char *url,
 					   const char *method, const char *version, const char *data,
 					   size_t *size, void **con_cls)
 {
@@ -316,7 +316,7 @@ Test(gate_spread, connections_accepted_in_a_burst_go_to_different_threads, .time
 	struct MHD_Daemon *d[SPREAD];
 	for (int i = 0; i < SPREAD; i++) {
 		d[i] = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_NO_LISTEN_SOCKET, 0, NULL, NULL,
-					answer_when_both_in, NULL, MHD_OPTION_END);
+					answer_when_all_in, NULL, MHD_OPTION_END);
 		cr_assert(d[i]);
 	}
 	int lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
