@@ -23,9 +23,10 @@
  * on only requests whose head and body framing it has checked, so
  * libmicrohttpd only ever parses well-formed requests; server to client it
  * follows the answers' framing, so that it knows when every request passed
- * on has been answered. A malformed request is answered by the gate with the 400 envelope after the
- * answers to every earlier request, in order, and the connection is closed.
- * Pipelining and keep-alive are libmicrohttpd's, unchanged.
+ * on has been answered. A malformed request is answered by the gate with
+ * the 400 envelope after the answers to every earlier request, in order, and
+ * the connection is closed. Pipelining and keep-alive are libmicrohttpd's,
+ * unchanged.
  *
  * Bounds: a request that has started must arrive in full with no gap longer
  * than GATE_STALL_SECONDS (else 400 and close); an idle connection is closed
