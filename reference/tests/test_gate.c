@@ -311,7 +311,11 @@ static enum MHD_Result answer_when_all_in(void *cls, struct MHD_Connection *c, c
 	return ret;
 }
 
-Test(gate_spread, connections_accepted_in_a_burst_go_to_different_threads, .timeout = 30)
+/* The gate suite's bound: with --jobs 2, Criterion 2.4's runner leaks 48 bytes (LeakSanitizer fails
+ * make unit-asan) when this test ran with a shorter timeout (30 s) beside the 60 s ones. */
+TestSuite(gate_spread, .timeout = 60);
+
+Test(gate_spread, connections_accepted_in_a_burst_go_to_different_threads)
 {
 	struct MHD_Daemon *d[SPREAD];
 	for (int i = 0; i < SPREAD; i++) {
