@@ -16,6 +16,7 @@
 #include "dispatch.h"
 #include "gate.h"
 #include "malformed.h"
+#include "timeout.h"
 
 static struct MHD_Daemon *daemon_;
 static struct gate *gate_;
@@ -120,7 +121,7 @@ static int count(const char *s, const char *what)
 #define OK_POST "POST /b HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}"
 #define ENVELOPE "{\"error\":{\"code\":\"bad_request\",\"message\":\"Malformed HTTP request: "
 
-TestSuite(gate, .init = setup, .fini = teardown, .timeout = 60);
+TestSuite(gate, .init = setup, .fini = teardown, .timeout = TEST_TIMEOUT_S);
 
 Test(gate, every_malformation_first_and_later_gets_the_envelope_after_earlier_answers)
 {
@@ -311,9 +312,7 @@ static enum MHD_Result answer_when_all_in(void *cls, struct MHD_Connection *c, c
 	return ret;
 }
 
-/* The gate suite's bound: with --jobs 2, Criterion 2.4's runner leaks 48 bytes (LeakSanitizer fails
- * make unit-asan) when this test ran with a shorter timeout (30 s) beside the 60 s ones. */
-TestSuite(gate_spread, .timeout = 60);
+TestSuite(gate_spread, .timeout = TEST_TIMEOUT_S);
 
 Test(gate_spread, connections_accepted_in_a_burst_go_to_different_threads)
 {

@@ -12,6 +12,7 @@
 
 #include "store_mem.h"
 #include "store_pg.h"
+#include "timeout.h"
 
 static struct store *s;
 static char schema[64];
@@ -79,9 +80,9 @@ static void teardown(void)
 }
 
 TestSuite(store_mem, .init = mem_setup, .fini = teardown);
-TestSuite(store_pg, .init = pg_setup, .fini = teardown, .timeout = 60);
+TestSuite(store_pg, .init = pg_setup, .fini = teardown, .timeout = TEST_TIMEOUT_S);
 /* Starting a store: an empty schema and no store yet. */
-TestSuite(store_pg_start, .init = pg_schema, .fini = teardown, .timeout = 60);
+TestSuite(store_pg_start, .init = pg_schema, .fini = teardown, .timeout = TEST_TIMEOUT_S);
 
 /* One body, a test in each suite. */
 #define CONTRACT(name)                      \
