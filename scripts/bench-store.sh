@@ -5,7 +5,8 @@
 # the same statements (pgbench -M prepared, a custom script per call: the revocation
 # check of the token's jti plus the call's statement, as the server sends them), with
 # the CPU each configuration spends per call, split between the load generator, the
-# server and PostgreSQL (the figure that explains the ratios on a small machine).
+# server and PostgreSQL (the figure that explains the ratios on a small machine), and the
+# machine's context switches per call (what makes the same SQL dearer through the server).
 # Writes reports/bench-store.md (OUT overrides); never part of make check.
 # Environment: AFI_BUILD (default build), DUR seconds per measurement (default 5),
 # ROUNDS of every measurement, the best kept (default 3), CONC requests in flight
@@ -140,24 +141,34 @@ run_ticks() {
     printf "%.0f\n", s * tck }' >"$file"
   return "$rc"
 }
+# ctxt: context switches of the whole machine so far (every process, wrk's and
+# PostgreSQL's too): each is a task going to sleep or being preempted.
+ctxt() {
+  awk '/^ctxt / { print $2 }' /proc/stat
+}
 # per_call TICKS CALLS: microseconds of CPU per call.
 per_call() {
   awk -v t="$1" -v n="$2" -v tck="$tck" 'BEGIN { if (n > 0) printf "%.0f", t * 1e6 / tck / n; else print 0 }'
 }
+# tenths COUNT CALLS: COUNT per call, to one decimal.
+tenths() {
+  awk -v t="$1" -v n="$2" 'BEGIN { if (n > 0) printf "%.1f", t / n; else print 0 }'
+}
 
 # wrk_run FN CONNS PORT...: one wrk per port at once, CONNS connections each; prints
-# "req/s p99_ms errors client_us server_us pg_us" (sums; the p99 is the worst
-# instance's; CPU per call of the wrk processes, the servers behind PORT... and
-# PostgreSQL).
+# "req/s p99_ms errors client_us server_us pg_us switches" (sums; the p99 is the
+# worst instance's; CPU per call of the wrk processes, the servers behind PORT... and
+# PostgreSQL; the machine's context switches per call, in tenths).
 wrk_run() {
   local fn=$1 conns=$2
   shift 2
   local i=0 files=() srv=()
   rm -f "$tmp"/ticks.*
   for p in "$@"; do srv+=("${pid_of[$p]}"); done
-  local s0 g0
+  local s0 g0 x0 x1
   s0=$(proc_ticks "${srv[@]}")
   g0=$(pg_ticks)
+  x0=$(ctxt)
   for p in "$@"; do
     run_ticks "$tmp/ticks.$i" env AFI_BENCH_FN="$fn" AFI_BENCH_TOKEN="$token" wrk -t1 -c"$conns" -d"${dur}s" --latency \
       -s "$tmp/call.lua" "http://127.0.0.1:$p/afi" >"$tmp/wrk.$i" 2>&1 &
@@ -165,6 +176,7 @@ wrk_run() {
     i=$((i + 1))
   done
   wait_jobs
+  x1=$(ctxt)
   local s1 g1 c
   s1=$(proc_ticks "${srv[@]}")
   g1=$(pg_ticks)
@@ -176,7 +188,8 @@ wrk_run() {
        /Socket errors/ { gsub(/,/, ""); sock += $4 + $6 + $8 + $10 }
        END { printf "%.0f %.2f %s\n", rps, p99, bad + sock ? (bad + 0) "-non-2xx," (sock + 0) "-socket-errors" : "ok" }' "${files[@]}")
   local calls=$(( ${line%% *} * dur ))
-  echo "$line $(per_call "$c" "$calls") $(per_call $((s1 - s0)) "$calls") $(per_call $((g1 - g0)) "$calls")"
+  echo "$line $(per_call "$c" "$calls") $(per_call $((s1 - s0)) "$calls") $(per_call $((g1 - g0)) "$calls")" \
+       "$(tenths $((x1 - x0)) "$calls")"
 }
 
 # Waits for the wrk jobs of this shell (not the servers).
@@ -187,18 +200,20 @@ wait_jobs() {
   done
 }
 
-# pgbench_run FN: "tps p99_ms errors client_us 0 pg_us" for the same statements,
+# pgbench_run FN: "tps p99_ms errors client_us 0 pg_us switches" for the same statements,
 # CONC clients, with the server's session setting.
 pgbench_run() {
   local fn=$1
   rm -f "$tmp"/pgb.*
-  local db_dir=$tmp/pg g0 g1 before
+  local db_dir=$tmp/pg g0 g1 x0 x1 before
   before=$(pgrep -c -P "$postmaster" || true)
   g0=$(pg_ticks)
+  x0=$(ctxt)
   (cd "$tmp" && PGOPTIONS="-c statement_timeout=$bound_ms" run_ticks "$tmp/ticks.pgb" \
      pgbench -n -h "$db_dir" -U postgres -M prepared -c "$conc" -j 2 -T "$dur" \
      -D jti="$jti" -D pre=p5:bench: -f "$tmp/$fn.sql" --log --log-prefix="$tmp/pgb" postgres >"$tmp/pgbench.out" 2>&1) ||
     { echo "bench-store: pgbench failed:" >&2; cat "$tmp/pgbench.out" >&2; exit 1; }
+  x1=$(ctxt)
   # Its backends' CPU reaches the postmaster's account once they are reaped.
   for _ in $(seq 40); do
     [ "$(pgrep -c -P "$postmaster" || true)" -le "$before" ] && break
@@ -210,7 +225,7 @@ pgbench_run() {
   calls=$(awk '/^number of transactions actually processed: / { print $NF }' "$tmp/pgbench.out")
   cat "$tmp"/pgb.* | awk '{ print $3 }' | sort -n | awk -v tps="$tps" '
     { v[NR] = $1 } END { i = int(NR * 0.99); if (i < 1) i = 1; printf "%s %.2f ok", tps, v[i] / 1000 }'
-  echo " $(per_call "$(cat "$tmp/ticks.pgb")" "$calls") 0 $(per_call $((g1 - g0)) "$calls")"
+  echo " $(per_call "$(cat "$tmp/ticks.pgb")" "$calls") 0 $(per_call $((g1 - g0)) "$calls") $(tenths $((x1 - x0)) "$calls")"
 }
 
 fns=(kv_set kv_get counter_incr)
@@ -288,16 +303,33 @@ mkdir -p "$(dirname "$out")"
   echo
   echo "| call | memory, 1 instance | PostgreSQL, 1 instance | PostgreSQL, 2 instances | pgbench, same SQL | bound on the ratio |"
   echo "|---|---|---|---|---|---|"
+  switches() {
+    read -r _ _ _ _ _ _ x _ <<<"$1"
+    echo "${x:-n/a}"
+  }
   cpu_cell() {
-    read -r _ _ _ c s g <<<"$1"
+    read -r _ _ _ c s g _ <<<"$1"
     echo "$2 $c + server $s + PostgreSQL $g = $((c + s + g))"
   }
   for fn in "${fns[@]}"; do
-    read -r _ _ _ bc _ bg <<<"${res[pgb,$fn]}"
-    read -r _ _ _ mc ms mg <<<"${res[mem,$fn]}"
+    read -r _ _ _ bc _ bg _ <<<"${res[pgb,$fn]}"
+    read -r _ _ _ mc ms mg _ <<<"${res[mem,$fn]}"
     bound=$(awk -v b=$((bc + bg)) -v m=$((mc + ms + mg)) 'BEGIN { if (b + m > 0) printf "%.0f%%", 100 * b / (b + m); else print "n/a" }')
     echo "| \`$fn\` | $(cpu_cell "${res[mem,$fn]}" wrk) | $(cpu_cell "${res[pg1,$fn]}" wrk) |" \
          "$(cpu_cell "${res[pg2,$fn]}" wrk) | pgbench $bc + PostgreSQL $bg = $((bc + bg)) | $bound |"
+  done
+  echo
+  echo "Context switches per call, of the whole machine (/proc/stat, same rounds): each"
+  echo "is a task going to sleep or being preempted, and each costs CPU beyond the work"
+  echo "itself. A call through the server puts its handler thread and a PostgreSQL session"
+  echo "to sleep once per SQL round trip, on top of the HTTP side's switches (the memory"
+  echo "column); pgbench's two threads serve $((conc / 2)) sessions each and often find an answer"
+  echo "already waiting, so it switches less for the same SQL."
+  echo
+  echo "| call | memory, 1 instance | PostgreSQL, 1 instance | PostgreSQL, 2 instances | pgbench, same SQL |"
+  echo "|---|---|---|---|---|"
+  for fn in "${fns[@]}"; do
+    echo "| \`$fn\` | $(switches "${res[mem,$fn]}") | $(switches "${res[pg1,$fn]}") | $(switches "${res[pg2,$fn]}") | $(switches "${res[pgb,$fn]}") |"
   done
   echo
   echo "Goal (issue 12): the reference on PostgreSQL reaches at least 70% of pgbench for"
