@@ -61,6 +61,23 @@ def statuses(report):
     return {c["id"]: c["status"] for s in report["suites"] for c in s["cases"]}
 
 
+def fault_matrix(run, faults, tmp):
+    """run(fault, key_type, tmp) for every fault at every key type, two runs at a time:
+    {(fault, key_type): what run returned}."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+        futures = {(f, k): pool.submit(run, f, k, tmp) for f in faults for k in KEY_TYPES}
+        return {key: fut.result() for key, fut in futures.items()}
+
+
+def assert_killed(result, fault, case):
+    """result, a spawn_run against fault, failed the run (exit 1) and case with it."""
+    rc, report, out = result
+    assert report, out
+    assert rc == 1, out
+    status = statuses(report)
+    assert status[case] == "failed", f"{fault} survives {case}: {status}\n{out}"
+
+
 @pytest.mark.parametrize("key_type", KEY_TYPES)
 @pytest.mark.parametrize("target", sorted(TARGETS))
 def test_the_whole_suite_passes_at_the_full_level(target, key_type, tmp_path):
@@ -155,17 +172,10 @@ def _fault_run(fault, key_type, tmp_path):
 @pytest.fixture(scope="module")
 def fault_runs(tmp_path_factory):
     """Every FULL-* fault at both key types, two runs at a time."""
-    tmp = tmp_path_factory.mktemp("full-faults")
-    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
-        futures = {(f, k): pool.submit(_fault_run, f, k, tmp) for f in KILLERS for k in KEY_TYPES}
-        return {key: fut.result() for key, fut in futures.items()}
+    return fault_matrix(_fault_run, KILLERS, tmp_path_factory.mktemp("full-faults"))
 
 
 @pytest.mark.parametrize("key_type", KEY_TYPES)
 @pytest.mark.parametrize("fault", sorted(KILLERS))
 def test_each_full_case_kills_its_fault(fault_runs, fault, key_type):
-    rc, report, out = fault_runs[(fault, key_type)]
-    assert report, out
-    assert rc == 1, out
-    status = statuses(report)
-    assert status[KILLERS[fault]] == "failed", f"{fault} survives {KILLERS[fault]}: {status}\n{out}"
+    assert_killed(fault_runs[(fault, key_type)], fault, KILLERS[fault])

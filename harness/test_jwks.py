@@ -9,7 +9,6 @@ at --jwks-port; and the part of FULL-8 the runner cannot check, a target startin
 its issuer (503 until the first fetch), is checked here against a JWK Set served by this
 test.
 """
-import concurrent.futures
 import json
 import os
 import threading
@@ -25,7 +24,7 @@ from children import free_port
 from conftest import FIXTURES, PYTHON, Target, fixture_case_ids, http, jwks_case_ids, run_conformance
 from mutants import runs
 from mutants.port_faults import PORT_FAULTS
-from test_full_level import KEY_TYPES, TARGETS, spawn_run, statuses
+from test_full_level import KEY_TYPES, TARGETS, assert_killed, fault_matrix, spawn_run, statuses
 
 JWKS_SUITE = os.path.join(FIXTURES, "jwks.json")
 # Each fault of FULL-6..FULL-8 and the case of fixtures/jwks.json made to catch it.
@@ -79,19 +78,13 @@ def _fault_run(fault, key_type, tmp_path):
 @pytest.fixture(scope="module")
 def fault_runs(tmp_path_factory):
     """Every jwks fault at both key types against its case, two runs at a time."""
-    tmp = tmp_path_factory.mktemp("jwks-faults")
-    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
-        futures = {(f, k): pool.submit(_fault_run, f, k, tmp) for f in KILLERS for k in KEY_TYPES}
-        return {key: fut.result() for key, fut in futures.items()}
+    return fault_matrix(_fault_run, KILLERS, tmp_path_factory.mktemp("jwks-faults"))
 
 
 @pytest.mark.parametrize("key_type", KEY_TYPES)
 @pytest.mark.parametrize("fault", sorted(KILLERS))
 def test_each_jwks_case_kills_its_fault(fault_runs, fault, key_type):
-    rc, report, out = fault_runs[(fault, key_type)]
-    assert report, out
-    assert rc == 1, out
-    assert statuses(report)[KILLERS[fault]] == "failed", f"{fault} survives {KILLERS[fault]}\n{out}"
+    assert_killed(fault_runs[(fault, key_type)], fault, KILLERS[fault])
 
 
 def _private_pem(key):
