@@ -150,15 +150,15 @@ ctxt() {
 per_call() {
   awk -v t="$1" -v n="$2" -v tck="$tck" 'BEGIN { if (n > 0) printf "%.0f", t * 1e6 / tck / n; else print 0 }'
 }
-# tenths COUNT CALLS: COUNT per call, to one decimal.
-tenths() {
+# count_per_call COUNT CALLS: COUNT per call, to one decimal.
+count_per_call() {
   awk -v t="$1" -v n="$2" 'BEGIN { if (n > 0) printf "%.1f", t / n; else print 0 }'
 }
 
 # wrk_run FN CONNS PORT...: one wrk per port at once, CONNS connections each; prints
 # "req/s p99_ms errors client_us server_us pg_us switches" (sums; the p99 is the
 # worst instance's; CPU per call of the wrk processes, the servers behind PORT... and
-# PostgreSQL; the machine's context switches per call, in tenths).
+# PostgreSQL; the machine's context switches per call, to one decimal).
 wrk_run() {
   local fn=$1 conns=$2
   shift 2
@@ -189,7 +189,7 @@ wrk_run() {
        END { printf "%.0f %.2f %s\n", rps, p99, bad + sock ? (bad + 0) "-non-2xx," (sock + 0) "-socket-errors" : "ok" }' "${files[@]}")
   local calls=$(( ${line%% *} * dur ))
   echo "$line $(per_call "$c" "$calls") $(per_call $((s1 - s0)) "$calls") $(per_call $((g1 - g0)) "$calls")" \
-       "$(tenths $((x1 - x0)) "$calls")"
+       "$(count_per_call $((x1 - x0)) "$calls")"
 }
 
 # Waits for the wrk jobs of this shell (not the servers).
@@ -225,7 +225,7 @@ pgbench_run() {
   calls=$(awk '/^number of transactions actually processed: / { print $NF }' "$tmp/pgbench.out")
   cat "$tmp"/pgb.* | awk '{ print $3 }' | sort -n | awk -v tps="$tps" '
     { v[NR] = $1 } END { i = int(NR * 0.99); if (i < 1) i = 1; printf "%s %.2f ok", tps, v[i] / 1000 }'
-  echo " $(per_call "$(cat "$tmp/ticks.pgb")" "$calls") 0 $(per_call $((g1 - g0)) "$calls") $(tenths $((x1 - x0)) "$calls")"
+  echo " $(per_call "$(cat "$tmp/ticks.pgb")" "$calls") 0 $(per_call $((g1 - g0)) "$calls") $(count_per_call $((x1 - x0)) "$calls")"
 }
 
 fns=(kv_set kv_get counter_incr)
@@ -303,10 +303,6 @@ mkdir -p "$(dirname "$out")"
   echo
   echo "| call | memory, 1 instance | PostgreSQL, 1 instance | PostgreSQL, 2 instances | pgbench, same SQL | bound on the ratio |"
   echo "|---|---|---|---|---|---|"
-  switches() {
-    read -r _ _ _ _ _ _ x _ <<<"$1"
-    echo "${x:-n/a}"
-  }
   cpu_cell() {
     read -r _ _ _ c s g _ <<<"$1"
     echo "$2 $c + server $s + PostgreSQL $g = $((c + s + g))"
@@ -328,6 +324,10 @@ mkdir -p "$(dirname "$out")"
   echo
   echo "| call | memory, 1 instance | PostgreSQL, 1 instance | PostgreSQL, 2 instances | pgbench, same SQL |"
   echo "|---|---|---|---|---|"
+  switches() {
+    read -r _ _ _ _ _ _ x _ <<<"$1"
+    echo "${x:-n/a}"
+  }
   for fn in "${fns[@]}"; do
     echo "| \`$fn\` | $(switches "${res[mem,$fn]}") | $(switches "${res[pg1,$fn]}") | $(switches "${res[pg2,$fn]}") | $(switches "${res[pgb,$fn]}") |"
   done
