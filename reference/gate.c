@@ -169,8 +169,11 @@ static void link_release(struct link *l)
 	free(l);
 }
 
-/* Closes both sides; the memory goes after the current epoll batch, which
- * may still hold events for l. */
+/* Closes both sides, each taken out of the epoll set first: close() drops a
+ * registration only with the last reference to the file, and one left behind
+ * delivers events naming freed memory (fuzz_server caught that in run). The
+ * memory goes after the current epoll batch, which may still hold events for
+ * l. */
 static void link_free(struct link *l)
 {
 	struct loop *lp = l->loop;
@@ -186,9 +189,12 @@ static void link_free(struct link *l)
 			break;
 		}
 	}
+	epoll_ctl(lp->epoll_fd, EPOLL_CTL_DEL, l->cfd, NULL);
 	close(l->cfd);
-	if (l->mfd >= 0)
+	if (l->mfd >= 0) {
+		epoll_ctl(lp->epoll_fd, EPOLL_CTL_DEL, l->mfd, NULL);
 		close(l->mfd);
+	}
 	loop_leave(lp);
 	l->dead = 1;
 	l->next = lp->dead;
