@@ -48,12 +48,22 @@ static long long now_ms(void)
 	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
+/* Whether the head [p, hend) has the header line `line` (name case-blind). */
+static int has_header(const char *p, const char *hend, const char *line)
+{
+	size_t n = strlen(line);
+	for (const char *h = memchr(p, '\n', (size_t)(hend - p)); h && h < hend; h = memchr(h, '\n', (size_t)(hend - h))) {
+		h++;
+		if ((size_t)(hend - h) >= n && !strncasecmp(h, line, n))
+			return 1;
+	}
+	return 0;
+}
+
 /* Checks the answers in out[0..len): each a status line and head, and for a
  * status >= 400 the JSON content type and the envelope. */
 static void check_answers(const char *out, size_t len)
 {
-	if (memmem(out, len, "<html", 5) || memmem(out, len, "<HTML", 5))
-		abort();	/* libmicrohttpd's own page */
 	const char *p = out, *end = out + len;
 	while (p < end) {
 		if (end - p < 12 || memcmp(p, "HTTP/1.1 ", 9))
@@ -73,8 +83,15 @@ static void check_answers(const char *out, size_t len)
 		if ((size_t)(end - body) >= 9 && !memcmp(body, "HTTP/1.1 ", 9) &&
 		    ((size_t)(end - body) <= blen || memcmp(body + blen, "HTTP/1.1 ", 9)))
 			blen = 0;
+		/* libmicrohttpd's own page: an HTML body, whatever its status. Only
+		 * where a body starts: an answer may carry "<html" inside JSON (echo
+		 * returns its text), and libFuzzer learns the bytes from this very
+		 * check, so a search of the whole stream aborts on correct answers. */
+		if (has_header(p, hend, "Content-Type: text/html") ||
+		    ((size_t)(end - body) >= 5 && !strncasecmp(body, "<html", 5)))
+			abort();
 		if (status >= 400) {
-			if (!memmem(p, (size_t)(hend - p), "Content-Type: application/json", 30))
+			if (!has_header(p, hend, "Content-Type: application/json"))
 				abort();
 			if (blen && (size_t)(end - body) >= 10 && memcmp(body, "{\"error\":{", 10))
 				abort();	/* a 4xx/5xx body that is not the envelope */
