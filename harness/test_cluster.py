@@ -15,8 +15,10 @@ import tempfile
 import pytest
 
 from conftest import (FASTAPI_SERVE, PYTHON, ROOT, RUNNER, SERVER, cluster_case_ids,
-                      closing_line, free_port, jwks_case_ids, need_binary, output_of,
-                      run_conformance, stop_child, wait_health, write_suite)
+                      closing_line, fixture_suite_files, free_port, jwks_case_ids, need_binary,
+                      output_of, run_conformance, stop_child, wait_health, write_suite)
+from mutants.port_faults import DEPLOYMENT_FAULTS
+from mutants.runs import FAULT_SERVE
 
 PG_CLUSTER = os.path.join(ROOT, "scripts", "pg-cluster.sh")
 SKIP_LINE = re.compile(r"^(\d+) cases? tagged cluster skipped: (?:it needs|they need) at least 2 "
@@ -26,19 +28,22 @@ SKIP_LINE = re.compile(r"^(\d+) cases? tagged cluster skipped: (?:it needs|they 
 class Instance:
     """One target process on a free port with the given secret; stop() ends it."""
 
-    def __init__(self, argv, secret):
+    def __init__(self, argv, secret, env=None):
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}/afi"
         self.log = tempfile.TemporaryFile()
         self.proc = subprocess.Popen([a.replace("{port}", str(self.port)) for a in argv],
-                                     env=dict(os.environ, AFI_SECRET=secret),
+                                     env=dict(os.environ, AFI_SECRET=secret, **(env or {})),
                                      stdout=subprocess.DEVNULL, stderr=self.log)
         try:
             wait_health(self.base, timeout=60, proc=self.proc)
         except Exception as e:
             self.stop()
-            self.log.seek(0)
-            raise RuntimeError(f"{e}; stderr: {self.log.read()[-2000:]!r}") from e
+            raise RuntimeError(f"{e}; stderr: {self.stderr()[-2000:]!r}") from e
+
+    def stderr(self):
+        self.log.seek(0)
+        return self.log.read().decode("utf-8", "replace")
 
     def stop(self):
         stop_child(self.proc)
@@ -79,8 +84,8 @@ def started():
     """Starts instances (argv, secret) and stops every one of them after the test."""
     running = []
 
-    def start(argv, secret):
-        running.append(Instance(argv, secret))
+    def start(argv, secret, env=None):
+        running.append(Instance(argv, secret, env))
         return running[-1]
     yield start
     for inst in running:
@@ -178,6 +183,59 @@ def test_two_instances_that_share_nothing_fail_and_name_who_answered(started, tm
                          "--level", "full", "-q", "--report", f"md:{tmp_path / 'r.md'}", secret=secret)
     assert md.returncode == 1 and f"Targets <code>{a.base}, {b.base}</code>" in (tmp_path / "r.md").read_text()
     assert re.search(r"step 2 \(alice reads it on B: rev 1\) on target \\?#1", (tmp_path / "r.md").read_text())
+
+
+# Each deployment fault (right in one process, wrong across processes on one database) and
+# the cluster case that catches it.
+DEPLOYMENT_KILLERS = {
+    "revocation_memo": "cluster.auth.logout-a-revokes-on-b",
+    "read_cache": "cluster.kv.write-a-read-b",
+    "bundle_cache": "cluster.ctx.etag-across",
+    "etag_per_process": "cluster.ctx.etag-across",
+    "incr_process_lock": "cluster.counter.concurrent",
+    "cas_process_lock": "cluster.kv.if-rev-race",
+}
+
+
+def test_every_deployment_fault_has_a_cluster_case_of_its_rule():
+    assert set(DEPLOYMENT_KILLERS) == set(DEPLOYMENT_FAULTS)
+    requirements = {}
+    for path in fixture_suite_files():
+        with open(path, encoding="utf-8") as f:
+            requirements.update((c["id"], c["requirements"]) for c in json.load(f)["cases"])
+    for fault, case in DEPLOYMENT_KILLERS.items():
+        assert case in cluster_case_ids(), (fault, case)
+        assert DEPLOYMENT_FAULTS[fault].rule in requirements[case], (fault, case)
+
+
+@pytest.mark.parametrize("fault", sorted(DEPLOYMENT_KILLERS))
+def test_a_deployment_fault_passes_alone_and_fails_across_two(fault, pg, started, tmp_path):
+    """Issue 12's own examples of what only a deployment shows: the port with the fault passes
+    the whole suite as one process on PostgreSQL, and two such processes on one database,
+    both targets of one run, fail the fault's cluster case."""
+    need_binary(RUNNER)
+    secret = secrets.token_hex(24)
+
+    def fault_on(url):
+        return started([PYTHON, FAULT_SERVE, "--port", "{port}", "--store", url], secret,
+                       {"AFI_FAULT": fault, "AFI_STORE": url})
+    alone = fault_on(pg())
+    (tmp_path / "alone").mkdir()
+    cp, rep = run_all(tmp_path / "alone", [alone.base], secret, "--level", "full")
+    assert f"fault {fault} applied" in alone.stderr(), alone.stderr()[-2000:]
+    skipped = set(cluster_case_ids()) | set(jwks_case_ids()) | {
+        i for i in cases(rep) if i.startswith("full.")}  # full.*: no key given
+    bad = [c for c in not_passed(rep) if c.split(" ")[0] not in skipped]
+    assert not bad and cp.returncode == 0, "\n".join(bad[:20]) + output_of(cp)[-1500:]
+    alone.stop()
+
+    url = pg()
+    a, b = fault_on(url), fault_on(url)
+    cp, rep = run_all(tmp_path, [a.base, b.base], secret, "--only", "cluster.*", "--level", "full")
+    killer = DEPLOYMENT_KILLERS[fault]
+    assert cp.returncode == 1 and cases(rep)[killer]["status"] == "failed", (
+        f"{fault} survives {killer} across two processes:\n" + "\n".join(not_passed(rep))
+        + output_of(cp)[-1500:])
 
 
 def test_a_single_target_skips_the_cluster_cases_and_says_why_once(started, tmp_path):

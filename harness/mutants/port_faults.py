@@ -25,16 +25,27 @@ import types
 
 Fault = collections.namedtuple("Fault", "rule desc patch")
 PORT_FAULTS = {}
+# Deployment faults: right in one process, wrong in a deployment of several processes on
+# one PostgreSQL database (issue 12: revocation not shared, lost updates across instances,
+# stale bundles, ETags that differ by instance). The whole suite passes against one process
+# of each; the cases tagged cluster, run across two, fail (harness/test_port_pg.py). They
+# patch PgStore, the store such a deployment shares, so they change nothing on memory.
+DEPLOYMENT_FAULTS = {}
 PACKAGE = "afi_fastapi"  # harness/ports/fastapi must be on sys.path to apply a patch
 
 
-def fault(rule, desc):
+def fault(rule, desc, table=PORT_FAULTS):
     def register(patch):
-        if patch.__name__ in PORT_FAULTS:
+        if patch.__name__ in PORT_FAULTS or patch.__name__ in DEPLOYMENT_FAULTS:
             raise ValueError(f"duplicate fault {patch.__name__}")
-        PORT_FAULTS[patch.__name__] = Fault(rule, desc, patch)
+        table[patch.__name__] = Fault(rule, desc, patch)
         return patch
     return register
+
+
+def known(name):
+    """Whether name is a fault of either table."""
+    return name in PORT_FAULTS or name in DEPLOYMENT_FAULTS
 
 
 class Port:
@@ -66,8 +77,8 @@ class Port:
 
 
 def apply(name):
-    """Patches fault name into the port of this process."""
-    PORT_FAULTS[name].patch(Port())
+    """Patches fault name (of either table) into the port of this process."""
+    (PORT_FAULTS.get(name) or DEPLOYMENT_FAULTS[name]).patch(Port())
 
 
 def _floats(value):
@@ -616,3 +627,138 @@ def lost_update(port):
         self._data[(owner, key)] = [new, rev + 1]
         return new
     port.replace(port.store.MemoryStore, "incr", incr)
+
+
+# --- deployment faults ------------------------------------------------------------------
+
+class _ProcessCache:
+    """A cache in this process, per owner (a sub; "" for shared keys), that this process's
+    own writes empty: exact in one process, stale in a deployment, where the other
+    instances' writes never reach it. A write forgets its owner's entries, and a result
+    computed across a write to its owner is not kept, so one process never reads stale."""
+
+    def __init__(self, port):
+        self.entries = {}                    # owner -> {key: value}
+        self.gens = collections.Counter()    # owner -> writes so far
+        store = port.store_pg.PgStore
+        for name in ("set", "delete", "incr"):
+            self._forget_around(port, store, name)
+
+    def _forget_around(self, port, store, name):
+        write = getattr(store, name)
+
+        async def forgetting(s, owner, *args, **kwargs):
+            self.forget(owner)
+            try:
+                return await write(s, owner, *args, **kwargs)
+            finally:
+                self.forget(owner)
+        port.replace(store, name, forgetting)
+
+    def forget(self, owner):
+        self.gens[owner] += 1
+        self.entries.pop(owner, None)
+
+    async def get(self, owner, key, compute):
+        kept = self.entries.get(owner, {})
+        if key in kept:
+            return kept[key]
+        seen = self.gens[owner]
+        value = await compute()
+        if seen == self.gens[owner]:
+            self.entries.setdefault(owner, {})[key] = value
+        return value
+
+
+@fault("AUTH-6", "whether a jti is revoked is remembered per process; logout updates only "
+       "the memory of the process it reached", DEPLOYMENT_FAULTS)
+def revocation_memo(port):
+    store = port.store_pg.PgStore
+    is_revoked, revoke = store.is_revoked, store.revoke
+    memo = {}
+
+    async def remembered(self, jti):
+        if jti not in memo:
+            memo[jti] = await is_revoked(self, jti)
+        return memo[jti]
+
+    async def revoke_here(self, jti):
+        await revoke(self, jti)
+        memo[jti] = True
+    port.replace(store, "is_revoked", remembered)
+    port.replace(store, "revoke", revoke_here)
+
+
+@fault("SCOPE-5", "kv reads are cached per process, emptied only by that process's writes",
+       DEPLOYMENT_FAULTS)
+def read_cache(port):
+    cache = _ProcessCache(port)
+    store = port.store_pg.PgStore
+    get = store.get
+
+    async def cached_get(self, owner, key):
+        value, rev = await cache.get(owner, key, lambda: get(self, owner, key))
+        return json.loads(json.dumps(value)), rev  # a copy: callers may change what they get
+    port.replace(store, "get", cached_get)
+
+
+@fault("INV-2", "the results in context bundles are cached per process and viewer, emptied "
+       "only by that process's writes", DEPLOYMENT_FAULTS)
+def bundle_cache(port):
+    cache = _ProcessCache(port)
+    router = port.router
+    build = router.context
+
+    def cached(fn):
+        async def handler(call, args):
+            viewer = call.viewer  # the members read nothing but the viewer's personal keys
+            return await cache.get(viewer.sub if viewer else "", (fn.name, viewer),
+                                   lambda: fn.handler(call, args))
+        return dataclasses.replace(fn, handler=handler)
+
+    async def cached_context(request, name, members):
+        return await build(request, name, [cached(fn) for fn in members])
+    port.replace(router, "context", cached_context)
+
+
+@fault("CTX-4", "each process keys the bundle ETag with a random salt of its own",
+       DEPLOYMENT_FAULTS)
+def etag_per_process(port):
+    salt = os.urandom(16)
+    etag = port.bundle.etag
+    port.replace(port.bundle, "etag", lambda secret, *rest: etag(secret + salt, *rest))
+
+
+@fault("SCOPE-6", "counter_incr reads, then writes the sum, under a lock of this process "
+       "only", DEPLOYMENT_FAULTS)
+def incr_process_lock(port):
+    store = port.store_pg.PgStore
+    lock = asyncio.Lock()
+
+    async def incr(self, owner, key, by):
+        async with lock:
+            value, rev = await self.get(owner, key)
+            new = port.store.MemoryStore._checked_sum(value if rev else 0, by)
+            await asyncio.sleep(0.02)  # another process's increment of the key runs here
+            await self.set(owner, key, new)
+            return new
+    port.replace(store, "incr", incr)
+
+
+@fault("SCOPE-5", "if_rev is compared with a read, then the write made, under a lock of this "
+       "process only", DEPLOYMENT_FAULTS)
+def cas_process_lock(port):
+    store = port.store_pg.PgStore
+    set_ = store.set
+    lock = asyncio.Lock()
+
+    async def checked_here(self, owner, key, value, if_rev=None):
+        if if_rev is None:
+            return await set_(self, owner, key, value)
+        async with lock:
+            _, rev = await self.get(owner, key)
+            if rev != if_rev:
+                raise port.store.Conflict(f"if_rev is {if_rev} but the key is at rev {rev}")
+            await asyncio.sleep(0.02)  # another process's writer of the key runs here
+            return await set_(self, owner, key, value)
+    port.replace(store, "set", checked_here)
