@@ -712,7 +712,8 @@ def bundle_cache(port):
     def cached(fn):
         async def handler(call, args):
             viewer = call.viewer  # the members read nothing but the viewer's personal keys
-            return await cache.get(viewer.sub if viewer else "", (fn.name, viewer),
+            return await cache.get(viewer.sub if viewer else "",
+                                   (fn.name, viewer and viewer.role),
                                    lambda: fn.handler(call, args))
         return dataclasses.replace(fn, handler=handler)
 
