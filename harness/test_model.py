@@ -167,8 +167,8 @@ def test_model_passes_the_reference_on_postgresql(pg_cluster, secret, instances,
 # names what it sees, not the fault's rule: stale reads break linearizability (ROB-2), a
 # tag that differs by instance looks like a change no write made (INV-2). A seed fixes the
 # plan, not how two processes interleave it: a seed gets a second run before a fault counts
-# as surviving it (with one run per seed, 3 of 16 runs of this test had a fault survive a
-# seed; cas_process_lock, the one identified, survived 1 of 80 runs of a seed).
+# as surviving it (with one run per seed, 3 of 12 runs of this test had a fault survive a
+# seed, cas_process_lock the one whose name was looked at).
 MODEL_DEPLOYMENT_KILLS = sorted(set(DEPLOYMENT_FAULTS) - {"bundle_cache"})
 
 
