@@ -28,7 +28,7 @@ PORT_FAULTS = {}
 # Deployment faults: right in one process, wrong in a deployment of several processes on
 # one PostgreSQL database (issue 12: revocation not shared, lost updates across instances,
 # stale bundles, ETags that differ by instance). The whole suite passes against one process
-# of each; the cases tagged cluster, run across two, fail (harness/test_port_pg.py). They
+# of each; the cases tagged cluster, run across two, fail (harness/test_cluster.py). They
 # patch PgStore, the store such a deployment shares, so they change nothing on memory.
 DEPLOYMENT_FAULTS = {}
 PACKAGE = "afi_fastapi"  # harness/ports/fastapi must be on sys.path to apply a patch
