@@ -3,7 +3,8 @@
 cluster (fixtures/cluster.json). Two reference instances on one throwaway PostgreSQL and the
 FastAPI port on PostgreSQL pass them; two reference instances each on its own memory (nothing
 shared) fail them, each failure naming the instance that answered; one target skips them and
-says why, once."""
+says why, once. The port's deployment faults each pass the whole suite as one process and fail
+their cluster case as two processes on one database."""
 import json
 import os
 import re
