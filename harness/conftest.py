@@ -149,35 +149,29 @@ def fixture_suite_files():
                   and not n.endswith(".schema.json"))
 
 
-def fixture_case_ids():
-    """Every case id of the repository's fixtures, read directly from the files."""
-    ids = []
+def fixture_cases():
+    """Every case of the repository's fixtures, in file order, read directly from the files."""
+    cases = []
     for path in fixture_suite_files():
         with open(path, encoding="utf-8") as f:
-            doc = json.load(f)
-        ids.extend(c["id"] for c in doc.get("cases", []))
-    return ids
+            cases.extend(json.load(f).get("cases", []))
+    return cases
+
+
+def fixture_case_ids():
+    """Every case id of the repository's fixtures."""
+    return [c["id"] for c in fixture_cases()]
 
 
 def cluster_case_ids():
     """The case ids tagged cluster: they need two targets or more, a single target skips them."""
-    ids = []
-    for path in fixture_suite_files():
-        with open(path, encoding="utf-8") as f:
-            doc = json.load(f)
-        ids.extend(c["id"] for c in doc.get("cases", []) if "cluster" in c.get("tags", []))
-    return ids
+    return [c["id"] for c in fixture_cases() if "cluster" in c.get("tags", [])]
 
 
 def jwks_case_ids():
     """The case ids tagged jwks: they need the runner's JWK Set (--key-source jwks), a run
     without it skips them."""
-    ids = []
-    for path in fixture_suite_files():
-        with open(path, encoding="utf-8") as f:
-            doc = json.load(f)
-        ids.extend(c["id"] for c in doc.get("cases", []) if "jwks" in c.get("tags", []))
-    return ids
+    return [c["id"] for c in fixture_cases() if "jwks" in c.get("tags", [])]
 
 
 def write_suite(directory, suite, cases, identities=None, area="HLT", title=None):

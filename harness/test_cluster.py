@@ -16,7 +16,7 @@ import tempfile
 import pytest
 
 from conftest import (FASTAPI_SERVE, PYTHON, ROOT, RUNNER, SERVER, cluster_case_ids,
-                      closing_line, fixture_suite_files, free_port, jwks_case_ids, need_binary,
+                      closing_line, fixture_cases, free_port, jwks_case_ids, need_binary,
                       output_of, run_conformance, stop_child, wait_health, write_suite)
 from mutants.port_faults import DEPLOYMENT_FAULTS
 from mutants.runs import FAULT_SERVE
@@ -200,10 +200,7 @@ DEPLOYMENT_KILLERS = {
 
 def test_every_deployment_fault_has_a_cluster_case_of_its_rule():
     assert set(DEPLOYMENT_KILLERS) == set(DEPLOYMENT_FAULTS)
-    requirements = {}
-    for path in fixture_suite_files():
-        with open(path, encoding="utf-8") as f:
-            requirements.update((c["id"], c["requirements"]) for c in json.load(f)["cases"])
+    requirements = {c["id"]: c["requirements"] for c in fixture_cases()}
     for fault, case in DEPLOYMENT_KILLERS.items():
         assert case in cluster_case_ids(), (fault, case)
         assert DEPLOYMENT_FAULTS[fault].rule in requirements[case], (fault, case)
