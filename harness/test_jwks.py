@@ -9,6 +9,7 @@ at --jwks-port; and the part of FULL-8 the runner cannot check, a target startin
 its issuer (503 until the first fetch), is checked here against a JWK Set served by this
 test.
 """
+import base64
 import json
 import os
 import threading
@@ -87,6 +88,42 @@ def test_each_jwks_case_kills_its_fault(fault_runs, fault, key_type):
     assert_killed(fault_runs[(fault, key_type)], fault, KILLERS[fault])
 
 
+def _short_coordinate_key():
+    """A P-256 key whose x or y starts with a zero byte (about one key in 128)."""
+    while True:
+        key = ec.generate_private_key(ec.SECP256R1())
+        n = key.public_key().public_numbers()
+        if n.x < 1 << 248 or n.y < 1 << 248:
+            return key
+
+
+@pytest.mark.parametrize("target", sorted(TARGETS))
+def test_a_p256_coordinate_shorter_than_32_bytes_makes_its_key_unusable(target):
+    """FULL-6: x and y are 32 bytes each (RFC 7518 6.2.1.2). The same key published twice, in
+    full and with its coordinates' leading zero bytes dropped (as PyJWT 2.6's to_jwk writes
+    them): the full one verifies, the short one is ignored, so its kid is invalid_token."""
+    key = _short_coordinate_key()
+    full = public_jwk(key.public_key(), kid="full", use="sig")
+    short = dict(full, kid="short")
+    for c in ("x", "y"):
+        short[c] = _b64url(base64.urlsafe_b64decode(full[c] + "=").lstrip(b"\0"))
+    assert (short["x"], short["y"]) != (full["x"], full["y"])
+    issuer = Issuer(full, short)
+    t = Target(TARGETS[target].split(), {"AFI_JWKS_URL": issuer.url})
+    try:
+        def whoami(kid):
+            token = jwt.encode({"sub": "alice", "exp": int(time.time()) + 600}, key, algorithm="ES256",
+                               headers={"kid": kid})
+            return http(t.base, "POST", "/call/whoami", body={}, token=token)
+        r = whoami("full")
+        assert r.status == 200 and r.json()["result"]["sub"] == "alice", (r.status, r.body)
+        r = whoami("short")
+        assert r.status == 401 and r.json()["error"]["code"] == "invalid_token", (r.status, r.body)
+    finally:
+        t.stop()
+        issuer.close()
+
+
 def _private_pem(key):
     return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                              serialization.NoEncryption())
@@ -144,12 +181,28 @@ class Issuer:
         self.server.server_close()
 
 
+def _b64url(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def public_jwk(public_key, **members):
+    """public_key as a JWK, with members (kid, use) added. A P-256 point's x and y take their
+    full 32 bytes, as RFC 7518 6.2.1.2 and FULL-6 require: Debian's PyJWT (2.6) to_jwk drops
+    their leading zero bytes, and both targets rightly ignore the key it then writes for about
+    one P-256 key in 120 (a test whose set held only that key saw 503, no usable key)."""
+    if isinstance(public_key, ec.EllipticCurvePublicKey):
+        n = public_key.public_numbers()
+        jwk = {"kty": "EC", "crv": "P-256", "x": _b64url(n.x.to_bytes(32, "big")),
+               "y": _b64url(n.y.to_bytes(32, "big"))}
+    else:
+        jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(public_key))
+    return dict(jwk, **members)
+
+
 def signing_key(key_type, kid):
     """(private key, its public JWK with kid and use sig, algorithm) of a fresh key."""
     key = ec.generate_private_key(ec.SECP256R1()) if key_type == "p256" else rsa.generate_private_key(65537, 2048)
-    algorithm = jwt.algorithms.ECAlgorithm if key_type == "p256" else jwt.algorithms.RSAAlgorithm
-    public = dict(json.loads(algorithm.to_jwk(key.public_key())), kid=kid, use="sig")
-    return key, public, "ES256" if key_type == "p256" else "RS256"
+    return key, public_jwk(key.public_key(), kid=kid, use="sig"), "ES256" if key_type == "p256" else "RS256"
 
 
 @pytest.mark.parametrize("key_type", KEY_TYPES)

@@ -825,8 +825,8 @@ def test_full_2_signatures_are_strict(keyed):
 
 
 def test_full_3_headers_choose_no_key_and_crit_is_refused(keyed):
-    from jwt.algorithms import ECAlgorithm, RSAAlgorithm
-    jwk = json.loads((ECAlgorithm if keyed.es else RSAAlgorithm).to_jwk(keyed.attacker.public_key()))
+    from test_jwks import public_jwk
+    jwk = public_jwk(keyed.attacker.public_key())
     for header in ({"jwk": jwk}, {"jku": "http://127.0.0.1:9/jwks"}, {"kid": "../../dev/null"},
                    {"x5u": "http://127.0.0.1:9/x.crt"}):
         envelope(keyed.afi.call("echo", {"text": "x"}, token=keyed.token(header=header, key=keyed.attacker)),
