@@ -189,7 +189,7 @@ static void check_identities(struct vctx *v, const cJSON *ids)
         }
         static const char *const key_refs[] = {"key", "kid_of"};
         for (int k = 0; k < 2; k++) {
-            const cJSON *kr = want(v, id, p, key_refs[k], 0, is_str, "a key name: issuer, attacker or a case key");
+            const cJSON *kr = want(v, id, p, key_refs[k], 0, is_str, "a key name: issuer, attacker, flawed or a case key");
             if (kr && !pattern_ok(kr->valuestring, LOWER, LOWER DIGIT "_", 64)) {
                 char *kp = jpath_key(p, key_refs[k]);
                 problem(v, kp, "expected a key name matching ^[a-z][a-z0-9_]*$, got \"%s\"", kr->valuestring);
@@ -550,9 +550,10 @@ static void check_key_names(struct vctx *v, const cJSON *jw, const char *p, cons
     int i = 0;
     for (const cJSON *n = names ? names->child : NULL; n; n = n->next, i++)
         if (!cJSON_IsString(n) || !pattern_ok(n->valuestring, LOWER, LOWER DIGIT "_", 64) ||
-            !strcmp(n->valuestring, "issuer") || !strcmp(n->valuestring, "attacker")) {
+            !strcmp(n->valuestring, "issuer") || !strcmp(n->valuestring, "attacker") ||
+            !strcmp(n->valuestring, "flawed")) {
             char *np = jpath_index(kp, i);
-            problem(v, np, "expected a case key name matching ^[a-z][a-z0-9_]*$ (not issuer or attacker)");
+            problem(v, np, "expected a case key name matching ^[a-z][a-z0-9_]*$ (not issuer, attacker or flawed)");
             free(np);
         }
     free(kp);

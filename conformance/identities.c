@@ -54,8 +54,9 @@ static char *claim_name(const struct identities *x, char prefix, const char *own
 }
 
 /* FULL-6: the keys id's token is signed with: the run's, or with the
- * identity's key (the issuer's, the attacker's or a key of this case) and
- * its kid (kid_of's, a literal, or none). 0, or -1 with x->error set. */
+ * identity's key (the issuer's, the attacker's, the set's flawed key or a key
+ * of this case) and its kid (kid_of's, a literal, or none). 0, or -1 with
+ * x->error set. */
 static int token_keys(struct identities *x, const cJSON *id, struct keys *tk)
 {
     const cJSON *key = cJSON_GetObjectItemCaseSensitive(id, "key");
@@ -79,8 +80,13 @@ static int token_keys(struct identities *x, const cJSON *id, struct keys *tk)
                          which->valuestring);
                 return -1;
             }
-            if (jwks_case_key(x->jwks, x->case_index, which->valuestring, &pk, &k, x->error, sizeof x->error))
+            if (!strcmp(which->valuestring, "flawed")) {
+                pk = jwks_flawed(x->jwks);
+                k = JWKS_FLAWED_KID;
+            } else if (jwks_case_key(x->jwks, x->case_index, which->valuestring, &pk, &k, x->error,
+                                     sizeof x->error)) {
                 return -1;
+            }
         }
         if (!pass)
             tk->issuer = pk;

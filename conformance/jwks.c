@@ -31,6 +31,7 @@ struct case_key {
 struct jwks {
     const struct keys *k;
     EVP_PKEY *p384;   /* served, and to be ignored: not P-256 */
+    EVP_PKEY *flawed; /* served, and to be ignored: see JWKS_FLAWED_KID */
     int port;
     char url[64], attacker_url[80], attacker_file[40];
     pthread_t thread;
@@ -54,13 +55,18 @@ static double mono(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* param of pkey in base64url: n octets, leading zeros included (RFC 7518),
+ * or as few as its value needs when n is 0 (the flawed key's form). */
 static char *bn_b64(EVP_PKEY *pkey, const char *param, int n)
 {
     BIGNUM *v = NULL;
     unsigned char buf[1024];
     char *s = NULL;
-    if (n <= (int)sizeof buf && EVP_PKEY_get_bn_param(pkey, param, &v) && BN_bn2binpad(v, buf, n) == n)
-        s = b64_url_encode(buf, (size_t)n);
+    if (EVP_PKEY_get_bn_param(pkey, param, &v)) {
+        int len = n ? n : BN_num_bytes(v);
+        if (len <= (int)sizeof buf && BN_bn2binpad(v, buf, len) == len)
+            s = b64_url_encode(buf, (size_t)len);
+    }
     BN_free(v);
     return s ? s : mem_strdup("");
 }
@@ -94,6 +100,49 @@ static cJSON *public_jwk(EVP_PKEY *pkey, const char *kid, const char *alg, const
     return j;
 }
 
+/* The flawed key's entry: for P-256, x and y in as few octets as their values
+ * need, which is under 32 for one of them. */
+static cJSON *flawed_jwk(EVP_PKEY *pkey, const char *alg)
+{
+    cJSON *j = public_jwk(pkey, JWKS_FLAWED_KID, alg, "sig");
+    if (EVP_PKEY_get_base_id(pkey) == EVP_PKEY_EC) {
+        static const char *const names[] = {"x", "y"};
+        static const char *const params[] = {OSSL_PKEY_PARAM_EC_PUB_X, OSSL_PKEY_PARAM_EC_PUB_Y};
+        for (int i = 0; i < 2; i++) {
+            char *v = bn_b64(pkey, params[i], 0);
+            cJSON_ReplaceItemInObjectCaseSensitive(j, names[i], cJSON_CreateString(v));
+            free(v);
+        }
+    }
+    return j;
+}
+
+/* The octets param of pkey's value needs; 0 when OpenSSL has no such param. */
+static int bn_bytes(EVP_PKEY *pkey, const char *param)
+{
+    BIGNUM *v = NULL;
+    int n = EVP_PKEY_get_bn_param(pkey, param, &v) ? BN_num_bytes(v) : 0;
+    BN_free(v);
+    return n;
+}
+
+/* The key JWKS_FLAWED_KID names, of the issuer's type; NULL when OpenSSL fails.
+ * One P-256 key in 128 has a coordinate that starts with a zero octet. */
+static EVP_PKEY *flawed_key(int es256)
+{
+    if (!es256)
+        return EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)1024);
+    for (int tries = 0; tries < 10000; tries++) {
+        EVP_PKEY *pk = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+        if (!pk)
+            return NULL;
+        if (bn_bytes(pk, OSSL_PKEY_PARAM_EC_PUB_X) < 32 || bn_bytes(pk, OSSL_PKEY_PARAM_EC_PUB_Y) < 32)
+            return pk;
+        EVP_PKEY_free(pk);
+    }
+    return NULL;
+}
+
 /* The set served: published case keys (last published first), the issuer's
  * key, then entries FULL-6 says to ignore. Lock held; caller frees. */
 static char *set_doc(const struct jwks *j)
@@ -112,6 +161,7 @@ static char *set_doc(const struct jwks *j)
     cJSON_AddItemToArray(keys, oct);
     cJSON_AddItemToArray(keys, public_jwk(j->k->attacker, JWKS_ENC_KID, NULL, "enc"));
     cJSON_AddItemToArray(keys, public_jwk(j->p384, "afi-p384", "ES384", NULL));
+    cJSON_AddItemToArray(keys, flawed_jwk(j->flawed, alg));
     char *s = jsonx_print(doc);
     cJSON_Delete(doc);
     return s;
@@ -318,12 +368,15 @@ struct jwks *jwks_start(const struct keys *k, int port, char *err, size_t errlen
     if (f)
         fclose(f);
     j->p384 = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-384");
-    if (!ok || !j->p384) {
-        snprintf(err, errlen, "cannot write the attacker's key to %s, or generate a P-384 key", j->attacker_file);
+    j->flawed = flawed_key(k->es256);
+    if (!ok || !j->p384 || !j->flawed) {
+        snprintf(err, errlen, "cannot write the attacker's key to %s, or generate a P-384 key or the flawed key",
+                 j->attacker_file);
         if (fd >= 0)
             unlink(j->attacker_file);
         close(j->listen_fd);
         EVP_PKEY_free(j->p384);
+        EVP_PKEY_free(j->flawed);
         free(j);
         return NULL;
     }
@@ -357,6 +410,7 @@ void jwks_stop(struct jwks *j)
     }
     free(j->ck);
     EVP_PKEY_free(j->p384);
+    EVP_PKEY_free(j->flawed);
     unlink(j->attacker_file);
     pthread_cond_destroy(&j->cond);
     pthread_mutex_destroy(&j->lock);
@@ -366,6 +420,7 @@ void jwks_stop(struct jwks *j)
 const char *jwks_url(const struct jwks *j) { return j->url; }
 const char *jwks_attacker_url(const struct jwks *j) { return j->attacker_url; }
 const char *jwks_attacker_file(const struct jwks *j) { return j->attacker_file; }
+EVP_PKEY *jwks_flawed(const struct jwks *j) { return j->flawed; }
 
 /* The case key entry, or NULL; lock held. */
 static struct case_key *find(struct jwks *j, int case_idx, const char *name)

@@ -29,6 +29,13 @@ enum jwks_mode {
 /* The kid of the attacker key in the set, with use "enc": a key to ignore (FULL-6). */
 #define JWKS_ENC_KID "afi-enc"
 
+/* The kid of the flawed key in the set, with use "sig" and the issuer's alg:
+ * a key to ignore (FULL-6) for its form alone. For ES256 a P-256 key whose x
+ * or y is written in fewer than the 32 octets RFC 7518 6.2.1.2 requires
+ * (its leading zero dropped, as some libraries write it); for RS256 an RSA
+ * key of 1024 bits. */
+#define JWKS_FLAWED_KID "afi-flawed"
+
 #define JWKS_SLOW_MS 10000
 #define JWKS_HUGE_BYTES (2 * 1048576)
 
@@ -36,7 +43,8 @@ struct jwks;
 
 /* Starts the server on 127.0.0.1:port (0: a free port) serving the issuer's
  * key of k (borrowed; it must outlive the server), besides entries a target
- * must ignore (an HMAC key, the attacker's key with use "enc", a P-384 key).
+ * must ignore (an HMAC key, the attacker's key with use "enc", a P-384 key,
+ * the flawed key).
  * Also writes the attacker's public key to a file, whose path is a kid that
  * points elsewhere. Returns NULL with a message in err. */
 struct jwks *jwks_start(const struct keys *k, int port, char *err, size_t errlen);
@@ -51,6 +59,9 @@ const char *jwks_url(const struct jwks *j);
  * and the path of a file holding that key as PEM. */
 const char *jwks_attacker_url(const struct jwks *j);
 const char *jwks_attacker_file(const struct jwks *j);
+
+/* The flawed key (borrowed from j): what "key": "flawed" signs with. */
+EVP_PKEY *jwks_flawed(const struct jwks *j);
 
 /* The key `name` of case case_idx, of the issuer's type, generated on the
  * run's first use of the name (cases with a key of that name share its

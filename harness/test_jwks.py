@@ -34,6 +34,7 @@ KILLERS = {
     "jwks_first_key": "jwks.kid.selects",
     "jwks_no_kid_first_key": "jwks.kid.missing",
     "jwks_unknown_kid_first_key": "jwks.kid.elsewhere",
+    "jwks_key_form_unchecked": "jwks.kid.flawed",
     "jwks_kid_url_fetched": "jwks.kid.elsewhere",
     "jwks_no_refresh": "jwks.rotate.new-kid",
     "jwks_merge_keys": "jwks.rotate.old-kid-removed",

@@ -65,7 +65,7 @@ Test(jwks, serves_the_issuer_key_first_after_published_ones_and_entries_to_ignor
     char got[600], want[600], err[300];
     cr_assert_eq(get(jwks_url(j), &doc, NULL), 200);
     kids(doc, got, sizeof got);
-    snprintf(want, sizeof want, "%s afi-hmac afi-enc afi-p384 ", k.kid);
+    snprintf(want, sizeof want, "%s afi-hmac afi-enc afi-p384 afi-flawed ", k.kid);
     cr_assert_str_eq(got, want);
     const cJSON *issuer = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(doc, "keys"), 0);
     cr_assert_str_eq(cJSON_GetObjectItemCaseSensitive(issuer, "crv")->valuestring, "P-256");
@@ -83,14 +83,14 @@ Test(jwks, serves_the_issuer_key_first_after_published_ones_and_entries_to_ignor
     cr_assert_eq(jwks_publish(j, 4, "next", 1, err, sizeof err), 0);
     cr_assert_eq(get(jwks_url(j), &doc, NULL), 200);
     kids(doc, got, sizeof got);
-    snprintf(want, sizeof want, "%s %s %s afi-hmac afi-enc afi-p384 ", bkid, akid, k.kid);
+    snprintf(want, sizeof want, "%s %s %s afi-hmac afi-enc afi-p384 afi-flawed ", bkid, akid, k.kid);
     cr_assert_str_eq(got, want, "the last published comes first");
     cJSON_Delete(doc);
 
     cr_assert_eq(jwks_publish(j, 4, "old", 0, err, sizeof err), 0);
     cr_assert_eq(get(jwks_url(j), &doc, NULL), 200);
     kids(doc, got, sizeof got);
-    snprintf(want, sizeof want, "%s %s afi-hmac afi-enc afi-p384 ", bkid, k.kid);
+    snprintf(want, sizeof want, "%s %s afi-hmac afi-enc afi-p384 afi-flawed ", bkid, k.kid);
     cr_assert_str_eq(got, want);
     cJSON_Delete(doc);
 
@@ -104,9 +104,54 @@ Test(jwks, serves_the_issuer_key_first_after_published_ones_and_entries_to_ignor
     cr_assert_eq(jwks_case_end(j, 4, err, sizeof err), 0, "%s", err);
     cr_assert_eq(get(jwks_url(j), &doc, NULL), 200);
     kids(doc, got, sizeof got);
-    snprintf(want, sizeof want, "%s afi-hmac afi-enc afi-p384 ", k.kid);
+    snprintf(want, sizeof want, "%s afi-hmac afi-enc afi-p384 afi-flawed ", k.kid);
     cr_assert_str_eq(got, want, "a case's keys go when it ends");
     cJSON_Delete(doc);
+}
+
+/* The set's last entry, the flawed key's, from a fresh GET; the caller deletes *doc. */
+static const cJSON *flawed_entry(struct jwks *set, cJSON **doc)
+{
+    cr_assert_eq(get(jwks_url(set), doc, NULL), 200);
+    const cJSON *keys = cJSON_GetObjectItemCaseSensitive(*doc, "keys");
+    const cJSON *f = cJSON_GetArrayItem(keys, cJSON_GetArraySize(keys) - 1);
+    cr_assert_str_eq(cJSON_GetObjectItemCaseSensitive(f, "kid")->valuestring, JWKS_FLAWED_KID);
+    cr_assert_str_eq(cJSON_GetObjectItemCaseSensitive(f, "use")->valuestring, "sig");
+    cr_assert_not_null(jwks_flawed(set));
+    return f;
+}
+
+Test(jwks, the_flawed_p256_key_has_a_coordinate_under_32_bytes)
+{
+    cJSON *doc;
+    const cJSON *f = flawed_entry(j, &doc);
+    cr_assert_str_eq(cJSON_GetObjectItemCaseSensitive(f, "crv")->valuestring, "P-256");
+    cr_assert_str_eq(cJSON_GetObjectItemCaseSensitive(f, "alg")->valuestring, "ES256");
+    /* 32 bytes are 43 base64url characters, 31 are 42 */
+    size_t x = strlen(cJSON_GetObjectItemCaseSensitive(f, "x")->valuestring);
+    size_t y = strlen(cJSON_GetObjectItemCaseSensitive(f, "y")->valuestring);
+    cr_assert(x <= 43 && y <= 43 && (x < 43 || y < 43), "x has %zu characters, y %zu", x, y);
+    cr_assert_neq(EVP_PKEY_eq(jwks_flawed(j), k.issuer), 1);
+    cJSON_Delete(doc);
+}
+
+Test(jwks_rsa, the_flawed_rsa_key_has_1024_bits)
+{
+    struct keys rk;
+    char err[300];
+    cr_assert_eq(keys_generate(&rk, 0, err, sizeof err), 0, "%s", err);
+    struct jwks *set = jwks_start(&rk, 0, err, sizeof err);
+    cr_assert_not_null(set, "%s", err);
+    cJSON *doc;
+    const cJSON *f = flawed_entry(set, &doc);
+    cr_assert_str_eq(cJSON_GetObjectItemCaseSensitive(f, "kty")->valuestring, "RSA");
+    cr_assert_str_eq(cJSON_GetObjectItemCaseSensitive(f, "alg")->valuestring, "RS256");
+    /* 128 bytes are 171 base64url characters */
+    cr_assert_eq(strlen(cJSON_GetObjectItemCaseSensitive(f, "n")->valuestring), 171);
+    cr_assert_eq(EVP_PKEY_get_bits(jwks_flawed(set)), 1024);
+    cJSON_Delete(doc);
+    jwks_stop(set);
+    keys_clear(&rk);
 }
 
 Test(jwks, modes_down_error_and_huge_and_back)
@@ -187,7 +232,8 @@ Test(jwks_fixture, a_good_jwks_case_loads)
 {
     struct fixture_set set = {0};
     struct fixture_errors errs = {0};
-    int rc = load(SUITE("\"a\":{\"key\":\"next\"},\"b\":{\"kid\":false},\"c\":{\"key\":\"attacker\",\"kid_of\":\"issuer\"}",
+    int rc = load(SUITE("\"a\":{\"key\":\"next\"},\"b\":{\"kid\":false},\"c\":{\"key\":\"attacker\",\"kid_of\":\"issuer\"},"
+                        "\"d\":{\"key\":\"flawed\"}",
                         CASE("j.one", "[\"jwks\"]",
                              "{\"name\":\"n\",\"jwks\":{\"serve\":\"down\",\"publish\":[\"next\"],\"withdraw\":[\"old\"],"
                              "\"fetches\":\"reset\",\"wait\":\"cache\",\"expect_fetches\":{\"$max\":1}}}," WHOAMI
@@ -209,7 +255,7 @@ Test(jwks_fixture, broken_jwks_steps_and_identity_keys_are_named)
     struct fixture_errors errs = {0};
     cr_assert_eq(load(SUITE("\"a\":{\"key\":\"Next\"},\"b\":{\"kid\":7},\"c\":{\"kid\":\"x\",\"kid_of\":\"issuer\"}",
                             CASE("j.one", "[\"jwks\"]",
-                                 "{\"jwks\":{\"serve\":\"sluggish\",\"publish\":[\"issuer\"],\"withdraw\":[],\"wait\":\"forever\","
+                                 "{\"jwks\":{\"serve\":\"sluggish\",\"publish\":[\"issuer\",\"flawed\"],\"withdraw\":[],\"wait\":\"forever\","
                                  "\"fetches\":\"count\",\"expect_fetches\":\"few\",\"sleep\":1}},{\"jwks\":{}},"
                                  "{\"jwks\":{\"wait\":\"refresh\"}," "\"request\":{\"call\":\"whoami\"},\"expect\":{\"status\":200}},"
                                  "{\"jwks\":{\"expect_fetches\":{\"$typo\":1}}}") ","
@@ -220,6 +266,7 @@ Test(jwks_fixture, broken_jwks_steps_and_identity_keys_are_named)
     cr_assert(has_error(&errs, "$.identities.c: expected at most one of kid and kid_of", ""));
     cr_assert(has_error(&errs, "$.cases[0].steps[0].jwks.serve: expected \"ok\"", "\"sluggish\""));
     cr_assert(has_error(&errs, "$.cases[0].steps[0].jwks.publish[0]: expected a case key name", "not issuer"));
+    cr_assert(has_error(&errs, "$.cases[0].steps[0].jwks.publish[1]: expected a case key name", "or flawed"));
     cr_assert(has_error(&errs, "$.cases[0].steps[0].jwks.withdraw: expected at least one", "name"));
     cr_assert(has_error(&errs, "$.cases[0].steps[0].jwks.wait: expected \"refresh\" or \"cache\"", "\"forever\""));
     cr_assert(has_error(&errs, "$.cases[0].steps[0].jwks.fetches: expected \"reset\"", "\"count\""));

@@ -493,6 +493,13 @@ def jwks_unknown_kid_first_key(port):
     _select_instead(port, fallback)
 
 
+@fault("FULL-6", "a key's form is not checked: a P-256 coordinate under 32 bytes is read as if padded, "
+                "and an RSA key of any size is taken")
+def jwks_key_form_unchecked(port):
+    port.replace(port.jwks, "full_coordinates", lambda jwk: True)
+    port.replace(port.jwks, "MIN_RSA_BITS", 0)
+
+
 @fault("FULL-7", "an unknown kid never refetches the set: only its cache time does")
 def jwks_no_refresh(port):
     jwks = port.jwks

@@ -115,8 +115,29 @@ Test(jwks, rfc7517_a1_ec_key_without_use_is_usable)
 	jwks_set_free(s);
 }
 
+/* A P-256 point whose x starts with a zero byte: in full (32 bytes), and with that byte dropped. */
+#define LEADING_ZERO_Y "\"y\":\"eMONnnkBUOkccV25dcRfMcGpmc4-AGvJZEESE6LEB90\""
+#define LEADING_ZERO_FULL "{\"kty\":\"EC\",\"kid\":\"k\",\"crv\":\"P-256\"," \
+	"\"x\":\"ACY_tTvPm3v0qLNrRcE0uF0Fr5rIpOkhN4ObjO6e37Q\"," LEADING_ZERO_Y "}"
+#define LEADING_ZERO_SHORT "{\"kty\":\"EC\",\"kid\":\"k\",\"crv\":\"P-256\"," \
+	"\"x\":\"Jj-1O8-be_Sos2tFwTS4XQWvmsik6SE3g5uM7p7ftA\"," LEADING_ZERO_Y "}"
+
+Test(jwks, a_p256_coordinate_is_32_bytes_with_its_leading_zeros)
+{
+	char err[200] = "";
+	const char *doc = "{\"keys\":[" LEADING_ZERO_FULL "]}";
+	struct jwks_set *s = jwks_set_parse(doc, strlen(doc), err, sizeof err);
+	cr_assert(s, "%s", err);
+	int es256 = -1;
+	cr_assert(jwks_set_find(s, "k", &es256));
+	cr_assert_eq(es256, 1);
+	jwks_set_free(s);
+}
+
 /* Each entry is unusable, and so ignored; with the A.1 RSA key beside it the set still works. */
 static const char *const unusable[] = {
+	/* FULL-6: x of 31 bytes, not padded (the same point is usable in full, above) */
+	LEADING_ZERO_SHORT,
 	"{\"kty\":\"oct\",\"kid\":\"k\",\"k\":\"c2VjcmV0\"}",
 	"{\"kty\":\"RSA\",\"kid\":\"k\",\"n\":\"" RFC7517_A1_RSA_N "\",\"e\":\"AQAB\",\"alg\":\"RS384\"}",
 	"{\"kty\":\"RSA\",\"kid\":\"k\",\"n\":\"" RFC7517_A1_RSA_N "\",\"e\":\"AQAB\",\"use\":\"enc\"}",

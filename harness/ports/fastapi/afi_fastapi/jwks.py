@@ -7,6 +7,7 @@ its requirement id. Keys are PyJWT's (from_jwk), so PyJWT verifies with them as 
 key file of FULL-1.
 """
 import asyncio
+import binascii
 import json
 import math
 import os
@@ -18,10 +19,13 @@ from typing import Optional
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from jwt.utils import base64url_decode
 
 FETCH_TIMEOUT = 2.0            # FULL-8: seconds for a whole fetch, connecting included
 MAX_BYTES = 1048576            # FULL-8: a larger body is a failed fetch
 MAX_KEYS = 100                 # FULL-8: a set with more keys is a failed fetch
+MIN_RSA_BITS = 2048            # FULL-6: a smaller RSA key is not usable
+P256_OCTETS = 32               # FULL-6: x and y of a P-256 key, leading zeros included
 CACHE_SECONDS = 300            # FULL-7: defaults of AFI_JWKS_CACHE_SECONDS ...
 REFRESH_SECONDS = 10           # ... and AFI_JWKS_REFRESH_SECONDS
 MAX_SECONDS = 86400
@@ -69,6 +73,21 @@ def settings():
             _seconds("AFI_JWKS_REFRESH_SECONDS", REFRESH_SECONDS))
 
 
+def full_coordinates(jwk) -> bool:
+    """FULL-6: x and y are P256_OCTETS bytes each (RFC 7518 6.2.1.2); a shorter coordinate,
+    as some libraries write one that starts with a zero byte, is not padded."""
+    try:
+        return all(len(base64url_decode(jwk[c])) == P256_OCTETS for c in ("x", "y"))
+    except (KeyError, TypeError, ValueError, binascii.Error):
+        return False
+
+
+def _p256_point(jwk):
+    """The P-256 public key at (x, y); ValueError off the curve."""
+    x, y = (int.from_bytes(base64url_decode(jwk[c]), "big") for c in ("x", "y"))
+    return ec.EllipticCurvePublicNumbers(x, y, ec.SECP256R1()).public_key()
+
+
 def usable_key(jwk) -> Optional[Key]:
     """FULL-6: the JWK as a key when it can verify (RSA of 2048 bits or more: RS256; a P-256
     point: ES256; alg, use and key_ops allowing it), else None; kid is not looked at."""
@@ -81,18 +100,15 @@ def usable_key(jwk) -> Optional[Key]:
     alg = {"RSA": "RS256", "EC": "ES256"}.get(jwk.get("kty"))
     if alg is None or ("alg" in jwk and jwk["alg"] != alg):
         return None
-    if alg == "ES256" and jwk.get("crv") != "P-256":
+    if alg == "ES256" and (jwk.get("crv") != "P-256" or not full_coordinates(jwk)):
         return None
     try:
-        algorithm = jwt.algorithms.RSAAlgorithm if alg == "RS256" else jwt.algorithms.ECAlgorithm
-        key = algorithm.from_jwk(json.dumps({k: v for k, v in jwk.items() if k != "d"}))
+        if alg == "ES256":
+            return Key(_p256_point(jwk), alg)
+        key = jwt.algorithms.RSAAlgorithm.from_jwk(json.dumps({k: v for k, v in jwk.items() if k != "d"}))
     except Exception:  # members that do not decode, a point off the curve: ignored
         return None
-    if isinstance(key, rsa.RSAPublicKey) and key.key_size >= 2048:
-        return Key(key, alg)
-    if isinstance(key, ec.EllipticCurvePublicKey) and key.curve.name == "secp256r1":
-        return Key(key, alg)
-    return None
+    return Key(key, alg) if isinstance(key, rsa.RSAPublicKey) and key.key_size >= MIN_RSA_BITS else None
 
 
 def parse_set(body: bytes) -> dict:
