@@ -102,17 +102,23 @@ Test(jwks, rfc7517_a1_set_keeps_the_signing_key_and_ignores_the_encryption_key)
 	jwks_set_free(s);
 }
 
-Test(jwks, rfc7517_a1_ec_key_without_use_is_usable)
+/* The set doc parses, and kid selects an ES256 key of it. */
+static void assert_p256_usable(const char *doc, const char *kid)
 {
 	char err[200] = "";
-	const char *doc = "{\"keys\":[{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"MKBCTNIcKUSDii11ySs3526iDZ8AiTo7Tu6KPAqv7D4\","
-			  "\"y\":\"4Etl6SRW2YiLUrN5vfvVHuhp7x8PxltmWWlbbM4IFyM\",\"use\":\"sig\",\"kid\":\"1\"}]}";
 	struct jwks_set *s = jwks_set_parse(doc, strlen(doc), err, sizeof err);
 	cr_assert(s, "%s", err);
 	int es256 = -1;
-	cr_assert(jwks_set_find(s, "1", &es256));
+	cr_assert(jwks_set_find(s, kid, &es256));
 	cr_assert_eq(es256, 1);
 	jwks_set_free(s);
+}
+
+Test(jwks, rfc7517_a1_ec_key_without_use_is_usable)
+{
+	assert_p256_usable("{\"keys\":[{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"MKBCTNIcKUSDii11ySs3526iDZ8AiTo7Tu6KPAqv7D4\","
+			   "\"y\":\"4Etl6SRW2YiLUrN5vfvVHuhp7x8PxltmWWlbbM4IFyM\",\"use\":\"sig\",\"kid\":\"1\"}]}",
+			   "1");
 }
 
 /* A P-256 point whose x starts with a zero byte: in full (32 bytes), and with that byte dropped. */
@@ -124,14 +130,7 @@ Test(jwks, rfc7517_a1_ec_key_without_use_is_usable)
 
 Test(jwks, a_p256_coordinate_is_32_bytes_with_its_leading_zeros)
 {
-	char err[200] = "";
-	const char *doc = "{\"keys\":[" LEADING_ZERO_FULL "]}";
-	struct jwks_set *s = jwks_set_parse(doc, strlen(doc), err, sizeof err);
-	cr_assert(s, "%s", err);
-	int es256 = -1;
-	cr_assert(jwks_set_find(s, "k", &es256));
-	cr_assert_eq(es256, 1);
-	jwks_set_free(s);
+	assert_p256_usable("{\"keys\":[" LEADING_ZERO_FULL "]}", "k");
 }
 
 /* Each entry is unusable, and so ignored; with the A.1 RSA key beside it the set still works. */
