@@ -9,7 +9,6 @@ import json
 import os
 import re
 import secrets
-import shutil
 import subprocess
 import tempfile
 
@@ -20,8 +19,8 @@ from conftest import (FASTAPI_SERVE, PYTHON, ROOT, RUNNER, SERVER, cluster_case_
                       output_of, run_conformance, stop_child, wait_health, write_suite)
 from mutants.port_faults import DEPLOYMENT_FAULTS
 from mutants.runs import FAULT_SERVE
+from pgcluster import PgCluster
 
-PG_CLUSTER = os.path.join(ROOT, "scripts", "pg-cluster.sh")
 SKIP_LINE = re.compile(r"^(\d+) cases? tagged cluster skipped: (?:it needs|they need) at least 2 "
                        r"targets, this run has 1 \(give --target or --spawn once per instance\)$")
 
@@ -52,32 +51,10 @@ class Instance:
 
 @pytest.fixture(scope="module")
 def pg():
-    """A throwaway PostgreSQL cluster (scripts/pg-cluster.sh); yields a function making a
-    fresh database URL."""
-    import psycopg2
-    directory = tempfile.mkdtemp(prefix="afi-cl-", dir="/tmp")
-    try:
-        cp = subprocess.run([PG_CLUSTER, "start", directory], capture_output=True, text=True,
-                            timeout=120)
-        assert cp.returncode == 0, cp.stderr
-        url = cp.stdout.strip()
-        counter = [0]
-
-        def database():
-            counter[0] += 1
-            name = f"cl_{counter[0]}_{secrets.token_hex(4)}"
-            conn = psycopg2.connect(url)
-            try:
-                conn.autocommit = True
-                with conn.cursor() as cur:
-                    cur.execute(f"CREATE DATABASE {name}")
-            finally:
-                conn.close()
-            return url.replace(":///postgres?", f":///{name}?")
-        yield database
-    finally:
-        subprocess.run([PG_CLUSTER, "stop", directory], capture_output=True, timeout=120)
-        shutil.rmtree(directory, ignore_errors=True)
+    """A throwaway PostgreSQL cluster; yields a function making a fresh database URL."""
+    cluster = PgCluster()
+    yield cluster.database
+    cluster.remove()
 
 
 @pytest.fixture

@@ -11,71 +11,30 @@ import concurrent.futures
 import json
 import os
 import secrets
-import shutil
 import subprocess
 import sys
 import tempfile
 import time
-import uuid
 
 import pytest
 
 from conftest import (FASTAPI_SERVE, PYTHON, ROOT, RUNNER, free_port, http,
                       mint, need_binary, run_conformance, stop_child, wait_health)
 
-PG_CLUSTER = os.path.join(ROOT, "scripts", "pg-cluster.sh")
 PORT_DIR = os.path.join(ROOT, "harness", "ports", "fastapi")
 if PORT_DIR not in sys.path:
     sys.path.insert(0, PORT_DIR)
 
 from afi_fastapi.store import Conflict, MemoryStore  # noqa: E402
 from afi_fastapi.store_pg import PROBE_S  # noqa: E402
-
-
-class Cluster:
-    """A throwaway PostgreSQL cluster in directory; database() makes a fresh database."""
-
-    def __init__(self, directory):
-        self.directory = directory
-        self.url = self._script("start")
-
-    def _script(self, command):
-        cp = subprocess.run([PG_CLUSTER, command, self.directory], capture_output=True,
-                            text=True, timeout=120)
-        assert cp.returncode == 0, f"pg-cluster.sh {command} failed: {cp.stderr}"
-        return cp.stdout.strip()
-
-    def database(self):
-        """The URL of a new, empty database."""
-        import psycopg2
-        name = "t_" + uuid.uuid4().hex[:12]
-        conn = psycopg2.connect(self.url)
-        try:
-            conn.autocommit = True
-            with conn.cursor() as cur:
-                cur.execute(f"CREATE DATABASE {name}")
-        finally:
-            conn.close()
-        return self.url.replace(":///postgres?", f":///{name}?")
-
-    def stop(self):
-        self._script("stop")
-
-    def start(self):
-        self._script("start")
+from pgcluster import PgCluster  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def cluster():
-    if not os.path.exists(PG_CLUSTER):
-        pytest.skip("scripts/pg-cluster.sh is absent: no throwaway PostgreSQL to test against")
-    directory = tempfile.mkdtemp(prefix="afi-pg-", dir="/tmp")  # short: a socket path
-    try:
-        c = Cluster(directory)
-        yield c
-    finally:
-        subprocess.run([PG_CLUSTER, "stop", directory], capture_output=True, timeout=120)
-        shutil.rmtree(directory, ignore_errors=True)
+    c = PgCluster()
+    yield c
+    c.remove()
 
 
 class Port:

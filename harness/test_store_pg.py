@@ -8,7 +8,6 @@ per test, so tests share the database without meeting."""
 import http.client as httpclient
 import os
 import secrets
-import shutil
 import signal
 import subprocess
 import tempfile
@@ -18,60 +17,20 @@ import uuid
 
 import pytest
 
-from conftest import ROOT, SERVER, closing_line, free_port, http, mint, \
+from conftest import SERVER, closing_line, free_port, http, mint, \
     need_binary, run_conformance, stop_child, wait_health
+from pgcluster import PgCluster
 
-PG_CLUSTER = os.path.join(ROOT, "scripts", "pg-cluster.sh")
 BOUND = 5.0   # STORE_PG_BOUND_MS of reference/store_pg.h: the longest a store operation waits
 PING = 1.0    # STORE_PG_PING_MS: /health's own bound
 SLACK = 1.5   # a loaded 2-core machine schedules late; an answer past BOUND + SLACK hung
 RECOVERY = 15.0  # PostgreSQL's own start plus STORE_PG_RETRY_MS, generously
 
 
-class Cluster:
-    """A PostgreSQL cluster of our own: url, stop(), start(), pause()/resume() its processes."""
-
-    def __init__(self):
-        self.dir = tempfile.mkdtemp(prefix="afi-pg-", dir="/tmp")
-        self.url = self._run("start")
-
-    def _run(self, cmd):
-        cp = subprocess.run([PG_CLUSTER, cmd, self.dir], capture_output=True, text=True, timeout=120)
-        if cp.returncode:
-            pytest.fail(f"pg-cluster.sh {cmd} failed: {cp.stderr.strip()}", pytrace=False)
-        return cp.stdout.strip()
-
-    def start(self):
-        self._run("start")
-
-    def stop(self):
-        self._run("stop")
-
-    def pids(self):
-        """The postmaster and every process it started."""
-        with open(os.path.join(self.dir, "data", "postmaster.pid")) as f:
-            master = int(f.readline())
-        pids = [master]
-        for p in os.listdir("/proc"):
-            if p.isdigit():
-                try:
-                    with open(f"/proc/{p}/stat") as f:
-                        stat = f.read()
-                except OSError:
-                    continue
-                if int(stat.rsplit(")", 1)[1].split()[1]) == master:
-                    pids.append(int(p))
-        return pids
-
-    def remove(self):
-        subprocess.run([PG_CLUSTER, "stop", self.dir], capture_output=True, timeout=120)
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-
 @pytest.fixture(scope="module")
 def cluster():
     need_binary(SERVER)
-    c = Cluster()
+    c = PgCluster()
     yield c
     c.remove()
 
