@@ -5,7 +5,8 @@
 #   FUZZDIR  where make put the targets ($(BUILDROOT)/fuzz); new inputs go to
 #            FUZZDIR/corpus/TARGET, crashes to FUZZDIR/crash-TARGET-*, logs to FUZZDIR/TARGET.log
 # The seeds are read from reference/fuzz/corpus/TARGET or conformance/fuzz/corpus/TARGET.
-# Exits 1 when a target crashed (its log's tail is printed).
+# Exits 1 when a target crashed: its log's tail, libFuzzer's seed and the input that
+# crashed it (base64, with the command that replays it) go to stderr.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 dir=$1 seconds=$2
@@ -28,7 +29,14 @@ for t in "$@"; do
   corp=$(sed -n 's/.* corp: \([0-9]*\/[0-9a-zA-Z]*\).*/\1/p' <<<"$last")
   if [ "$rc" -ne 0 ]; then
     echo "fuzz: $t FAILED (exit $rc) after ${execs:-?} executions; log $log" >&2
+    grep -m1 '^INFO: Seed:' "$log" >&2
     tail -30 "$log" >&2
+    # The input itself, so that a failure seen only in CI's output can be replayed.
+    sed -n 's/.*Test unit written to //p' "$log" | while read -r f; do
+      echo "fuzz: $f, $(stat -c %s "$f") bytes; to replay: base64 -d >input <<'EOF' && $dir/$t input" >&2
+      base64 -w 76 "$f" >&2
+      echo "EOF" >&2
+    done
     status=1
   else
     echo "fuzz: $t: ${execs:-?} executions in ${seconds}s, cov ${cov:-?}, ft ${ft:-?}, corpus ${corp:-?}"
