@@ -22,7 +22,7 @@ import pytest
 from conftest import PYTHON, RUNNER, SERVER, need_binary
 from mutants import catalogue, runs
 from mutants.port_faults import DEPLOYMENT_FAULTS, PORT_FAULTS
-from test_store_pg import Cluster
+from pgcluster import PgCluster
 
 SEEDS = (9001, 9002, 9003, 9004, 9005)  # chosen before the first run; never changed to pass
 BUDGET = ("--ops", "600", "--viewers", "8", "--clients", "8", "--keys", "4", "--time-limit", "5")
@@ -140,7 +140,7 @@ def test_model_passes_the_fastapi_port_in_every_seed(secret, tmp_path):
 @pytest.fixture(scope="module")
 def pg_cluster():
     need_binary(SERVER)
-    c = Cluster()
+    c = PgCluster()
     yield c
     c.remove()
 
