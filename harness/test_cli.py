@@ -257,7 +257,9 @@ def test_timeout_ms_fails_a_case_that_gets_no_answer(tmp_path):
                                        "json": {"text": "x"}},
                            "expect": {"status": 200}}]}
         suite = write_suite(tmp_path, "slow", [case], area="CALL")
-        cp = conformance("run", "--target", t.base, "--suite", suite, *SPEC, "--timeout-ms", "300",
+        # 2 s: the same bound applies to the runner's first GET /health, answered by this
+        # process; the handler holds its answer for 20 s.
+        cp = conformance("run", "--target", t.base, "--suite", suite, *SPEC, "--timeout-ms", "2000",
                          secret="t" * 40)
     finally:
         release.set()

@@ -291,6 +291,7 @@ def test_postgres_stopped_under_load_answers_unavailable_then_recovers(cluster, 
         time.sleep(1.5)
     finally:
         load.stop()
+        cluster.start()  # after a failed assertion above too: the next tests need the database
     assert inst.proc.poll() is None, "the instance recovered without a restart"
     during = [a for a in load.answers if down_from < a[0] and a[0] + a[1] < down_until]
     assert len(during) >= 4, f"too few answers during the outage: {len(during)}"
