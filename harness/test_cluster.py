@@ -206,10 +206,18 @@ def test_a_deployment_fault_passes_alone_and_fails_across_two(fault, pg, started
 
     url = pg()
     a, b = fault_on(url), fault_on(url)
-    cp, rep = run_all(tmp_path, [a.base, b.base], secret, "--only", "cluster.*", "--level", "full")
     killer = DEPLOYMENT_KILLERS[fault]
+    # The lock faults lose an update only when two requests interleave, which the case
+    # provokes but a scheduler may not grant: a second run before the fault counts as
+    # surviving (as test_model does per seed). A fault the case misses misses both.
+    for attempt in ("first", "second"):
+        run_dir = tmp_path / attempt
+        run_dir.mkdir()
+        cp, rep = run_all(run_dir, [a.base, b.base], secret, "--only", "cluster.*", "--level", "full")
+        if cp.returncode == 1 and cases(rep)[killer]["status"] == "failed":
+            break
     assert cp.returncode == 1 and cases(rep)[killer]["status"] == "failed", (
-        f"{fault} survives {killer} across two processes:\n" + "\n".join(not_passed(rep))
+        f"{fault} survives {killer} across two processes, in two runs:\n" + "\n".join(not_passed(rep))
         + output_of(cp)[-1500:])
 
 
