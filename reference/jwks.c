@@ -85,6 +85,8 @@ out:
 	return pkey;
 }
 
+/* FULL-6: x and y are 32 bytes each, leading zeros included (RFC 7518 6.2.1.2);
+ * a shorter coordinate is refused, never padded. */
 static EVP_PKEY *p256_key(const cJSON *jwk, char *err, size_t errlen)
 {
 	const char *crv = str_member(jwk, "crv"), *x64 = str_member(jwk, "x"), *y64 = str_member(jwk, "y");

@@ -3,8 +3,9 @@ event loop keeps answering; cached; refetched for an unknown kid at most once pe
 AFI_JWKS_REFRESH_SECONDS; every fetch bounded in time and size.
 
 A porter copies this file as it is: each rule is one small function or constant, named by
-its requirement id. Keys are PyJWT's (from_jwk), so PyJWT verifies with them as with the
-key file of FULL-1.
+its requirement id. RSA keys come from PyJWT's from_jwk, P-256 keys from their x and y once
+their form is checked (from_jwk's own checks vary by PyJWT version); either is a cryptography
+key, so PyJWT verifies with it as with the key file of FULL-1.
 """
 import asyncio
 import binascii
