@@ -22,10 +22,11 @@ FASTAPI_SERVE = os.path.join(ROOT, "harness", "ports", "fastapi", "serve.py")
 
 
 class Target:
-    """A running AFI target: base URL, secret, process; stop() ends it."""
+    """A running AFI target: base URL, secret (a fresh one unless given), process; stop()
+    ends it. health_timeout: how long it may take to answer /health."""
 
-    def __init__(self, argv, env_extra=None, base_path="/afi"):
-        self.secret = secrets.token_hex(24)
+    def __init__(self, argv, env_extra=None, base_path="/afi", secret=None, health_timeout=15.0):
+        self.secret = secret or secrets.token_hex(24)
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}{base_path}"
         env = dict(os.environ, AFI_SECRET=self.secret, **(env_extra or {}))
@@ -34,17 +35,17 @@ class Target:
         self.log = tempfile.TemporaryFile()
         self.proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=self.log)
         try:
-            wait_health(self.base, proc=self.proc)
+            wait_health(self.base, timeout=health_timeout, proc=self.proc)
         except Exception as e:
             self.stop()
             raise RuntimeError(f"{e}; its stderr ends with: {self.stderr_tail()!r}") from e
 
     def stderr_tail(self, n=2000):
-        """The last n bytes the target wrote to stderr."""
+        """The last n bytes the target wrote to stderr (n None: all of it)."""
         self.log.flush()
         self.log.seek(0, os.SEEK_END)
         size = self.log.tell()
-        self.log.seek(max(0, size - n))
+        self.log.seek(0 if n is None else max(0, size - n))
         return self.log.read().decode("utf-8", "replace")
 
     def stop(self):

@@ -10,43 +10,18 @@ import os
 import re
 import secrets
 import subprocess
-import tempfile
 
 import pytest
 
 from conftest import (FASTAPI_SERVE, PYTHON, ROOT, RUNNER, SERVER, cluster_case_ids,
-                      closing_line, fixture_cases, free_port, jwks_case_ids, need_binary,
-                      output_of, run_conformance, stop_child, wait_health, write_suite)
+                      Target, closing_line, fixture_cases, jwks_case_ids, need_binary,
+                      output_of, run_conformance, write_suite)
 from mutants.port_faults import DEPLOYMENT_FAULTS
 from mutants.runs import FAULT_SERVE
 from pgcluster import PgCluster
 
 SKIP_LINE = re.compile(r"^(\d+) cases? tagged cluster skipped: (?:it needs|they need) at least 2 "
                        r"targets, this run has 1 \(give --target or --spawn once per instance\)$")
-
-
-class Instance:
-    """One target process on a free port with the given secret; stop() ends it."""
-
-    def __init__(self, argv, secret, env=None):
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}/afi"
-        self.log = tempfile.TemporaryFile()
-        self.proc = subprocess.Popen([a.replace("{port}", str(self.port)) for a in argv],
-                                     env=dict(os.environ, AFI_SECRET=secret, **(env or {})),
-                                     stdout=subprocess.DEVNULL, stderr=self.log)
-        try:
-            wait_health(self.base, timeout=60, proc=self.proc)
-        except Exception as e:
-            self.stop()
-            raise RuntimeError(f"{e}; stderr: {self.stderr()[-2000:]!r}") from e
-
-    def stderr(self):
-        self.log.seek(0)
-        return self.log.read().decode("utf-8", "replace")
-
-    def stop(self):
-        stop_child(self.proc)
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +38,7 @@ def started():
     running = []
 
     def start(argv, secret, env=None):
-        running.append(Instance(argv, secret, env))
+        running.append(Target(argv, env, secret=secret, health_timeout=60))
         return running[-1]
     yield start
     for inst in running:
@@ -197,7 +172,7 @@ def test_a_deployment_fault_passes_alone_and_fails_across_two(fault, pg, started
     alone = fault_on(pg())
     (tmp_path / "alone").mkdir()
     cp, rep = run_all(tmp_path / "alone", [alone.base], secret, "--level", "full")
-    assert f"fault {fault} applied" in alone.stderr(), alone.stderr()[-2000:]
+    assert f"fault {fault} applied" in alone.stderr_tail(None), alone.stderr_tail()
     skipped = set(cluster_case_ids()) | set(jwks_case_ids()) | {
         i for i in cases(rep) if i.startswith("full.")}  # full.*: no key given
     bad = [c for c in not_passed(rep) if c.split(" ")[0] not in skipped]

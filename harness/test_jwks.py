@@ -190,7 +190,7 @@ def public_jwk(public_key, **members):
     """public_key as a JWK, with members (kid, use) added. A P-256 point's x and y take their
     full 32 bytes, as RFC 7518 6.2.1.2 and FULL-6 require: Debian's PyJWT (2.6) to_jwk drops
     their leading zero bytes, and both targets rightly ignore the key it then writes for about
-    one P-256 key in 120 (a test whose set held only that key saw 503, no usable key)."""
+    one P-256 key in 128 (a test whose set held only that key saw 503, no usable key)."""
     if isinstance(public_key, ec.EllipticCurvePublicKey):
         n = public_key.public_numbers()
         jwk = {"kty": "EC", "crv": "P-256", "x": _b64url(n.x.to_bytes(32, "big")),

@@ -34,18 +34,18 @@ DEPLOYMENT_FAULTS = {}
 PACKAGE = "afi_fastapi"  # harness/ports/fastapi must be on sys.path to apply a patch
 
 
+def known(name):
+    """Whether name is a fault of either table."""
+    return name in PORT_FAULTS or name in DEPLOYMENT_FAULTS
+
+
 def fault(rule, desc, table=PORT_FAULTS):
     def register(patch):
-        if patch.__name__ in PORT_FAULTS or patch.__name__ in DEPLOYMENT_FAULTS:
+        if known(patch.__name__):
             raise ValueError(f"duplicate fault {patch.__name__}")
         table[patch.__name__] = Fault(rule, desc, patch)
         return patch
     return register
-
-
-def known(name):
-    """Whether name is a fault of either table."""
-    return name in PORT_FAULTS or name in DEPLOYMENT_FAULTS
 
 
 class Port:
